@@ -1,0 +1,32 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace Loyalty.Domain.Members;
+
+/// <summary>Member ids: <c>M</c> followed by 12 Crockford base-32 characters (60 random bits), short enough to read out.</summary>
+public static class MemberId
+{
+    private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private static readonly SearchValues<char> AlphabetValues = SearchValues.Create(Alphabet);
+
+    /// <summary>A new random member id.</summary>
+    public static string New()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        RandomNumberGenerator.Fill(bytes);
+        var bits = BitConverter.ToUInt64(bytes);
+        Span<char> chars = stackalloc char[13];
+        chars[0] = 'M';
+        for (var i = 1; i < chars.Length; i++)
+        {
+            chars[i] = Alphabet[(int)(bits & 31)];
+            bits >>= 5;
+        }
+
+        return new string(chars);
+    }
+
+    /// <summary>True when <paramref name="id"/> has the member id shape (cheap check before any storage read).</summary>
+    public static bool IsWellFormed(string? id) =>
+        id is { Length: 13 } && id[0] == 'M' && id.AsSpan(1).IndexOfAnyExcept(AlphabetValues) < 0;
+}

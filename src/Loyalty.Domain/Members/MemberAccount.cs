@@ -1,0 +1,18 @@
+namespace Loyalty.Domain.Members;
+
+/// <summary>A member's balances and tier: owned by the server, changed only through ledger operations.</summary>
+/// <param name="Points">Points balance.</param>
+/// <param name="StoredValuePrincipal">Stored value paid in (refundable), in fen.</param>
+/// <param name="StoredValueBonus">Stored value given as top-up bonus (not refundable), in fen.</param>
+/// <param name="Tier">Tier code.</param>
+public sealed record MemberAccount(long Points, long StoredValuePrincipal, long StoredValueBonus, string Tier)
+{
+    /// <summary>The tier every member starts in until programme tiers are configured.</summary>
+    public const string EntryTier = "standard";
+
+    /// <summary>A new member's empty account.</summary>
+    public static MemberAccount Empty { get; } = new(0, 0, 0, EntryTier);
+}
+
+/// <summary>Everything shown about a member: profile, account and cards.</summary>
+public sealed record MemberSnapshot(MemberProfile Profile, MemberAccount Account, IReadOnlyList<MemberCard> Cards);

@@ -1,0 +1,51 @@
+using Loyalty.Domain.Auth;
+using Loyalty.Domain.Org;
+using Loyalty.Functions.Hosting;
+using Loyalty.Storage.Org;
+using Loyalty.Storage.Principals;
+using Loyalty.Storage.Schema;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.Admin;
+
+/// <summary>
+/// Start-up: creates the tables and queues, writes a minimal org tree (just HQ) when none exists, and registers the
+/// admin key from LOYALTY_ADMIN_KEY as an HQ administrator. Every step is idempotent, so many instances may run it.
+/// </summary>
+internal sealed class Bootstrap(
+    TableStore store,
+    OrgStore org,
+    PrincipalStore principals,
+    IEnumerable<FunctionDefinition> functions,
+    IOptions<LoyaltyOptions> options,
+    ILogger<Bootstrap> logger) : IHostedService
+{
+    public const string DefaultHqId = "hq";
+    public const string AdminPrincipalId = "admin";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var queues = functions.Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
+            .Append(store.Names.MemberEnrolledQueue).Append(store.Names.NotificationsQueue);
+        await store.EnsureCreatedAsync(queues, cancellationToken);
+
+        if (await org.GetAsync(cancellationToken) is null)
+        {
+            var tree = OrgTree.Create([new OrgNode(DefaultHqId, OrgNodeKind.Hq, "HQ", null)]);
+            await org.ReplaceAsync(tree.Value!, 0, cancellationToken);
+        }
+
+        var adminKey = options.Value.AdminApiKey;
+        if (!string.IsNullOrEmpty(adminKey))
+        {
+            var hq = (await org.GetRequiredAsync(cancellationToken)).Hq.Id;
+            var created = await principals.CreateAsync(new Principal(AdminPrincipalId, Role.HqAdmin, hq, "admin (LOYALTY_ADMIN_KEY)"), adminKey, "bootstrap", cancellationToken);
+            if (created)
+            {
+                logger.LogInformation("Registered the admin key as an HQ administrator");
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,53 @@
+using Loyalty.Domain.Auth;
+using Loyalty.Functions.Health;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Maintenance;
+using Loyalty.Functions.Members;
+using Loyalty.Functions.Notifications;
+using Loyalty.Functions.Org;
+using Loyalty.Functions.Principals;
+using Loyalty.Storage.Schema;
+
+namespace Loyalty.Functions;
+
+/// <summary>
+/// Every function of the app, declared once. Local mode maps the HTTP routes and polls the queues from this list;
+/// Azure mode maps <c>POST /{Name}</c> invocations from it; <c>emit-metadata</c> writes function.json from it.
+/// </summary>
+public static class FunctionCatalog
+{
+    private static readonly Role[] Staff = [Role.Terminal, Role.StoreManager, Role.RegionManager, Role.HqAdmin, Role.Ops];
+    private static readonly Role[] Anonymous = [];
+
+    /// <summary>The catalogue for a set of storage names (queue names carry the configured prefix).</summary>
+    public static IReadOnlyList<FunctionDefinition> Build(StorageNames names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        return
+        [
+            Http("Health", "GET", "health", Anonymous, HealthApi.Handle),
+            Http("EnrolMember", "POST", "members", Staff, EnrolMember.Handle),
+            Http("FindMember", "GET", "members", Staff, FindMember.Handle),
+            Http("GetMember", "GET", "members/{memberId}", Staff, GetMember.Handle),
+            Http("ListMemberNotifications", "GET", "members/{memberId}/notifications", Staff, ListMemberNotifications.Handle),
+            Http("GetOrg", "GET", "config/org", Staff, OrgApi.GetAsync),
+            Http("PutOrg", "PUT", "config/org", [Role.HqAdmin], OrgApi.PutAsync),
+            Http("CreatePrincipal", "POST", "principals", [Role.HqAdmin, Role.RegionManager, Role.StoreManager], PrincipalsApi.CreateAsync),
+            Http("ListPrincipals", "GET", "principals", [Role.HqAdmin], PrincipalsApi.ListAsync),
+            Queue<WelcomeNewMember>("WelcomeNewMember", names.MemberEnrolledQueue),
+            Queue<SendNotification>("SendNotification", names.NotificationsQueue),
+            Timer<PurgeIdempotencyRecords>("PurgeIdempotencyRecords", PurgeIdempotencyRecords.Schedule),
+        ];
+    }
+
+    private static FunctionDefinition Http(string name, string method, string route, Role[] roles, Delegate handler) =>
+        new(name, new HttpTrigger([method], route, roles), handler);
+
+    private static FunctionDefinition Queue<T>(string name, string queue)
+        where T : IQueueFunction =>
+        new(name, new QueueTrigger(queue, Hosting.LoyaltyOptions.StorageConnection), typeof(T));
+
+    private static FunctionDefinition Timer<T>(string name, string schedule)
+        where T : ITimerFunction =>
+        new(name, new TimerTrigger(schedule), typeof(T));
+}

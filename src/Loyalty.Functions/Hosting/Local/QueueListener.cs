@@ -1,0 +1,124 @@
+using Loyalty.Storage.Queues;
+using Loyalty.Storage.Schema;
+
+namespace Loyalty.Functions.Hosting.Local;
+
+/// <summary>
+/// Local mode's stand-in for the host's queue trigger: receives up to <c>batchSize</c> messages, runs them
+/// concurrently, deletes each on success; on failure makes it visible again after <c>visibilityTimeout</c>, and
+/// once it has been dequeued <c>maxDequeueCount</c> times moves it, unchanged, to <c>&lt;queue&gt;-poison</c>.
+/// Polling backs off exponentially to <c>maxPollingInterval</c> while the queue is empty.
+/// </summary>
+internal sealed class QueueListener(
+    FunctionDefinition function,
+    QueueTrigger trigger,
+    HostJson host,
+    TableStore store,
+    IServiceScopeFactory scopes,
+    ILogger<QueueListener> logger) : BackgroundService
+{
+    /// <summary>How long a received message stays hidden while it is processed.</summary>
+    internal static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+
+    private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(100);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queue = store.Queue(trigger.QueueName);
+        var poison = store.Queue(StorageNames.Poison(trigger.QueueName));
+        var delay = MinPollingInterval;
+        logger.LogInformation("Listening to queue {Queue} for {Function}", trigger.QueueName, function.Name);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            IReadOnlyList<QueueMessage> batch;
+            try
+            {
+                batch = await queue.ReceiveMessagesAsync(host.BatchSize, Lease, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+            {
+                logger.LogWarning(ex, "Receiving from {Queue} failed; retrying", trigger.QueueName);
+                batch = [];
+            }
+
+            if (batch.Count > 0)
+            {
+                delay = MinPollingInterval;
+                await Task.WhenAll(batch.Select(m => ProcessAsync(queue, poison, m, stoppingToken)));
+                continue;
+            }
+
+            try
+            {
+                await Task.Delay(delay, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Max(host.MaxPollingInterval.Ticks, MinPollingInterval.Ticks)));
+        }
+    }
+
+    internal async Task ProcessAsync(IQueueClient queue, IQueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (message.DequeueCount > host.MaxDequeueCount)
+            {
+                // It crashed the process too often to ever complete a normal failure path.
+                await MoveToPoisonAsync(queue, poison, message, cancellationToken);
+                return;
+            }
+
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var handler = (IQueueFunction)scope.ServiceProvider.GetRequiredService((Type)function.Handler);
+                await handler.RunAsync(new QueueInvocation(message.Body, message.MessageId, message.DequeueCount, message.InsertionTime), cancellationToken);
+            }
+
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the message becomes visible again when its lease ends.
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "{Function} failed on message {MessageId} (delivery {DequeueCount})", function.Name, message.MessageId, message.DequeueCount);
+            await FailAsync(queue, poison, message, cancellationToken);
+        }
+    }
+
+    private async Task FailAsync(IQueueClient queue, IQueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (message.DequeueCount >= host.MaxDequeueCount)
+            {
+                await MoveToPoisonAsync(queue, poison, message, cancellationToken);
+            }
+            else
+            {
+                await queue.UpdateVisibilityAsync(message.MessageId, message.PopReceipt, host.VisibilityTimeout, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            // The lease ends by itself and the message is retried; nothing is lost.
+            logger.LogWarning(ex, "Could not release message {MessageId} of {Queue}", message.MessageId, trigger.QueueName);
+        }
+    }
+
+    private async Task MoveToPoisonAsync(IQueueClient queue, IQueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    {
+        await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        logger.LogError("Message {MessageId} moved to {PoisonQueue} after {DequeueCount} deliveries", message.MessageId, poison.Name, message.DequeueCount);
+    }
+}

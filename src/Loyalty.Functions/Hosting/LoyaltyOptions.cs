@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.Hosting;
+
+/// <summary>How the app is hosted (design.md section 1).</summary>
+public enum HostingMode
+{
+    /// <summary>Run by scripts on a developer machine: serves HTTP directly, polls queues, fires timers itself.</summary>
+    Local,
+    /// <summary>Run by the Functions host as a custom handler: the host triggers every function.</summary>
+    Azure,
+}
+
+/// <summary>App settings under <c>Loyalty</c> (environment: <c>Loyalty__Name</c>). Validated at start-up.</summary>
+public sealed class LoyaltyOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Loyalty";
+
+    /// <summary>Name of the app setting holding the app's storage connection (string, or identity-based settings).</summary>
+    public const string StorageConnection = "LoyaltyStorage";
+
+    /// <summary>Local or Azure; defaults to Azure when FUNCTIONS_CUSTOMHANDLER_PORT is set.</summary>
+    public HostingMode HostingMode { get; set; } = HostingMode.Local;
+
+    /// <summary>Secret key of the keyed phone hash used by the phone index (at least 16 characters).</summary>
+    public string PhoneHashKey { get; set; } = string.Empty;
+
+    /// <summary>Leading digits of the chain's card numbers (1-6 digits).</summary>
+    public string CardPrefix { get; set; } = "8860";
+
+    /// <summary>The chain's time zone (IANA id): member days, birthdays, period boundaries.</summary>
+    public string TimeZone { get; set; } = "Asia/Shanghai";
+
+    /// <summary>Largest accepted request body.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Prefix of every table name (tests and parallel local runs); empty in production.</summary>
+    public string TablePrefix { get; set; } = string.Empty;
+
+    /// <summary>Prefix of every queue name; empty in production.</summary>
+    public string QueuePrefix { get; set; } = string.Empty;
+
+    /// <summary>How long completed idempotency records of enrolments are kept.</summary>
+    public int IdempotencyRetentionDays { get; set; } = 7;
+
+    /// <summary>An API key to register as the HQ administrator at start-up (LOYALTY_ADMIN_KEY).</summary>
+    public string? AdminApiKey { get; set; }
+
+    /// <summary>In local mode, whether queue listeners and timers run (tests may switch them off).</summary>
+    public bool EnableLocalTriggers { get; set; } = true;
+
+    /// <summary>Explicit host.json path; found automatically when empty.</summary>
+    public string? HostJsonPath { get; set; }
+
+    /// <summary>The chain's time zone, resolved.</summary>
+    public TimeZoneInfo ChainTimeZone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+}
+
+/// <summary>Start-up validation: a misconfigured app refuses to start with a message naming the setting.</summary>
+internal sealed class LoyaltyOptionsValidator : IValidateOptions<LoyaltyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LoyaltyOptions options)
+    {
+        var failures = new List<string>();
+        if (options.PhoneHashKey.Length < 16)
+        {
+            failures.Add("Loyalty__PhoneHashKey must be set to a secret of at least 16 characters.");
+        }
+
+        if (options.CardPrefix.Length is < 1 or > 6 || !options.CardPrefix.All(char.IsAsciiDigit))
+        {
+            failures.Add("Loyalty__CardPrefix must be 1-6 digits.");
+        }
+
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(options.TimeZone, out _))
+        {
+            failures.Add($"Loyalty__TimeZone '{options.TimeZone}' is not a known time zone.");
+        }
+
+        if (options.MaxRequestBodyBytes is < 1024 or > 4 * 1024 * 1024)
+        {
+            failures.Add("Loyalty__MaxRequestBodyBytes must be between 1 KiB and 4 MiB.");
+        }
+
+        if (options.IdempotencyRetentionDays is < 1 or > 90)
+        {
+            failures.Add("Loyalty__IdempotencyRetentionDays must be 1-90.");
+        }
+
+        if (options.AdminApiKey is { Length: > 0 and < 24 })
+        {
+            failures.Add("LOYALTY_ADMIN_KEY must be at least 24 characters.");
+        }
+
+        try
+        {
+            _ = new Loyalty.Storage.Schema.StorageNames(options.TablePrefix, options.QueuePrefix);
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add(ex.Message);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

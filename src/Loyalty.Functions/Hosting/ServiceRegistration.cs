@@ -1,0 +1,97 @@
+using Loyalty.Functions.Admin;
+using Loyalty.Functions.Hosting.Local;
+using Loyalty.Functions.Http;
+using Loyalty.Functions.Members;
+using Loyalty.Functions.Notifications;
+using Loyalty.Storage.Audit;
+using Loyalty.Storage.Azure;
+using Loyalty.Storage.Idempotency;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Notifications;
+using Loyalty.Storage.Org;
+using Loyalty.Storage.Principals;
+using Loyalty.Storage.Queues;
+using Loyalty.Storage.Schema;
+using Loyalty.Storage.Tables;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.Hosting;
+
+/// <summary>The app's services, in the order Program.cs reads them.</summary>
+internal static class ServiceRegistration
+{
+    /// <summary>Settings: options with start-up validation, and the hosting mode from the environment.</summary>
+    public static IServiceCollection AddLoyaltyOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<LoyaltyOptions>()
+            .Bind(configuration.GetSection(LoyaltyOptions.Section))
+            .PostConfigure(o =>
+            {
+                if (!string.IsNullOrEmpty(configuration["FUNCTIONS_CUSTOMHANDLER_PORT"]) && configuration[$"{LoyaltyOptions.Section}:HostingMode"] is null)
+                {
+                    o.HostingMode = HostingMode.Azure;
+                }
+
+                if (string.IsNullOrEmpty(o.AdminApiKey))
+                {
+                    o.AdminApiKey = configuration["LOYALTY_ADMIN_KEY"];
+                }
+            })
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LoyaltyOptions>, LoyaltyOptionsValidator>();
+        return services;
+    }
+
+    /// <summary>Storage clients and stores, all singletons over one pipeline per service.</summary>
+    public static IServiceCollection AddLoyaltyStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => StorageAccount.FromSettings(name => configuration[name.Replace("__", ":", StringComparison.Ordinal)], LoyaltyOptions.StorageConnection));
+        services.AddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageAccount>()));
+        services.AddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageAccount>()));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LoyaltyOptions>>().Value;
+            var tables = sp.GetRequiredService<TableServiceClient>();
+            var queues = sp.GetRequiredService<QueueServiceClient>();
+            return new TableStore(new StorageNames(o.TablePrefix, o.QueuePrefix), n => tables.GetTableClient(n), n => queues.GetQueueClient(n));
+        });
+        services.AddSingleton<OrgStore>();
+        services.AddSingleton<PrincipalStore>();
+        services.AddSingleton<MemberStore>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<NotificationStore>();
+        return services;
+    }
+
+    /// <summary>Function handlers, the catalogue, and the triggers of the hosting mode.</summary>
+    public static IServiceCollection AddLoyaltyFunctions(this IServiceCollection services)
+    {
+        services.AddSingleton<EnrolMember>();
+        services.AddScoped<WelcomeNewMember>();
+        services.AddScoped<SendNotification>();
+        services.AddScoped<Maintenance.PurgeIdempotencyRecords>();
+        services.AddSingleton<INotificationSender, RecordingNotificationSender>();
+        services.AddSingleton<IEnumerable<FunctionDefinition>>(sp => FunctionCatalog.Build(sp.GetRequiredService<TableStore>().Names));
+        services.AddSingleton(sp => LoadHostJson(sp));
+        services.AddHostedService<Bootstrap>();
+        services.AddHostedService<LocalTriggers>();
+        services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<UnhandledExceptionHandler>();
+        return services;
+    }
+
+    private static HostJson LoadHostJson(IServiceProvider sp)
+    {
+        var path = HostJson.Find(sp.GetRequiredService<IOptions<LoyaltyOptions>>().Value.HostJsonPath);
+        if (path is null)
+        {
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Loyalty.Hosting").LogWarning("host.json not found; using the host's defaults");
+            return HostJson.Defaults;
+        }
+
+        return HostJson.Load(path);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Loyalty.Domain.Common;
+
+namespace Loyalty.Functions.Http;
+
+/// <summary>A request body read within the size limit: the raw bytes (for idempotency hashing) and the typed value.</summary>
+internal sealed record JsonBody<T>(T Value, byte[] Raw);
+
+/// <summary>
+/// Reads JSON request bodies strictly: JSON content type, a size bound, well-formed JSON, no fields the server owns,
+/// no unknown fields. Each failure is a distinct problem code and happens before anything is written.
+/// </summary>
+internal static class JsonBody
+{
+    public static async Task<(JsonBody<T>? Body, IResult? Problem)> ReadAsync<T>(
+        HttpRequest request,
+        int maxBytes,
+        IReadOnlyCollection<string> serverOwned,
+        CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ContentType is not { } contentType ||
+            !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
+        {
+            return (null, Problems.Create(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "Send the body as application/json."));
+        }
+
+        if (request.ContentLength > maxBytes)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+
+        var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > maxBytes)
+            {
+                return (null, TooLarge(maxBytes));
+            }
+        }
+
+        var raw = buffer.ToArray();
+        if (raw.Length == 0)
+        {
+            return (null, Problems.Create(StatusCodes.Status400BadRequest, "body_required", "A JSON body is required."));
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"The body is not valid JSON: {ex.Message}"));
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", "The body must be a JSON object."));
+            }
+
+            var known = JsonDefaults.Options.GetTypeInfo(typeof(T)).Properties.Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (serverOwned.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
+                {
+                    return (null, Problems.From(DomainError.Invalid("read_only_field", property.Name, $"'{property.Name}' is set by the server and cannot be sent.")));
+                }
+
+                if (!known.Contains(property.Name))
+                {
+                    return (null, Problems.From(DomainError.Invalid("unknown_field", property.Name, $"'{property.Name}' is not a field of this request.")));
+                }
+            }
+
+            try
+            {
+                var value = document.RootElement.Deserialize<T>(JsonDefaults.Options)
+                    ?? throw new JsonException("The body is null.");
+                return (new JsonBody<T>(value, raw), null);
+            }
+            catch (JsonException ex)
+            {
+                return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"A field has the wrong type ({ex.Path}).", ex.Path?.TrimStart('$', '.')));
+            }
+        }
+    }
+
+    private static IResult TooLarge(int maxBytes) =>
+        Problems.Create(StatusCodes.Status413PayloadTooLarge, "body_too_large", $"The body is larger than {maxBytes} bytes.");
+}

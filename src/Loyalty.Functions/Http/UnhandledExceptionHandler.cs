@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Loyalty.Functions.Http;
+
+/// <summary>Turns anything unexpected into a problem without internals; the details go to the log only.</summary>
+internal sealed class UnhandledExceptionHandler(ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var (status, code, detail) = exception switch
+        {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (413, "body_too_large", "The body is too large."),
+            BadHttpRequestException bad => (bad.StatusCode, "bad_request", "The request could not be read."),
+            _ => (500, "internal_error", "Something went wrong; the request may be retried with the same Idempotency-Key."),
+        };
+        if (status >= 500)
+        {
+            logger.LogError(exception, "Unhandled failure on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+        }
+
+        await Results.Problem(Problems.Details(status, code, detail)).ExecuteAsync(httpContext);
+        return true;
+    }
+}

@@ -1,0 +1,48 @@
+using Loyalty.Domain.Auth;
+using Loyalty.Domain.Members;
+
+namespace Loyalty.Functions.Members;
+
+/// <summary>A member as the API shows it. Phones are masked for terminals, which identify members by card or QR code.</summary>
+internal sealed record MemberView(
+    string MemberId,
+    string Name,
+    string Phone,
+    Gender Gender,
+    string? Birthday,
+    string StoreId,
+    EnrolmentChannel Channel,
+    bool MarketingConsent,
+    DateTimeOffset EnrolledAt,
+    string Tier,
+    BalancesView Balances,
+    IReadOnlyList<CardView> Cards)
+{
+    public static MemberView From(MemberSnapshot member, Role viewer)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        var p = member.Profile;
+        return new MemberView(
+            p.MemberId,
+            p.Name,
+            viewer == Role.Terminal ? PhoneNumber.Mask(p.Phone) : p.Phone,
+            p.Gender,
+            p.Birthday?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            p.StoreId,
+            p.Channel,
+            p.MarketingConsent,
+            p.EnrolledAt,
+            member.Account.Tier,
+            new BalancesView(member.Account.Points, new StoredValueView(member.Account.StoredValuePrincipal, member.Account.StoredValueBonus)),
+            [.. member.Cards.OrderBy(c => c.IssuedAt).Select(c => new CardView(c.CardNumber, c.Type, c.Status, c.IssuedAt))]);
+    }
+}
+
+/// <summary>Balances: points, and stored value split into principal and bonus (fen).</summary>
+internal sealed record BalancesView(long Points, StoredValueView StoredValue);
+
+/// <summary>Stored value in fen.</summary>
+internal sealed record StoredValueView(long Principal, long Bonus);
+
+/// <summary>A card on the account.</summary>
+internal sealed record CardView(string CardNumber, CardType Type, CardStatus Status, DateTimeOffset IssuedAt);

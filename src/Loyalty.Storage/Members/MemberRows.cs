@@ -1,0 +1,72 @@
+using Loyalty.Domain.Members;
+using Loyalty.Storage.Tables;
+
+namespace Loyalty.Storage.Members;
+
+/// <summary>Row layout of a member partition (PartitionKey = member id).</summary>
+internal static class MemberRows
+{
+    public const string Profile = "profile";
+    public const string Account = "account";
+    public const string CardPrefix = "card-";
+
+    public static TableEntity ToProfileRow(MemberProfile p)
+    {
+        var row = new TableEntity(p.MemberId, Profile)
+        {
+            ["Phone"] = p.Phone,
+            ["Name"] = p.Name,
+            ["Gender"] = p.Gender.ToString(),
+            ["StoreId"] = p.StoreId,
+            ["Channel"] = p.Channel.ToString(),
+            ["MarketingConsent"] = p.MarketingConsent,
+            ["EnrolledAt"] = p.EnrolledAt,
+        };
+        if (p.Birthday is { } b)
+        {
+            row["Birthday"] = b.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return row;
+    }
+
+    public static MemberProfile FromProfileRow(TableEntity row) => new(
+        row.PartitionKey,
+        row.Require("Phone"),
+        row.Require("Name"),
+        row.GetString("Birthday") is { } b ? DateOnly.ParseExact(b, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : null,
+        Enum.Parse<Gender>(row.Require("Gender")),
+        row.Require("StoreId"),
+        Enum.Parse<EnrolmentChannel>(row.Require("Channel")),
+        row.GetBoolean("MarketingConsent") ?? false,
+        row.GetDateTimeOffset("EnrolledAt") ?? default);
+
+    public static TableEntity ToAccountRow(string memberId, MemberAccount a) => new(memberId, Account)
+    {
+        ["Points"] = a.Points,
+        ["Principal"] = a.StoredValuePrincipal,
+        ["Bonus"] = a.StoredValueBonus,
+        ["Tier"] = a.Tier,
+        ["NextSeq"] = 1L,
+    };
+
+    public static MemberAccount FromAccountRow(TableEntity row) => new(
+        row.GetInt64("Points") ?? 0,
+        row.GetInt64("Principal") ?? 0,
+        row.GetInt64("Bonus") ?? 0,
+        row.GetString("Tier") ?? MemberAccount.EntryTier);
+
+    public static TableEntity ToCardRow(string memberId, MemberCard c) => new(memberId, CardPrefix + c.CardNumber)
+    {
+        ["CardNumber"] = c.CardNumber,
+        ["Type"] = c.Type.ToString(),
+        ["Status"] = c.Status.ToString(),
+        ["IssuedAt"] = c.IssuedAt,
+    };
+
+    public static MemberCard FromCardRow(TableEntity row) => new(
+        row.Require("CardNumber"),
+        Enum.Parse<CardType>(row.Require("Type")),
+        Enum.Parse<CardStatus>(row.Require("Status")),
+        row.GetDateTimeOffset("IssuedAt") ?? default);
+}

@@ -1,0 +1,128 @@
+using Azure;
+using Loyalty.Domain.Members;
+using Loyalty.Storage.Schema;
+using Loyalty.Storage.Tables;
+
+namespace Loyalty.Storage.Members;
+
+/// <summary>
+/// Members: the member partition (profile, account, cards) and the phone and card index. Index rows are claimed
+/// before the member partition is written, so a crash leaves at worst an index row pointing at a member that does
+/// not exist yet; such a claim is taken over once it is older than <see cref="AbandonedClaimAge"/>.
+/// </summary>
+public sealed class MemberStore(TableStore store, TimeProvider time)
+{
+    /// <summary>How old an index claim whose member never appeared must be before another enrolment may take it.</summary>
+    public static readonly TimeSpan AbandonedClaimAge = TimeSpan.FromMinutes(5);
+
+    private const string IndexRow = "m";
+
+    /// <summary>Index key of a phone (by keyed hash).</summary>
+    public static string PhoneIndexKey(string phoneHash) => "phone-" + phoneHash;
+
+    /// <summary>Index key of a card number.</summary>
+    public static string CardIndexKey(string cardNumber) => "card-" + cardNumber;
+
+    /// <summary>
+    /// Claims an index key for <paramref name="memberId"/>. Returns the member the key belongs to afterwards:
+    /// <paramref name="memberId"/> when the claim holds, another id when the key is taken.
+    /// </summary>
+    public async Task<string> ClaimIndexAsync(string indexKey, string memberId, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = new TableEntity(indexKey, IndexRow) { ["MemberId"] = memberId, ["ClaimedAt"] = time.GetUtcNow() };
+            try
+            {
+                await store.MemberIndex.AddEntityAsync(row, cancellationToken);
+                return memberId;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                // Held already: by us (a retry), by a live member, or by an abandoned attempt.
+            }
+
+            var existing = await store.MemberIndex.GetEntityAsync(indexKey, IndexRow, cancellationToken);
+            if (existing is null)
+            {
+                continue;
+            }
+
+            var owner = existing.Require("MemberId");
+            if (owner == memberId || await ExistsAsync(owner, cancellationToken))
+            {
+                return owner;
+            }
+
+            var claimedAt = existing.GetDateTimeOffset("ClaimedAt") ?? DateTimeOffset.MinValue;
+            if (time.GetUtcNow() - claimedAt < AbandonedClaimAge || attempt > 3)
+            {
+                return owner;
+            }
+
+            try
+            {
+                await store.MemberIndex.UpdateEntityAsync(row, existing.ETag, TableUpdateMode.Replace, cancellationToken);
+                return memberId;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+                // Another enrolment moved first; look again.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a new member partition (profile, empty account, first card) in one transaction. Repeating it after a
+    /// success is harmless.
+    /// </summary>
+    public async Task CreateAsync(MemberProfile profile, MemberCard card, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(card);
+        try
+        {
+            await store.Members.SubmitTransactionAsync(
+            [
+                new(TableTransactionActionType.Add, MemberRows.ToProfileRow(profile)),
+                new(TableTransactionActionType.Add, MemberRows.ToAccountRow(profile.MemberId, MemberAccount.Empty)),
+                new(TableTransactionActionType.Add, MemberRows.ToCardRow(profile.MemberId, card)),
+            ],
+                cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // Written by an earlier attempt of the same enrolment, or a genuine clash of random ids.
+            if (!await ExistsAsync(profile.MemberId, cancellationToken))
+            {
+                throw;
+            }
+        }
+    }
+
+    /// <summary>True when the member's profile row exists.</summary>
+    public async Task<bool> ExistsAsync(string memberId, CancellationToken cancellationToken = default) =>
+        await store.Members.GetEntityAsync(memberId, MemberRows.Profile, cancellationToken) is not null;
+
+    /// <summary>Reads a member's profile, account and cards; null when unknown.</summary>
+    public async Task<MemberSnapshot?> GetAsync(string memberId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(memberId);
+        var profileTask = store.Members.GetEntityAsync(memberId, MemberRows.Profile, cancellationToken);
+        var accountTask = store.Members.GetEntityAsync(memberId, MemberRows.Account, cancellationToken);
+        var cardsTask = store.Members.QueryPageAsync(TableFilter.PartitionRowPrefix(memberId, MemberRows.CardPrefix), cancellationToken: cancellationToken);
+        await Task.WhenAll(profileTask, accountTask, cardsTask);
+        var (profile, account, cards) = (await profileTask, await accountTask, await cardsTask);
+        return profile is null || account is null
+            ? null
+            : new MemberSnapshot(MemberRows.FromProfileRow(profile), MemberRows.FromAccountRow(account), [.. cards.Items.Select(MemberRows.FromCardRow)]);
+    }
+
+    /// <summary>The member an index key points at, if that member exists.</summary>
+    public async Task<string?> FindByIndexAsync(string indexKey, CancellationToken cancellationToken = default)
+    {
+        var row = await store.MemberIndex.GetEntityAsync(indexKey, IndexRow, cancellationToken);
+        var memberId = row?.GetString("MemberId");
+        return memberId is not null && await ExistsAsync(memberId, cancellationToken) ? memberId : null;
+    }
+}

@@ -1,0 +1,63 @@
+namespace Loyalty.Storage.Schema;
+
+/// <summary>
+/// Names of the app's tables and queues. A prefix (a setting, empty in production) lets tests and parallel local
+/// runs share one storage account without seeing each other's data.
+/// </summary>
+public sealed class StorageNames
+{
+    /// <summary>Creates the names with optional prefixes (table prefix: letters and digits; queue prefix: lowercase, digits, '-').</summary>
+    public StorageNames(string? tablePrefix = null, string? queuePrefix = null)
+    {
+        TablePrefix = tablePrefix ?? string.Empty;
+        QueuePrefix = queuePrefix ?? string.Empty;
+        if (TablePrefix.Length > 20 || !TablePrefix.All(char.IsAsciiLetterOrDigit) || (TablePrefix.Length > 0 && !char.IsAsciiLetter(TablePrefix[0])))
+        {
+            throw new ArgumentException("The table prefix is up to 20 letters and digits, starting with a letter.", nameof(tablePrefix));
+        }
+
+        if (QueuePrefix.Length > 20 || !QueuePrefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            throw new ArgumentException("The queue prefix is up to 20 lowercase letters, digits and '-'.", nameof(queuePrefix));
+        }
+    }
+
+    /// <summary>Table prefix.</summary>
+    public string TablePrefix { get; }
+
+    /// <summary>Queue prefix.</summary>
+    public string QueuePrefix { get; }
+
+    /// <summary>Member partitions: profile, account, cards (later: ledger, idempotency, sales).</summary>
+    public string Members => TablePrefix + "Members";
+
+    /// <summary>Uniqueness and lookup index: phone hash and card number to member id.</summary>
+    public string MemberIndex => TablePrefix + "MemberIndex";
+
+    /// <summary>Idempotency records of operations that span partitions (enrolment).</summary>
+    public string Idempotency => TablePrefix + "Idempotency";
+
+    /// <summary>Versioned org tree.</summary>
+    public string Org => TablePrefix + "Org";
+
+    /// <summary>API principals, keyed by key hash.</summary>
+    public string Principals => TablePrefix + "Principals";
+
+    /// <summary>Audit trail of administrative changes.</summary>
+    public string Audit => TablePrefix + "Audit";
+
+    /// <summary>Notifications composed for members, with their delivery state.</summary>
+    public string Notifications => TablePrefix + "Notifications";
+
+    /// <summary>All tables, for start-up creation.</summary>
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications];
+
+    /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
+    public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";
+
+    /// <summary>The notifications outbox.</summary>
+    public string NotificationsQueue => QueuePrefix + "notifications";
+
+    /// <summary>The poison queue the host (and the local listener) moves failing messages to.</summary>
+    public static string Poison(string queue) => queue + "-poison";
+}

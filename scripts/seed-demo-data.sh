@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Seeds a small demo chain through the public API: HQ, two regions, four stores, a terminal key for store sh-001,
+# and six members. Safe to run again (fixed idempotency keys; an existing phone is reported and skipped).
+# Usage: seed-demo-data.sh BASE_URL ADMIN_KEY   (prints the terminal key on stdout)
+set -euo pipefail
+BASE="${1:?base url}"
+KEY="${2:?admin key}"
+
+api() { # method path body [idempotency-key]
+  curl -s -X "$1" "$BASE$2" -H "X-Api-Key: $KEY" -H "Content-Type: application/json" ${4:+-H "Idempotency-Key: $4"} -d "$3"
+}
+
+api PUT /api/config/org '{"nodes":[
+  {"id":"hq","kind":"hq","name":"示例连锁"},
+  {"id":"east","kind":"region","name":"华东大区"},
+  {"id":"south","kind":"region","name":"华南大区"},
+  {"id":"sh-001","kind":"store","name":"上海南京路店","parentId":"east"},
+  {"id":"hz-001","kind":"store","name":"杭州西湖店","parentId":"east"},
+  {"id":"gz-001","kind":"store","name":"广州天河店","parentId":"south"},
+  {"id":"online","kind":"store","name":"小程序商城","parentId":"south"}]}' >/dev/null
+
+terminal=$(api POST /api/principals '{"role":"terminal","scopeId":"sh-001","name":"sh-001 till 1"}' | sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p')
+
+i=0
+for member in \
+  '{"phone":"13800000001","name":"王芳","birthday":"1988-03-15","gender":"female","storeId":"sh-001","channel":"store","marketingConsent":true}' \
+  '{"phone":"13800000002","name":"李伟","birthday":"1992-11-22","gender":"male","storeId":"sh-001","channel":"store"}' \
+  '{"phone":"13800000003","name":"张敏","birthday":"1996-02-29","gender":"female","storeId":"hz-001","channel":"miniProgram"}' \
+  '{"phone":"13800000004","name":"刘洋","birthday":"1985-07-01","storeId":"gz-001","channel":"callCenter"}' \
+  '{"phone":"13800000005","name":"陈静","storeId":"online","channel":"web","marketingConsent":true}' \
+  '{"phone":"13800000006","name":"杨磊","birthday":"2000-12-31","gender":"male","storeId":"hz-001","channel":"batchImport"}'; do
+  i=$((i + 1))
+  out=$(api POST /api/members "$member" "demo-member-$i")
+  case "$out" in
+    *'"memberId"'*) ;;
+    *duplicate_phone*) echo "seed: member $i exists already" >&2 ;;
+    *) echo "seed: member $i failed: $out" >&2 ;;
+  esac
+done
+echo "seed: demo chain ready (2 regions, 4 stores, 6 members)" >&2
+echo "$terminal"

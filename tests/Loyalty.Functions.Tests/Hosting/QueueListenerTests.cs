@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Hosting.Local;
+using Loyalty.Storage.Schema;
+using Loyalty.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace Loyalty.Functions.Tests.Hosting;
+
+public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static readonly HostJson Host = HostJson.Defaults with
+    {
+        BatchSize = 4,
+        VisibilityTimeout = TimeSpan.Zero,
+        MaxDequeueCount = 3,
+        MaxPollingInterval = TimeSpan.FromMilliseconds(200),
+    };
+
+    [Fact]
+    public async Task Listener_Success_DeletesEveryMessageAcrossBatches()
+    {
+        var (store, queue) = await NewQueueAsync();
+        var handler = new RecordingFunction(_ => false);
+        for (var i = 0; i < 10; i++)
+        {
+            await store.Queue(queue).SendMessageAsync($"m{i}");
+        }
+
+        using var listener = Listener(store, queue, handler);
+        await listener.StartAsync(CancellationToken.None);
+        await Support.Api.EventuallyAsync(() => Task.FromResult(handler.Bodies.Distinct().Count() == 10), "all ten messages");
+        await listener.StopAsync(CancellationToken.None);
+
+        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
+        Assert.Empty(await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32));
+        Assert.True(handler.MaxConcurrent <= Host.BatchSize);
+    }
+
+    [Fact]
+    public async Task Listener_AlwaysFailing_RetriesMaxDequeueCountTimesThenPoisons()
+    {
+        var (store, queue) = await NewQueueAsync();
+        var handler = new RecordingFunction(body => body == "bad");
+        await store.Queue(queue).SendMessageAsync("bad");
+
+        using var listener = Listener(store, queue, handler);
+        await listener.StartAsync(CancellationToken.None);
+        await Support.Api.EventuallyAsync(async () => (await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32)).Count == 1, "the poison message");
+        await listener.StopAsync(CancellationToken.None);
+
+        var poisoned = Assert.Single(await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32));
+        Assert.Equal("bad", poisoned.Body);
+        Assert.Equal([1L, 2L, 3L], handler.DequeueCounts.Order());
+        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
+    }
+
+    [Fact]
+    public async Task Listener_FailsOnceThenSucceeds_IsNotPoisoned()
+    {
+        var (store, queue) = await NewQueueAsync();
+        var failures = 0;
+        var handler = new RecordingFunction(_ => Interlocked.Increment(ref failures) == 1);
+        await store.Queue(queue).SendMessageAsync("flaky");
+
+        using var listener = Listener(store, queue, handler);
+        await listener.StartAsync(CancellationToken.None);
+        await Support.Api.EventuallyAsync(() => Task.FromResult(handler.DequeueCounts.Contains(2)), "the retry");
+        await listener.StopAsync(CancellationToken.None);
+
+        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
+        Assert.Empty(await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32));
+    }
+
+    private async Task<(TableStore Store, string Queue)> NewQueueAsync()
+    {
+        var names = new StorageNames(null, "l" + Guid.NewGuid().ToString("N")[..8] + "-");
+        var store = new TableStore(names, azurite.Tables.GetTableClient, azurite.Queues.GetQueueClient);
+        var queue = names.QueuePrefix + "work";
+        await store.EnsureCreatedAsync([queue]);
+        return (store, queue);
+    }
+
+    private static QueueListener Listener(TableStore store, string queue, RecordingFunction handler)
+    {
+        var services = new ServiceCollection().AddSingleton(handler).BuildServiceProvider();
+        var trigger = new QueueTrigger(queue, "LoyaltyStorage");
+        var function = new FunctionDefinition("Test", trigger, typeof(RecordingFunction));
+        return new QueueListener(function, trigger, Host, store, services.GetRequiredService<IServiceScopeFactory>(), NullLogger<QueueListener>.Instance);
+    }
+
+    private sealed class RecordingFunction(Func<string, bool> shouldFail) : IQueueFunction
+    {
+        private int _running;
+
+        public ConcurrentBag<string> Bodies { get; } = [];
+
+        public ConcurrentBag<long> DequeueCounts { get; } = [];
+
+        public int MaxConcurrent { get; private set; }
+
+        public async Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
+        {
+            var running = Interlocked.Increment(ref _running);
+            MaxConcurrent = Math.Max(MaxConcurrent, running);
+            try
+            {
+                await Task.Delay(20, cancellationToken);
+                DequeueCounts.Add(invocation.DequeueCount);
+                if (shouldFail(invocation.Body))
+                {
+                    throw new InvalidOperationException("injected failure");
+                }
+
+                Bodies.Add(invocation.Body);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Xunit;
+
+namespace Loyalty.Functions.Tests.Support;
+
+/// <summary>Request helpers and problem+json assertions.</summary>
+public static class Api
+{
+    public static HttpRequestMessage Json(HttpMethod method, string url, string body, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return request;
+    }
+
+    public static Task<HttpResponseMessage> EnrolAsync(this HttpClient client, object body, string? idempotencyKey) =>
+        client.SendAsync(Json(HttpMethod.Post, "/api/members", JsonSerializer.Serialize(body), idempotencyKey));
+
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
+        await response.Content.ReadFromJsonAsync<JsonElement>();
+
+    /// <summary>Asserts a problem+json response with the given status and stable code.</summary>
+    public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(text).RootElement;
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.Equal("urn:loyalty:problem:" + code, problem.GetProperty("type").GetString());
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        return problem;
+    }
+
+    /// <summary>Polls until <paramref name="check"/> holds or 20 s pass.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> check, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await check())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"Timed out waiting for {what}.");
+    }
+}

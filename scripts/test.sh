@@ -14,12 +14,10 @@ dotnet test LoyaltyFunctions.sln -c Release --no-build -nologo \
   --logger "console;verbosity=normal" --results-directory "$ROOT/artifacts/test-results" "$@" > artifacts/test.log 2>&1
 status=$?
 
-# Failures in full, then one line per test assembly, then the total.
-grep -E "^\s+Failed |Error Message|^\s+(Assert|Expected|Actual)|^\s+at Loyalty" -A0 artifacts/test.log | head -200
-grep -E "^(Passed|Failed)!" artifacts/test.log
-passed=$(grep -E "^(Passed|Failed)!" artifacts/test.log | grep -oE "Passed: +[0-9]+" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -E "^(Passed|Failed)!" artifacts/test.log | grep -oE "Failed: +[0-9]+" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -E "^(Passed|Failed)!" artifacts/test.log | grep -oE "Skipped: +[0-9]+" | awk '{s+=$2} END {print s+0}')
+# Failed tests with their messages, then the totals of every test assembly added up.
+grep -E "^\s+Failed [A-Za-z]" -A 8 artifacts/test.log | head -200
+sum() { grep -E "^\s+$1: +[0-9]+" artifacts/test.log | awk '{s+=$2} END {print s+0}'; }
+passed=$(sum Passed); failed=$(sum Failed); skipped=$(sum Skipped)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   tail -40 artifacts/test.log
 fi

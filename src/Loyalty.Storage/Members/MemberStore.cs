@@ -110,12 +110,23 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
         ArgumentNullException.ThrowIfNull(memberId);
         var profileTask = store.Members.GetEntityAsync(memberId, MemberRows.Profile, cancellationToken);
         var accountTask = store.Members.GetEntityAsync(memberId, MemberRows.Account, cancellationToken);
-        var cardsTask = store.Members.QueryPageAsync(TableFilter.PartitionRowPrefix(memberId, MemberRows.CardPrefix), cancellationToken: cancellationToken);
+        var cardsTask = ReadCardsAsync(memberId, cancellationToken);
         await Task.WhenAll(profileTask, accountTask, cardsTask);
         var (profile, account, cards) = (await profileTask, await accountTask, await cardsTask);
         return profile is null || account is null
             ? null
-            : new MemberSnapshot(MemberRows.FromProfileRow(profile), MemberRows.FromAccountRow(account), [.. cards.Items.Select(MemberRows.FromCardRow)]);
+            : new MemberSnapshot(MemberRows.FromProfileRow(profile), MemberRows.FromAccountRow(account), cards);
+    }
+
+    private async Task<IReadOnlyList<MemberCard>> ReadCardsAsync(string memberId, CancellationToken cancellationToken)
+    {
+        var cards = new List<MemberCard>();
+        await foreach (var row in store.Members.QueryAsync(TableFilter.PartitionRowPrefix(memberId, MemberRows.CardPrefix), cancellationToken: cancellationToken))
+        {
+            cards.Add(MemberRows.FromCardRow(row));
+        }
+
+        return cards;
     }
 
     /// <summary>The member an index key points at, if that member exists.</summary>

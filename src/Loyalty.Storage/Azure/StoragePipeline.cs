@@ -19,6 +19,25 @@ internal static class StoragePipeline
         return HttpPipelineBuilder.Build(options, [], [.. perRetry], new ResponseClassifier());
     }
 
+    /// <summary>A request to <paramref name="endpoint"/>/<paramref name="path"/> with the service version header set.</summary>
+    public static HttpMessage CreateMessage(HttpPipeline pipeline, Uri endpoint, RequestMethod method, string path, string? query, string apiVersion)
+    {
+        var message = pipeline.CreateMessage();
+        var request = message.Request;
+        request.Method = method;
+        var uri = new RequestUriBuilder();
+        uri.Reset(endpoint);
+        uri.AppendPath("/" + path, escape: false);
+        if (!string.IsNullOrEmpty(query))
+        {
+            uri.Query = "?" + query;
+        }
+
+        request.Uri = uri;
+        request.Headers.SetValue("x-ms-version", apiVersion);
+        return message;
+    }
+
     /// <summary>Creates the exception for a failed response, reading the service's error code from header or body.</summary>
     public static RequestFailedException Failure(Response response)
     {

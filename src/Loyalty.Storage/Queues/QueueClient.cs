@@ -127,23 +127,8 @@ public sealed class QueueClient : IQueueClient
 
     private static string Seconds(TimeSpan span) => ((long)Math.Ceiling(span.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
-    private HttpMessage Create(RequestMethod method, string path, string? query = null)
-    {
-        var message = _pipeline.CreateMessage();
-        var request = message.Request;
-        request.Method = method;
-        var uri = new RequestUriBuilder();
-        uri.Reset(_endpoint);
-        uri.AppendPath("/" + path, escape: false);
-        if (!string.IsNullOrEmpty(query))
-        {
-            uri.Query = "?" + query;
-        }
-
-        request.Uri = uri;
-        request.Headers.SetValue("x-ms-version", ApiVersion);
-        return message;
-    }
+    private HttpMessage Create(RequestMethod method, string path, string? query = null) =>
+        StoragePipeline.CreateMessage(_pipeline, _endpoint, method, path, query, ApiVersion);
 
     private async Task SendAsync(HttpMessage message, CancellationToken cancellationToken)
     {

@@ -172,19 +172,8 @@ public sealed class TableClient : ITableClient
 
     private HttpMessage Create(RequestMethod method, string path, string? query = null)
     {
-        var message = _pipeline.CreateMessage();
+        var message = StoragePipeline.CreateMessage(_pipeline, _endpoint, method, path, query, ApiVersion);
         var request = message.Request;
-        request.Method = method;
-        var uri = new RequestUriBuilder();
-        uri.Reset(_endpoint);
-        uri.AppendPath("/" + path, escape: false);
-        if (!string.IsNullOrEmpty(query))
-        {
-            uri.Query = "?" + query;
-        }
-
-        request.Uri = uri;
-        request.Headers.SetValue("x-ms-version", ApiVersion);
         request.Headers.SetValue("Accept", JsonMinimal);
         request.Headers.SetValue("DataServiceVersion", "3.0");
         request.Headers.SetValue("MaxDataServiceVersion", "3.0;NetFx");

@@ -1,11 +1,17 @@
 using Loyalty.Domain.Auth;
+using Loyalty.Functions.Cards;
 using Loyalty.Functions.Health;
+using Loyalty.Functions.Ledger;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Maintenance;
 using Loyalty.Functions.Members;
 using Loyalty.Functions.Notifications;
 using Loyalty.Functions.Org;
+using Loyalty.Functions.Ops;
 using Loyalty.Functions.Principals;
+using Loyalty.Functions.Programme;
+using Loyalty.Functions.Sales;
+using Loyalty.Functions.StoredValue;
 using Loyalty.Storage.Schema;
 
 namespace Loyalty.Functions;
@@ -30,8 +36,19 @@ public static class FunctionCatalog
             Http("FindMember", "GET", "members", Staff, FindMember.Handle),
             Http("GetMember", "GET", "members/{memberId}", Staff, GetMember.Handle),
             Http("ListMemberNotifications", "GET", "members/{memberId}/notifications", Staff, ListMemberNotifications.Handle),
+            Http("TopUp", "POST", "members/{memberId}/top-ups", Staff, TopUp.Handle),
+            Http("RecordSale", "POST", "sales", Staff, RecordSale.Handle),
+            Http("RefundSale", "POST", "sales/{saleId}/refunds", Staff, RefundSale.Handle),
+            Http("Redeem", "POST", "members/{memberId}/redemptions", Staff, Redeem.Handle),
+            Http("AdjustPoints", "POST", "members/{memberId}/adjustments", Staff, Adjust.Handle),
+            Http("GetLedger", "GET", "members/{memberId}/ledger", Staff, LedgerApi.Handle),
+            Http("IssueCard", "POST", "members/{memberId}/cards", Staff, IssueCard.Handle),
+            Http("CardOperation", "POST", "cards/{cardNumber}/{op}", Staff, CardOperations.Handle),
             Http("GetOrg", "GET", "config/org", Staff, OrgApi.GetAsync),
             Http("PutOrg", "PUT", "config/org", [Role.HqAdmin], OrgApi.PutAsync),
+            Http("GetConfig", "GET", "config/{section}", Staff, ConfigApi.GetAsync),
+            Http("PutConfig", "PUT", "config/{section}", [Role.HqAdmin, Role.Ops], ConfigApi.PutAsync),
+            Http("Reconcile", "POST", "ops/reconcile", [Role.HqAdmin, Role.Ops], ReconcileApi.Handle),
             Http("CreatePrincipal", "POST", "principals", [Role.HqAdmin, Role.RegionManager, Role.StoreManager], PrincipalsApi.CreateAsync),
             Http("ListPrincipals", "GET", "principals", [Role.HqAdmin], PrincipalsApi.ListAsync),
             Queue<WelcomeNewMember>("WelcomeNewMember", names.MemberEnrolledQueue),

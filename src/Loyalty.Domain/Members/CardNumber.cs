@@ -51,6 +51,26 @@ public sealed record CardNumber
         return new CardNumber(new string(digits));
     }
 
+    /// <summary>
+    /// A card number derived from a seed (e.g. a hash of the member and the idempotency key), so that a retried
+    /// request chooses the same number; <paramref name="salt"/> moves to another number after a collision.
+    /// </summary>
+    public static CardNumber FromSeed(string prefix, string seed, int salt)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(seed);
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{seed}#{salt}"));
+        Span<char> digits = stackalloc char[Length];
+        prefix.AsSpan().CopyTo(digits);
+        for (var i = prefix.Length; i < Length - 1; i++)
+        {
+            digits[i] = (char)('0' + (hash[i] % 10));
+        }
+
+        digits[^1] = (char)('0' + CheckDigit(digits[..^1]));
+        return new CardNumber(new string(digits));
+    }
+
     /// <summary>Luhn check digit for a run of digits.</summary>
     public static int CheckDigit(ReadOnlySpan<char> payload)
     {

@@ -62,6 +62,11 @@ internal static class ServiceRegistration
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<NotificationStore>();
+        services.AddSingleton<Storage.Config.ConfigStore>();
+        services.AddSingleton<Storage.Ledger.MemberTransactions>();
+        services.AddSingleton<Storage.Ledger.LedgerQuery>();
+        services.AddSingleton<Storage.Ledger.SaleIndex>();
+        services.AddSingleton<Storage.Ledger.Reconciler>();
         return services;
     }
 
@@ -69,6 +74,14 @@ internal static class ServiceRegistration
     public static IServiceCollection AddLoyaltyFunctions(this IServiceCollection services)
     {
         services.AddSingleton<EnrolMember>();
+        services.AddSingleton<Programme.ProgrammeConfig>();
+        services.AddSingleton<StoredValue.TopUp>();
+        services.AddSingleton<Sales.RecordSale>();
+        services.AddSingleton<Sales.RefundSale>();
+        services.AddSingleton<Ledger.Redeem>();
+        services.AddSingleton<Ledger.Adjust>();
+        services.AddSingleton<Cards.IssueCard>();
+        services.AddSingleton<Cards.CardOperations>();
         services.AddScoped<WelcomeNewMember>();
         services.AddScoped<SendNotification>();
         services.AddScoped<Maintenance.PurgeIdempotencyRecords>();

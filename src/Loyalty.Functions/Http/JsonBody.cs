@@ -19,6 +19,41 @@ internal static class JsonBody
         CancellationToken cancellationToken)
         where T : class
     {
+        var (raw, problem) = await ReadElementAsync(request, maxBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        var (element, bytes) = raw!.Value;
+        var known = JsonDefaults.Options.GetTypeInfo(typeof(T)).Properties.Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (serverOwned.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                return (null, Problems.From(DomainError.Invalid("read_only_field", property.Name, $"'{property.Name}' is set by the server and cannot be sent.")));
+            }
+
+            if (!known.Contains(property.Name))
+            {
+                return (null, Problems.From(DomainError.Invalid("unknown_field", property.Name, $"'{property.Name}' is not a field of this request.")));
+            }
+        }
+
+        try
+        {
+            var value = element.Deserialize<T>(JsonDefaults.Options) ?? throw new JsonException("The body is null.");
+            return (new JsonBody<T>(value, bytes), null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"A field has the wrong type ({ex.Path}).", ex.Path?.TrimStart('$', '.')));
+        }
+    }
+
+    /// <summary>Reads a body that must be a JSON object, returning it as an element (detached from any document).</summary>
+    public static async Task<((JsonElement Element, byte[] Raw)? Body, IResult? Problem)> ReadElementAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentType is not { } contentType ||
             !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
@@ -49,47 +84,16 @@ internal static class JsonBody
             return (null, Problems.Create(StatusCodes.Status400BadRequest, "body_required", "A JSON body is required."));
         }
 
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
+            using var document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? ((document.RootElement.Clone(), raw), null)
+                : (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", "The body must be a JSON object."));
         }
         catch (JsonException ex)
         {
             return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"The body is not valid JSON: {ex.Message}"));
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", "The body must be a JSON object."));
-            }
-
-            var known = JsonDefaults.Options.GetTypeInfo(typeof(T)).Properties.Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (serverOwned.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
-                {
-                    return (null, Problems.From(DomainError.Invalid("read_only_field", property.Name, $"'{property.Name}' is set by the server and cannot be sent.")));
-                }
-
-                if (!known.Contains(property.Name))
-                {
-                    return (null, Problems.From(DomainError.Invalid("unknown_field", property.Name, $"'{property.Name}' is not a field of this request.")));
-                }
-            }
-
-            try
-            {
-                var value = document.RootElement.Deserialize<T>(JsonDefaults.Options)
-                    ?? throw new JsonException("The body is null.");
-                return (new JsonBody<T>(value, raw), null);
-            }
-            catch (JsonException ex)
-            {
-                return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"A field has the wrong type ({ex.Path}).", ex.Path?.TrimStart('$', '.')));
-            }
         }
     }
 

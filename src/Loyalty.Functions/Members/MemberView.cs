@@ -34,7 +34,7 @@ internal sealed record MemberView(
             p.EnrolledAt,
             member.Account.Tier,
             new BalancesView(member.Account.Points, new StoredValueView(member.Account.StoredValuePrincipal, member.Account.StoredValueBonus)),
-            [.. member.Cards.OrderBy(c => c.IssuedAt).Select(c => new CardView(c.CardNumber, c.Type, c.Status, c.IssuedAt))]);
+            [.. member.Cards.OrderBy(c => c.IssuedAt).Select(CardView.From)]);
     }
 }
 
@@ -45,4 +45,11 @@ internal sealed record BalancesView(long Points, StoredValueView StoredValue);
 internal sealed record StoredValueView(long Principal, long Bonus);
 
 /// <summary>A card on the account.</summary>
-internal sealed record CardView(string CardNumber, CardType Type, CardStatus Status, DateTimeOffset IssuedAt);
+internal sealed record CardView(string CardNumber, CardType Type, CardStatus Status, DateTimeOffset IssuedAt, long? DailyLimit, long? MonthlyLimit, string? ReplacedBy)
+{
+    public static CardView From(MemberCard card)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        return new(card.CardNumber, card.Type, card.Status, card.IssuedAt, card.DailyLimit, card.MonthlyLimit, card.ReplacedBy);
+    }
+}

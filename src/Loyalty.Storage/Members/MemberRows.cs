@@ -9,6 +9,14 @@ internal static class MemberRows
     public const string Profile = "profile";
     public const string Account = "account";
     public const string CardPrefix = "card-";
+    public const string LedgerPrefix = "ledger-";
+    public const string IdempotencyPrefix = "idem-";
+    public const string SalePrefix = "sale-";
+    public const string RefundPrefix = "refund-";
+    public const string AuditPrefix = "audit-";
+
+    /// <summary>Ledger rows sort newest first: the row key holds the inverted sequence.</summary>
+    public static string LedgerRowKey(long seq) => LedgerPrefix + (999_999_999_999 - seq).ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
 
     public static TableEntity ToProfileRow(MemberProfile p)
     {
@@ -48,6 +56,7 @@ internal static class MemberRows
         ["Bonus"] = a.StoredValueBonus,
         ["Tier"] = a.Tier,
         ["NextSeq"] = 1L,
+        ["ActiveCards"] = 1,
     };
 
     public static MemberAccount FromAccountRow(TableEntity row) => new(
@@ -56,17 +65,39 @@ internal static class MemberRows
         row.GetInt64("Bonus") ?? 0,
         row.GetString("Tier") ?? MemberAccount.EntryTier);
 
-    public static TableEntity ToCardRow(string memberId, MemberCard c) => new(memberId, CardPrefix + c.CardNumber)
+    public static TableEntity ToCardRow(string memberId, MemberCard c)
     {
-        ["CardNumber"] = c.CardNumber,
-        ["Type"] = c.Type.ToString(),
-        ["Status"] = c.Status.ToString(),
-        ["IssuedAt"] = c.IssuedAt,
-    };
+        var row = new TableEntity(memberId, CardPrefix + c.CardNumber)
+        {
+            ["CardNumber"] = c.CardNumber,
+            ["Type"] = c.Type.ToString(),
+            ["Status"] = c.Status.ToString(),
+            ["IssuedAt"] = c.IssuedAt,
+        };
+        if (c.DailyLimit is { } daily)
+        {
+            row["DailyLimit"] = daily;
+        }
+
+        if (c.MonthlyLimit is { } monthly)
+        {
+            row["MonthlyLimit"] = monthly;
+        }
+
+        if (c.ReplacedBy is { } replacedBy)
+        {
+            row["ReplacedBy"] = replacedBy;
+        }
+
+        return row;
+    }
 
     public static MemberCard FromCardRow(TableEntity row) => new(
         row.Require("CardNumber"),
         Enum.Parse<CardType>(row.Require("Type")),
         Enum.Parse<CardStatus>(row.Require("Status")),
-        row.GetDateTimeOffset("IssuedAt") ?? default);
+        row.GetDateTimeOffset("IssuedAt") ?? default,
+        row.GetInt64("DailyLimit"),
+        row.GetInt64("MonthlyLimit"),
+        row.GetString("ReplacedBy"));
 }

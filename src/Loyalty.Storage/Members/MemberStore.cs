@@ -100,6 +100,27 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
         }
     }
 
+    /// <summary>One card of a member, with its row's ETag; null when the member has no such card.</summary>
+    public async Task<MemberCard?> GetCardAsync(string memberId, string cardNumber, CancellationToken cancellationToken = default)
+    {
+        var row = await store.Members.GetEntityAsync(memberId, MemberRows.CardPrefix + cardNumber, cancellationToken);
+        return row is null ? null : MemberRows.FromCardRow(row);
+    }
+
+    /// <summary>The raw card row (for conditional updates).</summary>
+    public Task<TableEntity?> GetCardRowAsync(string memberId, string cardNumber, CancellationToken cancellationToken = default) =>
+        store.Members.GetEntityAsync(memberId, MemberRows.CardPrefix + cardNumber, cancellationToken);
+
+    /// <summary>Any row of a member partition (sale records, refunds).</summary>
+    public Task<TableEntity?> GetRowAsync(string memberId, string rowKey, CancellationToken cancellationToken = default) =>
+        store.Members.GetEntityAsync(memberId, rowKey, cancellationToken);
+
+    /// <summary>The row of a card, for writing in a member transaction.</summary>
+    public static TableEntity CardRow(string memberId, MemberCard card) => MemberRows.ToCardRow(memberId, card);
+
+    /// <summary>A card from its row.</summary>
+    public static MemberCard CardFrom(TableEntity row) => MemberRows.FromCardRow(row);
+
     /// <summary>True when the member's profile row exists.</summary>
     public async Task<bool> ExistsAsync(string memberId, CancellationToken cancellationToken = default) =>
         await store.Members.GetEntityAsync(memberId, MemberRows.Profile, cancellationToken) is not null;

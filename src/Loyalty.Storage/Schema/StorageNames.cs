@@ -49,8 +49,14 @@ public sealed class StorageNames
     /// <summary>Notifications composed for members, with their delivery state.</summary>
     public string Notifications => TablePrefix + "Notifications";
 
+    /// <summary>Programme configuration documents.</summary>
+    public string Config => TablePrefix + "Config";
+
+    /// <summary>Sale id to member id, so refunds find their sale.</summary>
+    public string SaleIndex => TablePrefix + "SaleIndex";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

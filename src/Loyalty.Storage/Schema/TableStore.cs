@@ -22,6 +22,8 @@ public sealed class TableStore
         Principals = tables(names.Principals);
         Audit = tables(names.Audit);
         Notifications = tables(names.Notifications);
+        Config = tables(names.Config);
+        SaleIndex = tables(names.SaleIndex);
     }
 
     /// <summary>Names in use.</summary>
@@ -47,6 +49,12 @@ public sealed class TableStore
 
     /// <summary>Notifications.</summary>
     public ITableClient Notifications { get; }
+
+    /// <summary>Configuration documents.</summary>
+    public ITableClient Config { get; }
+
+    /// <summary>Sale index.</summary>
+    public ITableClient SaleIndex { get; }
 
     /// <summary>A queue by full name.</summary>
     public IQueueClient Queue(string name) => _queues(name);

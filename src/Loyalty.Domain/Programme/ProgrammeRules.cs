@@ -1,0 +1,119 @@
+using Loyalty.Domain.Auth;
+
+namespace Loyalty.Domain.Programme;
+
+/// <summary>How points are earned and spent at checkout.</summary>
+/// <param name="PointsPerYuan">Base rate: points per yuan (100 fen) of eligible spend.</param>
+/// <param name="ExcludedCategories">Categories that earn nothing (e.g. tobacco, gift cards).</param>
+/// <param name="OffsetPointsPerYuan">Points needed to take one yuan off the price (积分抵扣).</param>
+/// <param name="MaxOffsetPercent">Largest share of the discounted amount that points may pay.</param>
+public sealed record EarningRules(int PointsPerYuan, IReadOnlyList<string> ExcludedCategories, int OffsetPointsPerYuan, int MaxOffsetPercent)
+{
+    /// <summary>1 point per yuan, 100 points per yuan off, at most half the bill.</summary>
+    public static EarningRules Default { get; } = new(1, [], 100, 50);
+}
+
+/// <summary>One tier's checkout benefits.</summary>
+/// <param name="Code">Stable code stored on the account, e.g. <c>standard</c>, <c>silver</c>.</param>
+/// <param name="Name">Display name (普通 / 白银 / 黄金).</param>
+/// <param name="PricePercent">Share of the price the member pays, in hundredths of a percent (9500 = 95%).</param>
+/// <param name="PointsMultiplierPercent">Points multiplier in percent (150 = 1.5x).</param>
+public sealed record TierRule(string Code, string Name, int PricePercent, int PointsMultiplierPercent);
+
+/// <summary>A member day (会员日): a day of the month with a points multiplier.</summary>
+/// <param name="DayOfMonth">1-31, in the chain's time zone.</param>
+/// <param name="MultiplierPercent">Points multiplier in percent (200 = double points).</param>
+public sealed record MemberDayRule(int DayOfMonth, int MultiplierPercent);
+
+/// <summary>A top-up bonus band: topping up at least <paramref name="MinAmount"/> gives <paramref name="Bonus"/> (fen).</summary>
+public sealed record TopUpBonusBand(long MinAmount, long Bonus);
+
+/// <summary>Top-up rules: bonus bands and who may top up.</summary>
+/// <param name="Bands">Bonus bands; the highest band reached applies.</param>
+/// <param name="AllowedStores">Stores that may top up (指定网点); empty means any.</param>
+/// <param name="AllowedPrincipals">Principals that may top up (指定操作员); empty means any.</param>
+/// <param name="MinAmount">Smallest top-up in fen.</param>
+/// <param name="MaxAmount">Largest single top-up in fen.</param>
+public sealed record TopUpRules(IReadOnlyList<TopUpBonusBand> Bands, IReadOnlyList<string> AllowedStores, IReadOnlyList<string> AllowedPrincipals, long MinAmount, long MaxAmount)
+{
+    /// <summary>Top up 500 get 50, top up 1000 get 120; 1 to 50,000 yuan; anyone.</summary>
+    public static TopUpRules Default { get; } = new([new(50_000, 5_000), new(100_000, 12_000)], [], [], 100, 5_000_000);
+
+    /// <summary>The bonus for a top-up of <paramref name="amount"/>.</summary>
+    public long BonusFor(long amount) => Bands.Where(b => amount >= b.MinAmount).Select(b => b.Bonus).DefaultIfEmpty(0).Max();
+}
+
+/// <summary>Which part of stored value a purchase spends first.</summary>
+public enum SpendOrder
+{
+    /// <summary>Bonus first (keeps refundable principal longest; the usual choice).</summary>
+    BonusFirst,
+    /// <summary>Principal first.</summary>
+    PrincipalFirst,
+}
+
+/// <summary>Stored-value rules.</summary>
+/// <param name="SpendOrder">Which part pays first.</param>
+public sealed record StoredValueRules(SpendOrder SpendOrder)
+{
+    /// <summary>Bonus first.</summary>
+    public static StoredValueRules Default { get; } = new(SpendOrder.BonusFirst);
+}
+
+/// <summary>A reward in the points catalogue (积分兑换).</summary>
+public sealed record Reward(string RewardId, string Name, long Points);
+
+/// <summary>Largest manual points adjustment (either sign) each role may apply without approval.</summary>
+public sealed record AdjustmentAuthority(IReadOnlyDictionary<Role, long> MaxPoints)
+{
+    /// <summary>Terminals none; store managers 500; region managers 5,000; HQ and ops 50,000.</summary>
+    public static AdjustmentAuthority Default { get; } = new(new Dictionary<Role, long>
+    {
+        [Role.Terminal] = 0,
+        [Role.StoreManager] = 500,
+        [Role.RegionManager] = 5_000,
+        [Role.Ops] = 50_000,
+        [Role.HqAdmin] = 50_000,
+    });
+
+    /// <summary>The limit of a role (0 when unlisted).</summary>
+    public long LimitFor(Role role) => MaxPoints.TryGetValue(role, out var limit) ? limit : 0;
+}
+
+/// <summary>The programme's configuration as one consistent snapshot, with the version of each part.</summary>
+public sealed record ProgrammeRules(
+    EarningRules Earning,
+    IReadOnlyList<TierRule> Tiers,
+    IReadOnlyList<MemberDayRule> MemberDays,
+    TopUpRules TopUp,
+    StoredValueRules StoredValue,
+    IReadOnlyList<Reward> Rewards,
+    AdjustmentAuthority Authority,
+    string Version)
+{
+    /// <summary>Default tiers: 普通 100%/1x, 白银 98%/1.2x, 黄金 95%/1.5x, 铂金 90%/2x.</summary>
+    public static IReadOnlyList<TierRule> DefaultTiers { get; } =
+    [
+        new("standard", "普通会员", 10_000, 100),
+        new("silver", "白银会员", 9_800, 120),
+        new("gold", "黄金会员", 9_500, 150),
+        new("platinum", "铂金会员", 9_000, 200),
+    ];
+
+    /// <summary>The 15th of each month, double points.</summary>
+    public static IReadOnlyList<MemberDayRule> DefaultMemberDays { get; } = [new(15, 200)];
+
+    /// <summary>A small default catalogue.</summary>
+    public static IReadOnlyList<Reward> DefaultRewards { get; } =
+    [
+        new("coffee", "咖啡兑换券", 500),
+        new("tote-bag", "环保袋", 1_200),
+    ];
+
+    /// <summary>The rule for a tier code; unknown codes fall back to the first (entry) tier.</summary>
+    public TierRule Tier(string code) => Tiers.FirstOrDefault(t => t.Code == code) ?? Tiers[0];
+
+    /// <summary>The member-day multiplier on <paramref name="localDate"/> (100 when it is not a member day).</summary>
+    public int MemberDayMultiplier(DateOnly localDate) =>
+        MemberDays.Where(d => d.DayOfMonth == localDate.Day).Select(d => d.MultiplierPercent).DefaultIfEmpty(100).Max();
+}

@@ -1,0 +1,117 @@
+using Loyalty.Domain.Common;
+
+namespace Loyalty.Domain.Programme;
+
+/// <summary>Checks each part of the programme configuration before it is stored.</summary>
+public static class ProgrammeValidation
+{
+    /// <summary>Validates earning rules.</summary>
+    public static DomainError? Check(EarningRules rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        if (rules.PointsPerYuan is < 0 or > 100)
+        {
+            return Invalid("pointsPerYuan", "pointsPerYuan is 0-100.");
+        }
+
+        if (rules.OffsetPointsPerYuan is < 1 or > 100_000)
+        {
+            return Invalid("offsetPointsPerYuan", "offsetPointsPerYuan is 1-100000.");
+        }
+
+        if (rules.MaxOffsetPercent is < 0 or > 100)
+        {
+            return Invalid("maxOffsetPercent", "maxOffsetPercent is 0-100.");
+        }
+
+        return rules.ExcludedCategories is null || rules.ExcludedCategories.Any(string.IsNullOrWhiteSpace)
+            ? Invalid("excludedCategories", "excludedCategories is a list of category names.")
+            : null;
+    }
+
+    /// <summary>Validates tiers: 1 to 7, unique codes, sensible rates.</summary>
+    public static DomainError? Check(IReadOnlyList<TierRule> tiers)
+    {
+        if (tiers is null || tiers.Count is < 1 or > 7)
+        {
+            return Invalid("tiers", "Configure 1 to 7 tiers, entry tier first.");
+        }
+
+        if (tiers.Select(t => t.Code).Distinct(StringComparer.Ordinal).Count() != tiers.Count)
+        {
+            return Invalid("code", "Tier codes must be unique.");
+        }
+
+        foreach (var t in tiers)
+        {
+            if (string.IsNullOrWhiteSpace(t.Code) || t.Code.Length > 30 || string.IsNullOrWhiteSpace(t.Name))
+            {
+                return Invalid("code", "Each tier needs a code (up to 30 characters) and a name.");
+            }
+
+            if (t.PricePercent is < 1_000 or > 10_000)
+            {
+                return Invalid("pricePercent", $"Tier '{t.Code}': pricePercent is 1000-10000 (hundredths of a percent).");
+            }
+
+            if (t.PointsMultiplierPercent is < 0 or > 1_000)
+            {
+                return Invalid("pointsMultiplierPercent", $"Tier '{t.Code}': pointsMultiplierPercent is 0-1000.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Validates member days.</summary>
+    public static DomainError? Check(IReadOnlyList<MemberDayRule> days)
+    {
+        if (days is null || days.Any(d => d.DayOfMonth is < 1 or > 31 || d.MultiplierPercent is < 100 or > 1_000))
+        {
+            return Invalid("memberDays", "Each member day has dayOfMonth 1-31 and multiplierPercent 100-1000.");
+        }
+
+        return days.Select(d => d.DayOfMonth).Distinct().Count() == days.Count ? null : Invalid("dayOfMonth", "Each day of the month appears once.");
+    }
+
+    /// <summary>Validates top-up rules.</summary>
+    public static DomainError? Check(TopUpRules rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        if (rules.MinAmount < 1 || rules.MaxAmount < rules.MinAmount)
+        {
+            return Invalid("minAmount", "0 < minAmount <= maxAmount.");
+        }
+
+        if (rules.Bands is null || rules.Bands.Any(b => b.MinAmount < 1 || b.Bonus < 0 || b.Bonus > b.MinAmount))
+        {
+            return Invalid("bands", "Each band has minAmount > 0 and 0 <= bonus <= minAmount.");
+        }
+
+        return rules.AllowedStores is null || rules.AllowedPrincipals is null
+            ? Invalid("allowedStores", "allowedStores and allowedPrincipals are lists (empty means anyone).")
+            : null;
+    }
+
+    /// <summary>Validates the reward catalogue.</summary>
+    public static DomainError? Check(IReadOnlyList<Reward> rewards)
+    {
+        if (rewards is null || rewards.Any(r => string.IsNullOrWhiteSpace(r.RewardId) || string.IsNullOrWhiteSpace(r.Name) || r.Points < 1))
+        {
+            return Invalid("rewards", "Each reward has a rewardId, a name and a points price of at least 1.");
+        }
+
+        return rewards.Select(r => r.RewardId).Distinct(StringComparer.Ordinal).Count() == rewards.Count ? null : Invalid("rewardId", "Reward ids are unique.");
+    }
+
+    /// <summary>Validates adjustment limits.</summary>
+    public static DomainError? Check(AdjustmentAuthority authority)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        return authority.MaxPoints is null || authority.MaxPoints.Values.Any(v => v < 0)
+            ? Invalid("maxPoints", "Limits are non-negative point amounts per role.")
+            : null;
+    }
+
+    private static DomainError Invalid(string field, string message) => DomainError.Invalid("config_invalid", field, message);
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using Loyalty.Domain.Auth;
+using Loyalty.Domain.Cards;
+using Loyalty.Domain.Common;
+using Loyalty.Domain.Members;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Http;
+using Loyalty.Functions.Ledger;
+using Loyalty.Functions.Members;
+using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Tables;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.Cards;
+
+/// <summary>
+/// <c>POST /api/cards/{cardNumber}/{op}</c>: report-lost, cancel-lost, freeze, unfreeze, replace, cancel. Each is one
+/// member transaction that changes the card row and the account's count of usable cards, with an audit row.
+/// Unfreezing, replacing and cancelling are for store managers and above. A replacement gets a new number and keeps
+/// the balance (balances belong to the account); it needs an Idempotency-Key.
+/// </summary>
+internal sealed class CardOperations(MemberTransactions transactions, MemberStore members, TimeProvider time, IOptions<LoyaltyOptions> options)
+{
+    private static readonly Role[] ManagerRoles = [Role.StoreManager, Role.RegionManager, Role.HqAdmin, Role.Ops];
+
+    public static Task<IResult> Handle(HttpContext http, string cardNumber, string op, CardOperations handler) => handler.HandleAsync(http, cardNumber, op);
+
+    public async Task<IResult> HandleAsync(HttpContext http, string cardNumber, string op)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var ct = http.RequestAborted;
+        if (CardStateMachine.ParseRoute(op) is not { } operation)
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "card_operation_unknown", "Operations: report-lost, cancel-lost, freeze, unfreeze, replace, cancel.");
+        }
+
+        var caller = http.Caller();
+        if (operation is CardOperation.Unfreeze or CardOperation.Replace or CardOperation.Cancel && !ManagerRoles.Contains(caller.Role))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "forbidden_role", $"A {caller.Role} may not {op} a card.");
+        }
+
+        var (key, keyProblem) = IdempotencyKey.Read(http.Request);
+        if (keyProblem is not null && operation == CardOperation.Replace)
+        {
+            return keyProblem;
+        }
+
+        string? reason = null;
+        byte[] raw = [];
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var (body, bodyProblem) = await JsonBody.ReadAsync<CardOperationRequest>(http.Request, options.Value.MaxRequestBodyBytes, ["status"], ct);
+            if (bodyProblem is not null)
+            {
+                return bodyProblem;
+            }
+
+            reason = body!.Value.Reason;
+            raw = body.Raw;
+        }
+
+        var parsed = CardNumber.Parse(cardNumber);
+        var memberId = parsed.IsSuccess ? await members.FindByIndexAsync(MemberStore.CardIndexKey(parsed.Value.Value), ct) : null;
+        if (memberId is null || await members.GetCardRowAsync(memberId, parsed.Value!.Value, ct) is null)
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "card_not_found", "No such card.");
+        }
+
+        // State operations repeat harmlessly (a second report-lost is refused by the state machine), so their key is optional.
+        var idempotency = key is null ? null : new IdempotencyContext(caller.Id, key, IdempotencyKey.RequestHash(http.Request, raw));
+        string? newNumber = null;
+        if (operation == CardOperation.Replace)
+        {
+            newNumber = await IssueCard.ClaimNumberAsync(members, memberId, MemberTransactions.IdempotencyRowKey(idempotency!), options.Value.CardPrefix, ct);
+        }
+
+        var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
+        {
+            var row = await members.GetCardRowAsync(memberId, cardNumber, token) ?? throw new InvalidOperationException("The card row vanished.");
+            var card = MemberStore.CardFrom(row);
+            var next = CardStateMachine.Apply(card.Status, operation);
+            if (!next.IsSuccess)
+            {
+                return next.Error;
+            }
+
+            var updated = card with { Status = next.Value, ReplacedBy = newNumber ?? card.ReplacedBy };
+            var replacement = newNumber is null ? null : new MemberCard(newNumber, card.Type, CardStatus.Active, time.GetUtcNow(), card.DailyLimit, card.MonthlyLimit);
+            var delta = (updated.Status == CardStatus.Active ? 1 : 0) - (card.Status == CardStatus.Active ? 1 : 0) + (replacement is null ? 0 : 1);
+            var rows = new List<TableTransactionAction>
+            {
+                new(TableTransactionActionType.UpdateReplace, MemberStore.CardRow(memberId, updated), row.ETag),
+                new(TableTransactionActionType.Add, transactions.AuditRow(
+                    memberId, caller.Id, "card." + op, cardNumber[^4..],
+                    JsonSerializer.Serialize(new { status = card.Status.ToString() }),
+                    JsonSerializer.Serialize(new { status = updated.Status.ToString(), replacedBy = newNumber?[^4..], reason }))),
+            };
+            if (replacement is not null)
+            {
+                rows.Add(new(TableTransactionActionType.Add, MemberStore.CardRow(memberId, replacement)));
+            }
+
+            return new WriteDecision(
+                null,
+                _ => new CardOperationResult(memberId, op, CardView.From(updated), replacement is null ? null : CardView.From(replacement)),
+                _ => rows,
+                StatusCodes.Status200OK,
+                delta);
+        }, ct);
+        return MemberOperation.ToResult(outcome);
+    }
+}

@@ -1,0 +1,61 @@
+using Loyalty.Functions.Ledger;
+
+namespace Loyalty.Functions.Sales;
+
+/// <summary>A basket line (amounts in fen).</summary>
+internal sealed record SaleLineDto(string? Sku, string? Category, int Quantity, long UnitPrice);
+
+/// <summary>Body of <c>POST /api/sales</c>: the member by id or card number.</summary>
+internal sealed record SaleRequest(
+    string? SaleId,
+    string? StoreId,
+    string? MemberId,
+    string? CardNumber,
+    IReadOnlyList<SaleLineDto>? Lines,
+    long? PayWithStoredValue,
+    long? PointsToRedeem);
+
+/// <summary>A receipt line.</summary>
+internal sealed record ReceiptLine(int Line, string Sku, string Category, int Quantity, long UnitPrice, long Gross, long MemberDiscount, long Net, bool EarnsPoints);
+
+/// <summary>Stored value paid, by part.</summary>
+internal sealed record StoredValuePaid(long Principal, long Bonus, long Total);
+
+/// <summary>The sale receipt.</summary>
+internal sealed record SaleReceipt(
+    string SaleId,
+    string MemberId,
+    string StoreId,
+    IReadOnlyList<ReceiptLine> Lines,
+    long Gross,
+    long MemberDiscount,
+    long PointsRedeemed,
+    long PointsOffset,
+    StoredValuePaid StoredValuePaid,
+    long AmountDue,
+    long PointsEarned,
+    int TierMultiplierPercent,
+    int MemberDayMultiplierPercent,
+    string Tier,
+    string RuleVersion,
+    BalancesDto Balances);
+
+/// <summary>A returned line: the line index of the sale (0-based) and how many units.</summary>
+internal sealed record RefundLineDto(int Line, int Quantity);
+
+/// <summary>Body of <c>POST /api/sales/{saleId}/refunds</c>: lines, or an amount (fen), or neither for the rest of the sale.</summary>
+internal sealed record RefundRequest(string? RefundId, IReadOnlyList<RefundLineDto>? Lines, long? Amount, string? StoreId);
+
+/// <summary>The reversal receipt.</summary>
+internal sealed record RefundReceipt(
+    string SaleId,
+    string RefundId,
+    string MemberId,
+    string StoreId,
+    long Amount,
+    long PointsClawedBack,
+    long PointsRestored,
+    StoredValuePaid StoredValueRestored,
+    long CashRefund,
+    long RemainingRefundable,
+    BalancesDto Balances);

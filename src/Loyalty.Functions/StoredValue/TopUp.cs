@@ -1,0 +1,93 @@
+using Loyalty.Domain.Auth;
+using Loyalty.Domain.Ledger;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Http;
+using Loyalty.Functions.Ledger;
+using Loyalty.Functions.Programme;
+using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Org;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.StoredValue;
+
+/// <summary>Channels a top-up can come through.</summary>
+internal enum TopUpChannel
+{
+    StoreTerminal,
+    BankCard,
+    PartnerCard,
+    Online,
+    HqBatch,
+}
+
+/// <summary>Body of <c>POST /api/members/{memberId}/top-ups</c> (amount in fen).</summary>
+internal sealed record TopUpRequest(long? Amount, TopUpChannel? Channel, string? StoreId, string? CardNumber);
+
+/// <summary>The answer: what was added, and the balances to use at once.</summary>
+internal sealed record TopUpReceipt(string MemberId, long Amount, long Bonus, TopUpChannel Channel, string StoreId, BalancesDto Balances);
+
+/// <summary>
+/// Top-up (充值): principal plus any configured bonus, kept apart, usable at once. Only designated stores or operators
+/// may top up when the rules say so; HQ batch top-ups need an HQ role.
+/// </summary>
+internal sealed class TopUp(MemberTransactions transactions, MemberStore members, OrgStore org, ProgrammeConfig programme, IOptions<LoyaltyOptions> options)
+{
+    private static readonly string[] ServerOwned = ["bonus", "balance", "balances", "points", "principal", "memberId"];
+
+    public static Task<IResult> Handle(HttpContext http, string memberId, TopUp handler) => handler.HandleAsync(http, memberId);
+
+    public async Task<IResult> HandleAsync(HttpContext http, string memberId)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var (prepared, problem) = await MemberOperation.PrepareAsync<TopUpRequest>(http, options.Value.MaxRequestBodyBytes, ServerOwned);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (caller, request, idempotency) = prepared!;
+        if (MemberOperation.CheckMemberId(memberId) is { } missing)
+        {
+            return missing;
+        }
+
+        if (request.Amount is null)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "amount_invalid", "amount (fen) is required.", "amount");
+        }
+
+        var channel = request.Channel ?? TopUpChannel.StoreTerminal;
+        if (channel == TopUpChannel.HqBatch && caller.Role is not (Role.HqAdmin or Role.Ops))
+        {
+            return Problems.Create(StatusCodes.Status403Forbidden, "forbidden_role", "HQ batch top-ups are for HQ roles.");
+        }
+
+        if (MemberOperation.CheckStore(caller, await org.GetRequiredAsync(http.RequestAborted), request.StoreId) is { } storeProblem)
+        {
+            return storeProblem;
+        }
+
+        var rules = await programme.GetRulesAsync(http.RequestAborted);
+        var change = PointsOperations.TopUp(request.Amount.Value, rules.TopUp, request.StoreId!, caller.Id);
+        if (!change.IsSuccess)
+        {
+            return Problems.From(change.Error);
+        }
+
+        var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, ct) =>
+        {
+            var card = await CardChecks.CheckAsync(members, account, request.CardNumber, ct);
+            if (!card.IsSuccess)
+            {
+                return card.Error;
+            }
+
+            return new WriteDecision(
+                new LedgerEntryDraft(LedgerEntryType.TopUp, "top_up." + Naming.Snake(channel), change.Value, request.StoreId!, request.CardNumber is { } n ? "card:" + n[^4..] : null, rules.Version, null),
+                balances => new TopUpReceipt(memberId, change.Value.Principal, change.Value.Bonus, channel, request.StoreId!, BalancesDto.From(balances)),
+                WriteDecision.None);
+        }, http.RequestAborted);
+        return MemberOperation.ToResult(outcome);
+    }
+}

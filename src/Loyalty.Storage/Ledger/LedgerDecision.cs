@@ -1,0 +1,41 @@
+using Loyalty.Domain.Ledger;
+using Loyalty.Storage.Tables;
+
+namespace Loyalty.Storage.Ledger;
+
+/// <summary>What a member operation decided, given the account it read.</summary>
+public abstract record LedgerDecision;
+
+/// <summary>
+/// Write: the new ledger entry's content (or none, for card operations), the account changes, the extra rows of the
+/// same partition, and the response to store with the idempotency record.
+/// </summary>
+/// <param name="Entry">Ledger entry without sequence; null when balances do not move.</param>
+/// <param name="Respond">Builds the response from the balances after the write.</param>
+/// <param name="Rows">Other rows written in the same transaction (sale record, card rows, audit row), given the
+/// response body so that a row can keep it for replays.</param>
+/// <param name="Status">HTTP status of the response.</param>
+/// <param name="ActiveCardsDelta">Change of the account's count of usable cards.</param>
+public sealed record WriteDecision(
+    LedgerEntryDraft? Entry,
+    Func<Balances, object> Respond,
+    Func<string, IReadOnlyList<TableTransactionAction>> Rows,
+    int Status = 201,
+    int ActiveCardsDelta = 0) : LedgerDecision
+{
+    /// <summary>No extra rows.</summary>
+    public static IReadOnlyList<TableTransactionAction> None(string body) => [];
+}
+
+/// <summary>The operation already happened under another key (e.g. the same sale id): answer with its stored response.</summary>
+public sealed record ExistingDecision(int Status, string Body) : LedgerDecision;
+
+/// <summary>A ledger entry before it has a sequence number and time.</summary>
+public sealed record LedgerEntryDraft(
+    LedgerEntryType Type,
+    string Reason,
+    LedgerChange Change,
+    string StoreId,
+    string? Reference,
+    string? RuleVersion,
+    string? Note);

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Loyalty.Domain.Common;
+using Loyalty.Domain.Ledger;
+using Loyalty.Storage.Config;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Schema;
+using Loyalty.Storage.Tables;
+
+namespace Loyalty.Storage.Ledger;
+
+/// <summary>Who asks, under which idempotency key, for which exact request.</summary>
+public sealed record IdempotencyContext(string Scope, string Key, string RequestHash);
+
+/// <summary>How a member operation ended.</summary>
+public abstract record MemberOutcome;
+
+/// <summary>Done now, or earlier (<paramref name="Replayed"/>): the stored response.</summary>
+public sealed record Completed(int Status, string Body, bool Replayed) : MemberOutcome;
+
+/// <summary>Refused; nothing was written.</summary>
+public sealed record Refused(DomainError Error) : MemberOutcome;
+
+/// <summary>
+/// Runs a value-moving member operation exactly once. Each attempt reads the account row and the idempotency row,
+/// asks the caller to decide, and commits everything in one entity-group transaction: the account row with If-Match
+/// on the ETag read, the new ledger row, the idempotency row carrying the response, and the operation's own rows.
+/// A 412 or 409 means another writer got there first: read again and decide again. A failure whose outcome is
+/// unknown (timeout after commit) surfaces to the client, whose retry with the same key finds the idempotency row
+/// and replays. Within one instance, operations on the same member are serialised to avoid needless 412s.
+/// </summary>
+public sealed class MemberTransactions(TableStore store, TimeProvider time)
+{
+    private const int MaxAttempts = 10;
+    private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 256).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+
+    /// <summary>Row key of an idempotency record in the member partition.</summary>
+    public static string IdempotencyRowKey(IdempotencyContext idempotency)
+    {
+        ArgumentNullException.ThrowIfNull(idempotency);
+        return MemberRows.IdempotencyPrefix + Hashing.Sha256Hex(idempotency.Scope + "\n" + idempotency.Key);
+    }
+
+    /// <summary>Executes one operation for <paramref name="memberId"/>.</summary>
+    public async Task<MemberOutcome> ExecuteAsync(
+        string memberId,
+        IdempotencyContext? idempotency,
+        Func<AccountState, CancellationToken, Task<Result<LedgerDecision>>> decide,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        var flightKey = idempotency is null ? null : memberId + "\n" + IdempotencyRowKey(idempotency);
+        if (flightKey is not null && !_inFlight.TryAdd(flightKey, 0))
+        {
+            return new Refused(new DomainError("idempotency_in_flight", "A request with this Idempotency-Key is still being processed; retry shortly.", ErrorKind.Conflict));
+        }
+
+        var stripe = Stripes[(uint)StringComparer.Ordinal.GetHashCode(memberId) % Stripes.Length];
+        await stripe.WaitAsync(cancellationToken);
+        try
+        {
+            return await RunAsync(memberId, idempotency, decide, cancellationToken);
+        }
+        finally
+        {
+            stripe.Release();
+            if (flightKey is not null)
+            {
+                _inFlight.TryRemove(flightKey, out _);
+            }
+        }
+    }
+
+    private async Task<MemberOutcome> RunAsync(
+        string memberId,
+        IdempotencyContext? idempotency,
+        Func<AccountState, CancellationToken, Task<Result<LedgerDecision>>> decide,
+        CancellationToken cancellationToken)
+    {
+        var idemRowKey = idempotency is null ? null : IdempotencyRowKey(idempotency);
+        for (var attempt = 1; ; attempt++)
+        {
+            var accountTask = store.Members.GetEntityAsync(memberId, MemberRows.Account, cancellationToken);
+            var idemTask = idemRowKey is null ? Task.FromResult<TableEntity?>(null) : store.Members.GetEntityAsync(memberId, idemRowKey, cancellationToken);
+            var (accountRow, idemRow) = (await accountTask, await idemTask);
+            if (accountRow is null)
+            {
+                return new Refused(new DomainError("member_not_found", "No such member.", ErrorKind.NotFound));
+            }
+
+            if (idemRow is not null)
+            {
+                return idemRow.GetString("RequestHash") == idempotency!.RequestHash
+                    ? new Completed(idemRow.GetInt32("Status") ?? 200, idemRow.Require("Body"), Replayed: true)
+                    : new Refused(new DomainError("idempotency_key_reused", "This Idempotency-Key was already used for a different request.", ErrorKind.Unprocessable));
+            }
+
+            var account = AccountState.From(accountRow);
+            var decided = await decide(account, cancellationToken);
+            if (!decided.IsSuccess)
+            {
+                return new Refused(decided.Error);
+            }
+
+            if (decided.Value is ExistingDecision existing)
+            {
+                return new Completed(existing.Status, existing.Body, Replayed: true);
+            }
+
+            var write = (WriteDecision)decided.Value;
+            var balances = account.Balances;
+            var nextSeq = account.NextSeq;
+            var actions = new List<TableTransactionAction>(8);
+            if (write.Entry is { } draft)
+            {
+                var applied = account.Balances.Apply(draft.Change);
+                if (!applied.IsSuccess)
+                {
+                    return new Refused(applied.Error);
+                }
+
+                balances = applied.Value;
+                var entry = new LedgerEntry(
+                    nextSeq++, draft.Type, draft.Reason, draft.Change.Points, draft.Change.Principal, draft.Change.Bonus,
+                    draft.StoreId, idempotency?.Scope ?? "system", idempotency?.Key ?? string.Empty, time.GetUtcNow(), draft.Reference, draft.RuleVersion, draft.Note);
+                actions.Add(new(TableTransactionActionType.Add, LedgerRows.ToRow(memberId, entry, balances)));
+            }
+
+            var body = JsonSerializer.Serialize(write.Respond(balances), ConfigJson.Options);
+            var newAccount = new TableEntity(memberId, MemberRows.Account)
+            {
+                ["Points"] = balances.Points,
+                ["Principal"] = balances.Principal,
+                ["Bonus"] = balances.Bonus,
+                ["Tier"] = account.Tier,
+                ["NextSeq"] = nextSeq,
+                ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
+            };
+            actions.Insert(0, new(TableTransactionActionType.UpdateReplace, newAccount, account.ETag));
+            if (idemRowKey is not null)
+            {
+                actions.Add(new(TableTransactionActionType.Add, new TableEntity(memberId, idemRowKey)
+                {
+                    ["RequestHash"] = idempotency!.RequestHash,
+                    ["Status"] = write.Status,
+                    ["Body"] = body,
+                    ["At"] = time.GetUtcNow(),
+                }));
+            }
+
+            actions.AddRange(write.Rows(body));
+            try
+            {
+                await store.Members.SubmitTransactionAsync(actions, cancellationToken);
+                return new Completed(write.Status, body, Replayed: false);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+            {
+                // Someone else wrote this partition since we read it. Read again and decide again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 * attempt)), cancellationToken);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                return new Refused(new DomainError("contention", "The account is busy; retry with the same Idempotency-Key.", ErrorKind.Conflict));
+            }
+        }
+    }
+
+    /// <summary>Formats an audit row of the member partition (inside the same transaction as the change it records).</summary>
+    public TableEntity AuditRow(string memberId, string actor, string action, string target, string? before, string? after) =>
+        new(memberId, MemberRows.AuditPrefix + (DateTime.MaxValue.Ticks - time.GetUtcNow().UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6])
+        {
+            ["Actor"] = actor,
+            ["Action"] = action,
+            ["Target"] = target,
+            ["Before"] = before,
+            ["After"] = after,
+            ["At"] = time.GetUtcNow(),
+        };
+}

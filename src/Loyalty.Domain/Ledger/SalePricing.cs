@@ -96,7 +96,7 @@ public static class SalePricing
             return DomainError.Invalid("points_offset_too_large", "pointsToRedeem", $"Points may pay at most {rules.Earning.MaxOffsetPercent}% of this sale.");
         }
 
-        if (pointsToRedeem > balances.Points)
+        if (pointsToRedeem > 0 && pointsToRedeem > balances.Points)
         {
             return new DomainError("insufficient_points", "Not enough points to offset.", ErrorKind.Unprocessable, "pointsToRedeem");
         }

@@ -94,8 +94,8 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
                 new(TableTransactionActionType.UpdateReplace, MemberStore.CardRow(memberId, updated), row.ETag),
                 new(TableTransactionActionType.Add, transactions.AuditRow(
                     memberId, caller.Id, "card." + op, cardNumber[^4..],
-                    JsonSerializer.Serialize(new { status = card.Status.ToString() }),
-                    JsonSerializer.Serialize(new { status = updated.Status.ToString(), replacedBy = newNumber?[^4..], reason }))),
+                    JsonSerializer.Serialize(new { status = card.Status.ToString() }, Storage.Config.ConfigJson.Options),
+                    JsonSerializer.Serialize(new { status = updated.Status.ToString(), replacedBy = newNumber?[^4..], reason }, Storage.Config.ConfigJson.Options))),
             };
             if (replacement is not null)
             {

@@ -64,7 +64,7 @@ internal sealed class IssueCard(MemberTransactions transactions, MemberStore mem
                 body =>
                 [
                     new(Storage.Tables.TableTransactionActionType.Add, MemberStore.CardRow(memberId, card)),
-                    new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(memberId, caller.Id, "card.issue", number[^4..], null, JsonSerializer.Serialize(new { type = card.Type.ToString(), card.DailyLimit, card.MonthlyLimit }))),
+                    new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(memberId, caller.Id, "card.issue", number[^4..], null, JsonSerializer.Serialize(new { type = card.Type.ToString(), card.DailyLimit, card.MonthlyLimit }, Storage.Config.ConfigJson.Options))),
                 ],
                 ActiveCardsDelta: 1)),
             http.RequestAborted);

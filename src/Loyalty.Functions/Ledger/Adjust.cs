@@ -64,8 +64,8 @@ internal sealed class Adjust(MemberTransactions transactions, OrgStore org, Prog
                 balances => new AdjustmentReceipt(memberId, change.Value.Points, reason, storeId, BalancesDto.From(balances)),
                 body => [new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(
                     memberId, caller.Id, "points.adjust", memberId,
-                    JsonSerializer.Serialize(new { account.Balances.Points }),
-                    JsonSerializer.Serialize(new { points = change.Value.Points, reason })))]);
+                    JsonSerializer.Serialize(new { account.Balances.Points }, Storage.Config.ConfigJson.Options),
+                    JsonSerializer.Serialize(new { points = change.Value.Points, reason }, Storage.Config.ConfigJson.Options)))]);
             return Task.FromResult<Domain.Common.Result<LedgerDecision>>(decision);
         }, http.RequestAborted);
         return MemberOperation.ToResult(outcome);

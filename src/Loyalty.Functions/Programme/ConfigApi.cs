@@ -51,8 +51,9 @@ internal static class ConfigApi
         }
 
         var element = body!.Value.Element;
-        if (element.EnumerateObject().FirstOrDefault(p => p.Name != "value") is { Name: { } extra } && extra.Length > 0)
+        foreach (var property in element.EnumerateObject().Where(p => p.Name != "value"))
         {
+            var extra = property.Name;
             return Problems.From(Loyalty.Domain.Common.DomainError.Invalid(extra is "version" or "section" ? "read_only_field" : "unknown_field", extra, "Send the section as {\"value\": ...}."));
         }
 

@@ -27,7 +27,7 @@ public sealed class LedgerQuery(TableStore store)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var items = new List<LedgerLine>(pageSize);
-        var continuation = Decode(memberId, continuationToken);
+        var continuation = Decode(continuationToken);
         var query = Filter(memberId, filter);
 
         // Filters on non-key properties may yield short or empty pages with a continuation: keep reading.
@@ -73,10 +73,13 @@ public sealed class LedgerQuery(TableStore store)
         return sb.ToString();
     }
 
+    // Continuation values are opaque service tokens; they travel as one base64url string. The query's partition
+    // filter keeps a token from another member from reading anything but this member's ledger.
     private static string? Encode(TableContinuation? continuation) =>
-        continuation?.NextRowKey is { } rk ? Convert.ToBase64String(Encoding.UTF8.GetBytes(rk)).TrimEnd('=').Replace('+', '-').Replace('/', '_') : null;
+        continuation is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(continuation.NextPartitionKey + "\n" + continuation.NextRowKey))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static TableContinuation? Decode(string memberId, string? token)
+    private static TableContinuation? Decode(string? token)
     {
         if (string.IsNullOrEmpty(token))
         {
@@ -91,7 +94,7 @@ public sealed class LedgerQuery(TableStore store)
             throw new FormatException("Bad continuation token.");
         }
 
-        var rowKey = Encoding.UTF8.GetString(buffer, 0, written);
-        return LedgerRows.IsLedgerRow(rowKey) ? new TableContinuation(memberId, rowKey) : throw new FormatException("Bad continuation token.");
+        var parts = Encoding.UTF8.GetString(buffer, 0, written).Split('\n');
+        return parts is [{ Length: > 0 } pk, var rk] ? new TableContinuation(pk, rk.Length == 0 ? null : rk) : throw new FormatException("Bad continuation token.");
     }
 }

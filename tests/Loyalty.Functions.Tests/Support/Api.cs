@@ -23,6 +23,37 @@ public static class Api
     public static Task<HttpResponseMessage> EnrolAsync(this HttpClient client, object body, string? idempotencyKey) =>
         client.SendAsync(Json(HttpMethod.Post, "/api/members", JsonSerializer.Serialize(body), idempotencyKey));
 
+    public static Task<HttpResponseMessage> PostAsync(this HttpClient client, string url, object body, string? idempotencyKey) =>
+        client.SendAsync(Json(HttpMethod.Post, url, JsonSerializer.Serialize(body), idempotencyKey));
+
+    /// <summary>Posts and asserts a 2xx, returning the JSON body.</summary>
+    public static async Task<JsonElement> PostOkAsync(this HttpClient client, string url, object body, string? idempotencyKey = null)
+    {
+        var response = await client.PostAsync(url, body, idempotencyKey ?? Guid.NewGuid().ToString());
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST {url} answered {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    public static async Task<JsonElement> GetJsonAsync(this HttpClient client, string url)
+    {
+        var response = await client.GetAsync(url);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {url} answered {(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    /// <summary>points / principal / bonus of a member as GET shows them.</summary>
+    public static async Task<(long Points, long Principal, long Bonus)> BalancesAsync(this HttpClient client, string memberId)
+    {
+        var b = (await client.GetJsonAsync($"/api/members/{memberId}")).GetProperty("balances");
+        var sv = b.GetProperty("storedValue");
+        return (b.GetProperty("points").GetInt64(), sv.GetProperty("principal").GetInt64(), sv.GetProperty("bonus").GetInt64());
+    }
+
+    public static async Task<int> LedgerCountAsync(this HttpClient client, string memberId) =>
+        (await client.GetJsonAsync($"/api/members/{memberId}/ledger?pageSize=200")).GetProperty("items").GetArrayLength();
+
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<JsonElement>();
 

@@ -3,7 +3,10 @@ using System.Text.Json;
 using Loyalty.Functions.Hosting;
 using Loyalty.Storage.Schema;
 using Loyalty.Testing;
+using Loyalty.Storage.Queues;
+using Loyalty.Storage.Tables;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -28,6 +31,12 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected virtual bool LocalTriggers => true;
 
+    /// <summary>Faults injected into writes of the Members table (off unless a test enables them).</summary>
+    public FaultPlan Faults { get; } = new();
+
+    /// <summary>The wrapped Members table client (to delay commits or read violations).</summary>
+    public FaultyTableClient? MembersTable { get; private set; }
+
     public StorageNames Names => new(_tablePrefix, _queuePrefix);
 
     public TableStore Store => Services.GetRequiredService<TableStore>();
@@ -42,6 +51,16 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Loyalty:HostingMode", Mode.ToString());
         builder.UseSetting("Loyalty:EnableLocalTriggers", LocalTriggers.ToString());
         builder.UseSetting("LOYALTY_ADMIN_KEY", AdminKey);
+        builder.ConfigureTestServices(services => services.AddSingleton(sp =>
+        {
+            var tables = sp.GetRequiredService<TableServiceClient>();
+            var queues = sp.GetRequiredService<QueueServiceClient>();
+            var names = Names;
+            return new TableStore(
+                names,
+                name => name == names.Members ? MembersTable ??= new FaultyTableClient(tables.GetTableClient(name), Faults) : tables.GetTableClient(name),
+                name => queues.GetQueueClient(name));
+        }));
     }
 
     public async Task InitializeAsync()
@@ -85,6 +104,24 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return body.GetProperty("apiKey").GetString()!;
+    }
+
+    /// <summary>Enrols a member at <paramref name="storeId"/>; returns the member id and first card number.</summary>
+    public async Task<(string MemberId, string CardNumber)> EnrolAsync(string storeId = "sh-001")
+    {
+        using var admin = Client(AdminKey);
+        var response = await admin.EnrolAsync(new { phone = NewPhone(), name = "Test", storeId }, Guid.NewGuid().ToString());
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("memberId").GetString()!, body.GetProperty("cards")[0].GetProperty("cardNumber").GetString()!);
+    }
+
+    /// <summary>Sets a member's tier directly in storage (tier rules arrive with the programme issue).</summary>
+    public async Task SetTierAsync(string memberId, string tier)
+    {
+        var row = await Store.Members.GetEntityAsync(memberId, "account") ?? throw new InvalidOperationException("no account");
+        row["Tier"] = tier;
+        await Store.Members.UpdateEntityAsync(row, row.ETag);
     }
 
     /// <summary>A random, valid mainland mobile number.</summary>

@@ -22,6 +22,7 @@ api PUT /api/config/org '{"nodes":[
 terminal=$(api POST /api/principals '{"role":"terminal","scopeId":"sh-001","name":"sh-001 till 1"}' | sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p')
 
 i=0
+first_member=""
 for member in \
   '{"phone":"13800000001","name":"王芳","birthday":"1988-03-15","gender":"female","storeId":"sh-001","channel":"store","marketingConsent":true}' \
   '{"phone":"13800000002","name":"李伟","birthday":"1992-11-22","gender":"male","storeId":"sh-001","channel":"store"}' \
@@ -32,10 +33,17 @@ for member in \
   i=$((i + 1))
   out=$(api POST /api/members "$member" "demo-member-$i")
   case "$out" in
-    *'"memberId"'*) ;;
+    *'"memberId"'*) [ -n "$first_member" ] || first_member=$(printf '%s' "$out" | sed -n 's/.*"memberId":"\([^"]*\)".*/\1/p') ;;
     *duplicate_phone*) echo "seed: member $i exists already" >&2 ;;
     *) echo "seed: member $i failed: $out" >&2 ;;
   esac
 done
-echo "seed: demo chain ready (2 regions, 4 stores, 6 members)" >&2
+if [ -n "$first_member" ]; then
+  # Some history for the first member: a top-up with bonus, a sale paid partly with stored value, a partial refund.
+  api POST "/api/members/$first_member/top-ups" '{"amount":50000,"channel":"storeTerminal","storeId":"sh-001"}' demo-topup-1 >/dev/null
+  api POST /api/sales "{\"saleId\":\"demo-sh-001-0001\",\"storeId\":\"sh-001\",\"memberId\":\"$first_member\",\"payWithStoredValue\":10000,
+    \"lines\":[{\"sku\":\"MILK-1L\",\"category\":\"dairy\",\"quantity\":2,\"unitPrice\":1590},{\"sku\":\"RICE-5KG\",\"category\":\"grocery\",\"quantity\":1,\"unitPrice\":6990}]}" demo-sale-1 >/dev/null
+  api POST /api/sales/demo-sh-001-0001/refunds '{"refundId":"demo-r1","lines":[{"line":0,"quantity":1}]}' demo-refund-1 >/dev/null
+fi
+echo "seed: demo chain ready (2 regions, 4 stores, 6 members; ledger history on 13800000001)" >&2
 echo "$terminal"

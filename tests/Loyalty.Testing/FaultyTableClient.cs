@@ -64,7 +64,8 @@ public sealed class FaultPlan
 
 /// <summary>
 /// Wraps a real table client: injects faults into writes as the plan says, and records any attempt to update or
-/// delete a ledger row (rows whose key starts <c>ledger-</c> may only be inserted).
+/// delete a ledger row (rows whose key starts <c>ledger-</c> may only be inserted) and fails that call, so any test
+/// whose code path tries it fails.
 /// </summary>
 public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITableClient
 {
@@ -158,6 +159,7 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
         if (rowKey.StartsWith("ledger-", StringComparison.Ordinal))
         {
             LedgerViolations.Add($"{what} {rowKey}");
+            throw new InvalidOperationException($"Ledger rows are append-only: attempted to {what} {rowKey}.");
         }
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the app and its tests need and is missing: Node.js/npm and curl from Debian, Azurite from npm
+# Installs what the app and its tests need and is missing: Node.js/npm, curl and zip from Debian, Azurite from npm
 # (into .tools/azurite), and the NuGet packages. Safe to run again; quiet when everything is present.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +17,7 @@ apt_install() {
 
 command -v dotnet >/dev/null || { echo "install: the .NET SDK 10 must be on PATH (https://dot.net)"; exit 1; }
 command -v curl >/dev/null || apt_install curl
+command -v zip >/dev/null && command -v unzip >/dev/null || apt_install zip unzip
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 
 AZURITE_BIN="$ROOT/.tools/azurite/node_modules/.bin/azurite"

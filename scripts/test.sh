@@ -10,6 +10,9 @@ set +e
 mkdir -p artifacts
 
 dotnet build LoyaltyFunctions.sln -c Release --no-restore --verbosity quiet -nologo || exit 1
+# The deployment package is built once here; tests/…/PackageTests unpack and run it (they build it themselves otherwise).
+LOYALTY_PACKAGE="$(bash scripts/publish.sh "$ROOT/artifacts/publish" | tail -n 1)" || exit 1
+export LOYALTY_PACKAGE
 dotnet test LoyaltyFunctions.sln -c Release --no-build -nologo \
   --logger "console;verbosity=normal" --results-directory "$ROOT/artifacts/test-results" "$@" > artifacts/test.log 2>&1
 status=$?

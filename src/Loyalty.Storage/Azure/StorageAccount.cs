@@ -93,7 +93,10 @@ public sealed class StorageAccount
     /// itself, or identity-based <c>__tableServiceUri</c> / <c>__queueServiceUri</c> with an optional
     /// <c>__clientId</c> for a user-assigned managed identity.
     /// </summary>
-    public static StorageAccount FromSettings(Func<string, string?> setting, string connectionName)
+    /// <param name="setting">Reads one app setting by its environment name.</param>
+    /// <param name="connectionName">The connection's setting name, e.g. <c>LoyaltyStorage</c>.</param>
+    /// <param name="credentialFactory">Builds the credential from the client id (tests pass a fake); managed identity by default.</param>
+    public static StorageAccount FromSettings(Func<string, string?> setting, string connectionName, Func<string?, TokenCredential>? credentialFactory = null)
     {
         ArgumentNullException.ThrowIfNull(setting);
         var connectionString = setting(connectionName);
@@ -112,9 +115,9 @@ public sealed class StorageAccount
         }
 
         var clientId = setting($"{connectionName}__clientId");
-        TokenCredential credential = string.IsNullOrWhiteSpace(clientId)
+        var credential = credentialFactory?.Invoke(clientId) ?? (string.IsNullOrWhiteSpace(clientId)
             ? new DefaultAzureCredential()
-            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId)));
         return WithCredential(new Uri(tableUri), new Uri(queueUri), credential);
     }
 

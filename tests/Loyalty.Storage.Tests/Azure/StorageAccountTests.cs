@@ -1,9 +1,7 @@
-using System.Diagnostics.CodeAnalysis;
-using Azure.Core;
-using Azure.Core.Pipeline;
 using Loyalty.Storage.Azure;
 using Loyalty.Storage.Queues;
 using Loyalty.Storage.Tables;
+using Loyalty.Testing;
 using Xunit;
 
 namespace Loyalty.Storage.Tests.Azure;
@@ -71,71 +69,9 @@ public sealed class StorageAccountTests
         await new QueueServiceClient(account, options).GetQueueClient("work").DeleteMessageAsync("id", "receipt");
 
         Assert.Equal(2, transport.Requests.Count);
-        Assert.All(transport.Requests, r => Assert.Equal("Bearer fake-token", r.Authorization));
+        Assert.All(transport.Requests, r => Assert.Equal("Bearer token-for-https://storage.azure.com/.default", r.Authorization));
         Assert.All(credential.Scopes, s => Assert.Equal(["https://storage.azure.com/.default"], s));
         Assert.Equal("https://acct.table.core.windows.net/Members(PartitionKey='p',RowKey='r')", transport.Requests[0].Uri);
         Assert.Equal("https://acct.queue.core.windows.net/work/messages/id?popreceipt=receipt", transport.Requests[1].Uri);
-    }
-
-    private sealed class FakeCredential : TokenCredential
-    {
-        public List<string[]> Scopes { get; } = [];
-
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            Scopes.Add(requestContext.Scopes);
-            return new AccessToken("fake-token", DateTimeOffset.UtcNow.AddHours(1));
-        }
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            new(GetToken(requestContext, cancellationToken));
-    }
-
-    private sealed class CapturingTransport : HttpPipelineTransport
-    {
-        public List<(string Uri, string? Authorization)> Requests { get; } = [];
-
-        public override Request CreateRequest() => HttpClientTransport.Shared.CreateRequest();
-
-        public override void Process(HttpMessage message) => ProcessAsync(message).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask ProcessAsync(HttpMessage message)
-        {
-            message.Request.Headers.TryGetValue("Authorization", out var auth);
-            Requests.Add((message.Request.Uri.ToString(), auth));
-            message.Response = new NotFoundResponse();
-            return ValueTask.CompletedTask;
-        }
-    }
-
-    private sealed class NotFoundResponse : global::Azure.Response
-    {
-        public override int Status => 404;
-
-        public override string ReasonPhrase => "Not Found";
-
-        public override Stream? ContentStream { get; set; } = new MemoryStream();
-
-        public override string ClientRequestId { get; set; } = string.Empty;
-
-        public override void Dispose()
-        {
-        }
-
-        protected override bool ContainsHeader(string name) => false;
-
-        protected override IEnumerable<HttpHeader> EnumerateHeaders() => [];
-
-        protected override bool TryGetHeader(string name, [NotNullWhen(true)] out string? value)
-        {
-            value = null;
-            return false;
-        }
-
-        protected override bool TryGetHeaderValues(string name, [NotNullWhen(true)] out IEnumerable<string>? values)
-        {
-            values = null;
-            return false;
-        }
     }
 }

@@ -1,0 +1,171 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Tests.Hosting;
+using Loyalty.Storage.Azure;
+using Loyalty.Storage.Schema;
+using Loyalty.Storage.Tables;
+using Loyalty.Testing;
+using Microsoft.Extensions.Configuration;
+using Xunit;
+
+namespace Loyalty.Functions.Tests.Deployment;
+
+/// <summary>Bicep cannot be compiled here, so its names and references are checked against each other and the app.</summary>
+public sealed partial class InfraTests
+{
+    private static readonly string Infra = Path.GetDirectoryName(OpenApiDocumentTests.FindRepoFile("infra/main.bicep"))!;
+
+    [Fact]
+    public void Parameters_MatchMainBicep_AndEveryRequiredOneIsGiven()
+    {
+        var declared = Params(Read("main.bicep"));
+        using var file = JsonDocument.Parse(Read("main.parameters.json"));
+        var given = file.RootElement.GetProperty("parameters").EnumerateObject().Select(p => p.Name).ToList();
+
+        Assert.All(given, name => Assert.True(declared.ContainsKey(name), $"main.parameters.json sets '{name}', which main.bicep does not declare"));
+
+        // Secrets are passed by scripts/deploy.sh, never stored in the parameters file.
+        var requiredSecrets = new[] { "phoneHashKey" };
+        Assert.All(declared.Where(p => !p.Value), p => Assert.True(given.Contains(p.Key) || requiredSecrets.Contains(p.Key), $"required parameter '{p.Key}' is not in main.parameters.json"));
+        Assert.All(requiredSecrets, s => Assert.DoesNotContain(s, given));
+        Assert.Contains("phoneHashKey=", File.ReadAllText(OpenApiDocumentTests.FindRepoFile("scripts/deploy.sh")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Modules_Exist_AndEveryCallPassesExactlyTheirParameters()
+    {
+        var main = Read("main.bicep");
+        var calls = ModuleCall().Matches(main);
+        Assert.NotEmpty(calls);
+        foreach (Match call in calls)
+        {
+            var path = Path.Combine(Infra, call.Groups["path"].Value);
+            Assert.True(File.Exists(path), $"module {call.Groups["path"].Value} does not exist");
+            var moduleParams = Params(File.ReadAllText(path));
+            var passed = PassedParams(main, call.Index);
+            Assert.All(passed, p => Assert.True(moduleParams.ContainsKey(p), $"{call.Groups["name"].Value} passes '{p}', which {call.Groups["path"].Value} does not declare"));
+            Assert.All(moduleParams.Where(p => !p.Value), p => Assert.True(passed.Contains(p.Key), $"{call.Groups["name"].Value} does not pass required '{p.Key}'"));
+        }
+    }
+
+    [Fact]
+    public void AppSettings_FromBicep_AreEnoughForTheAppToStartWithIdentityStorage()
+    {
+        var settings = AppSettingNames().Select(n => (Name: n, Value: SampleValue(n))).ToDictionary(s => s.Name, s => (string?)s.Value);
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => s.Value))
+            .Build();
+        var options = configuration.GetSection(LoyaltyOptions.Section).Get<LoyaltyOptions>() ?? new LoyaltyOptions();
+
+        var validation = new LoyaltyOptionsValidator().Validate(null, options);
+        var account = StorageAccount.FromSettings(settings.GetValueOrDefault, LoyaltyOptions.StorageConnection, _ => new FakeCredential());
+
+        Assert.True(validation.Succeeded, validation.FailureMessage);
+        Assert.False(account.UsesSharedKey);
+        Assert.Equal("managedidentity", settings["LoyaltyStorage__credential"]);
+        Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
+        Assert.DoesNotContain(settings.Keys, k => k is "AzureWebJobsStorage" or "LoyaltyStorage" or "FUNCTIONS_WORKER_RUNTIME");
+    }
+
+    [Fact]
+    public void Bicep_HasNoSharedKeysAndRunsTheCustomHandlerOnFlex()
+    {
+        var all = string.Join('\n', Directory.GetFiles(Infra, "*.bicep", SearchOption.AllDirectories).Select(File.ReadAllText));
+        var app = Read("modules/functionapp.bicep");
+
+        Assert.DoesNotContain("listKeys(", all, StringComparison.Ordinal);
+        Assert.DoesNotContain("AccountKey=", all, StringComparison.Ordinal);
+        Assert.Contains("allowSharedKeyAccess: false", Read("modules/storage.bicep"), StringComparison.Ordinal);
+        Assert.Contains("disableLocalAuth: true", Read("modules/servicebus.bicep"), StringComparison.Ordinal);
+        Assert.Contains("name: 'FC1', tier: 'FlexConsumption'", app, StringComparison.Ordinal);
+        Assert.Matches(@"runtime: \{\s*name: 'custom'", app);
+        Assert.Contains("type: 'UserAssigned'", app, StringComparison.Ordinal);
+        foreach (var role in new[] { "storageTableDataContributor", "storageQueueDataContributor", "storageBlobDataOwner", "serviceBusDataReceiver", "keyVaultSecretsUser" })
+        {
+            Assert.Matches($@"roleDefinitions', roleIds\.{role}\)", Read("modules/roles.bicep"));
+        }
+    }
+
+    [Fact]
+    public void StorageNames_DeclaredInBicep_AreTheAppsTablesAndQueues()
+    {
+        using var doc = JsonDocument.Parse(Read("storage-names.json"));
+        var names = new StorageNames();
+        var queues = FunctionCatalog.Build(names).Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
+            .Concat([names.MemberEnrolledQueue, names.NotificationsQueue]).Distinct()
+            .SelectMany(q => new[] { q, StorageNames.Poison(q) });
+
+        Assert.Equal(names.AllTables.Order(), doc.RootElement.GetProperty("tables").EnumerateArray().Select(t => t.GetString()!).Order());
+        Assert.Equal(queues.Order(), doc.RootElement.GetProperty("queues").EnumerateArray().Select(t => t.GetString()!).Order());
+    }
+
+    [Fact]
+    public async Task IdentitySettings_StorageCallsCarryABearerTokenAndNoSharedKey()
+    {
+        var settings = AppSettingNames().ToDictionary(n => n, n => (string?)SampleValue(n));
+        string? clientIdUsed = null;
+        var credential = new FakeCredential();
+        var account = StorageAccount.FromSettings(settings.GetValueOrDefault, LoyaltyOptions.StorageConnection, id => { clientIdUsed = id; return credential; });
+        var transport = new CapturingTransport();
+
+        await new TableServiceClient(account, new StorageClientOptions { Transport = transport }).GetTableClient("Members").GetEntityAsync("M1", "account");
+
+        var (uri, auth) = Assert.Single(transport.Requests);
+        Assert.Equal("Bearer token-for-https://storage.azure.com/.default", auth);
+        Assert.StartsWith("https://", uri, StringComparison.Ordinal);
+        Assert.Equal(settings["LoyaltyStorage__clientId"], clientIdUsed);
+    }
+
+    private static string Read(string relative) => File.ReadAllText(Path.Combine(Infra, relative));
+
+    /// <summary>Declared parameters and whether each has a default.</summary>
+    private static Dictionary<string, bool> Params(string bicep) =>
+        ParamLine().Matches(bicep).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["default"].Success);
+
+    private static HashSet<string> PassedParams(string bicep, int moduleStart)
+    {
+        var start = bicep.IndexOf("params: {", moduleStart, StringComparison.Ordinal) + "params: {".Length;
+        var depth = 1;
+        var keys = new HashSet<string>();
+        var lineStart = true;
+        for (var i = start; i < bicep.Length && depth > 0; i++)
+        {
+            var c = bicep[i];
+            if (depth == 1 && lineStart && char.IsLetter(c))
+            {
+                var end = bicep.IndexOf(':', i);
+                keys.Add(bicep[i..end].Trim());
+            }
+
+            lineStart = c == '\n' || (lineStart && char.IsWhiteSpace(c));
+            depth += c switch { '{' or '[' or '(' => 1, '}' or ']' or ')' => -1, _ => 0 };
+        }
+
+        return keys;
+    }
+
+    private static IEnumerable<string> AppSettingNames() =>
+        AppSetting().Matches(Read("modules/functionapp.bicep")).Select(m => m.Groups["name"].Value);
+
+    private static string SampleValue(string name) => name switch
+    {
+        "LoyaltyStorage__tableServiceUri" => "https://stapp.table.core.windows.net/",
+        "LoyaltyStorage__queueServiceUri" => "https://stapp.queue.core.windows.net/",
+        "Loyalty__PhoneHashKey" => "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/phone-hash-key)",
+        "Loyalty__TimeZone" => "Asia/Shanghai",
+        "Loyalty__CardPrefix" => "8860",
+        _ when name.EndsWith("__credential", StringComparison.Ordinal) => "managedidentity",
+        _ when name.EndsWith("__clientId", StringComparison.Ordinal) => "11111111-2222-3333-4444-555555555555",
+        _ => "value-of-" + name,
+    };
+
+    [GeneratedRegex(@"^param (?<name>\w+) [^=\n]+(?<default>=.*)?$", RegexOptions.Multiline)]
+    private static partial Regex ParamLine();
+
+    [GeneratedRegex(@"^module (?<name>\w+) '(?<path>[^']+)'", RegexOptions.Multiline)]
+    private static partial Regex ModuleCall();
+
+    [GeneratedRegex(@"\{ name: '(?<name>[^']+)', value:")]
+    private static partial Regex AppSetting();
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The benchmark (design.md section 8): starts Azurite (in memory) and the app in local mode, seeds members across
+# regions and stores, measures the storage bound, sales through the app, and a store day, then checks the ledger
+# invariants of every member touched. Prints a report and writes artifacts/bench/result.json.
+#   BENCH_MEMBERS (10000)  BENCH_TERMINALS (32)  BENCH_SECONDS per phase (20)  BENCH_PORT (7171)
+# Exits non-zero when any request errs or any invariant fails.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/install.sh
+
+MEMBERS="${BENCH_MEMBERS:-10000}"
+TERMINALS="${BENCH_TERMINALS:-32}"
+SECONDS_PER_PHASE="${BENCH_SECONDS:-20}"
+PORT="${BENCH_PORT:-7171}"
+QPORT=$((PORT + 1001)); TPORT=$((PORT + 1002)); BPORT=$((PORT + 1000))
+KEY="bench-admin-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')-key"
+export Loyalty__PhoneHashKey="bench-phone-hash-key-0123456789"
+
+dotnet build LoyaltyFunctions.sln -c Release --no-restore --verbosity quiet -nologo >/dev/null
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+mkdir -p artifacts/bench
+"$AZURITE_BIN" --silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl \
+  --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 --blobPort "$BPORT" --queuePort "$QPORT" --tablePort "$TPORT" \
+  >artifacts/bench/azurite.log 2>&1 &
+pids+=($!)
+STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$TPORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QPORT/devstoreaccount1;"
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$TPORT") 2>/dev/null && break; sleep 0.1; done
+
+LoyaltyStorage="$STORAGE" LOYALTY_ADMIN_KEY="$KEY" LOYALTY_PORT="$PORT" Logging__LogLevel__Default=Warning \
+  dotnet src/Loyalty.Functions/bin/Release/net10.0/Loyalty.Functions.dll >artifacts/bench/app.log 2>&1 &
+APP_PID=$!
+pids+=($APP_PID)
+for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.2; done
+
+dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll \
+  --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --app-pid "$APP_PID" \
+  --members "$MEMBERS" --terminals "$TERMINALS" --seconds "$SECONDS_PER_PHASE" --json artifacts/bench/result.json

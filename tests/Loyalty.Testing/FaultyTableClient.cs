@@ -34,6 +34,17 @@ public sealed class FaultPlan
     /// <summary>Faults injected so far, by kind.</summary>
     public ConcurrentDictionary<Fault, int> Injected { get; } = new();
 
+    private Fault? _forced;
+
+    /// <summary>Gives the next write exactly this fault, whatever the plan says.</summary>
+    public void ForceNext(Fault fault)
+    {
+        lock (_gate)
+        {
+            _forced = fault;
+        }
+    }
+
     /// <summary>Reseeds the plan.</summary>
     public void Reseed(int seed)
     {
@@ -46,14 +57,21 @@ public sealed class FaultPlan
     /// <summary>The fault for the next write.</summary>
     public Fault Next()
     {
-        if (!Enabled)
-        {
-            return Fault.None;
-        }
-
         Fault fault;
         lock (_gate)
         {
+            if (_forced is { } forced)
+            {
+                _forced = null;
+                Injected.AddOrUpdate(forced, 1, (_, n) => n + 1);
+                return forced;
+            }
+
+            if (!Enabled)
+            {
+                return Fault.None;
+            }
+
             fault = _random.NextDouble() >= Rate ? Fault.None : (Fault)_random.Next(1, 5);
         }
 

@@ -96,7 +96,8 @@ internal sealed partial class RecordSale(
 
         var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
         {
-            var existing = await members.GetRowAsync(memberId, SaleRows.Key(request.SaleId), token);
+            // First attempt: the sale row's insert fails if the sale exists; a retry reads it.
+            var existing = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.Key(request.SaleId), token) : null;
             if (existing is not null)
             {
                 return existing.GetString("RequestHash") == idempotency.RequestHash

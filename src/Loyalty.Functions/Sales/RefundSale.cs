@@ -54,7 +54,7 @@ internal sealed class RefundSale(MemberTransactions transactions, MemberStore me
         var lines = request.Lines?.Select(l => new RefundLine(l.Line, l.Quantity)).ToList();
         var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
         {
-            var earlier = await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId), token);
+            var earlier = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId), token) : null;
             if (earlier is not null)
             {
                 return earlier.GetString("RequestHash") == idempotency.RequestHash

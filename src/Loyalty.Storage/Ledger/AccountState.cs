@@ -7,6 +7,16 @@ namespace Loyalty.Storage.Ledger;
 /// <summary>A member's account row as read for one decision: balances, tier, next ledger sequence, usable cards.</summary>
 public sealed record AccountState(string MemberId, Balances Balances, string Tier, long NextSeq, int ActiveCards, ETag ETag)
 {
+    /// <summary>
+    /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
+    /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
+    /// and the next attempt reads them. Decisions that look such rows up do so from the second attempt on.
+    /// </summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>True once an earlier attempt collided: look up rows a repeated request would have left.</summary>
+    public bool IsRetry => Attempt > 1;
+
     internal static AccountState From(TableEntity row) => new(
         row.PartitionKey,
         new Balances(row.GetInt64("Points") ?? 0, row.GetInt64("Principal") ?? 0, row.GetInt64("Bonus") ?? 0),

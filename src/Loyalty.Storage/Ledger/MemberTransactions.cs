@@ -83,26 +83,35 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
         var idemRowKey = idempotency is null ? null : IdempotencyRowKey(idempotency);
         for (var attempt = 1; ; attempt++)
         {
+            // The first attempt does not read the idempotency row: its insert in the transaction fails with 409 if a
+            // repeated request left one, and the next attempt reads it. That keeps a first request at one read.
+            var readIdempotency = idemRowKey is not null && attempt > 1;
             var accountTask = store.Members.GetEntityAsync(memberId, MemberRows.Account, cancellationToken);
-            var idemTask = idemRowKey is null ? Task.FromResult<TableEntity?>(null) : store.Members.GetEntityAsync(memberId, idemRowKey, cancellationToken);
+            var idemTask = readIdempotency ? store.Members.GetEntityAsync(memberId, idemRowKey!, cancellationToken) : Task.FromResult<TableEntity?>(null);
             var (accountRow, idemRow) = (await accountTask, await idemTask);
             if (accountRow is null)
             {
                 return new Refused(new DomainError("member_not_found", "No such member.", ErrorKind.NotFound));
             }
 
-            if (idemRow is not null)
+            if (Replay(idemRow, idempotency) is { } replay)
             {
-                return idemRow.GetString("RequestHash") == idempotency!.RequestHash
-                    ? new Completed(idemRow.GetInt32("Status") ?? 200, idemRow.Require("Body"), Replayed: true)
-                    : new Refused(new DomainError("idempotency_key_reused", "This Idempotency-Key was already used for a different request.", ErrorKind.Unprocessable));
+                return replay;
             }
 
-            var account = AccountState.From(accountRow);
+            // A refusal must not hide an earlier success of the same request (points or stored value since spent by
+            // it): before refusing, look at the idempotency row that the optimistic first attempt skipped.
+            async Task<MemberOutcome> RefuseAsync(DomainError error) =>
+                idemRowKey is not null && !readIdempotency &&
+                Replay(await store.Members.GetEntityAsync(memberId, idemRowKey, cancellationToken), idempotency) is { } earlier
+                    ? earlier
+                    : new Refused(error);
+
+            var account = AccountState.From(accountRow) with { Attempt = attempt };
             var decided = await decide(account, cancellationToken);
             if (!decided.IsSuccess)
             {
-                return new Refused(decided.Error);
+                return await RefuseAsync(decided.Error);
             }
 
             if (decided.Value is ExistingDecision existing)
@@ -119,7 +128,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 var applied = account.Balances.Apply(draft.Change);
                 if (!applied.IsSuccess)
                 {
-                    return new Refused(applied.Error);
+                    return await RefuseAsync(applied.Error);
                 }
 
                 balances = applied.Value;
@@ -168,6 +177,12 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             }
         }
     }
+
+    private static MemberOutcome? Replay(TableEntity? idemRow, IdempotencyContext? idempotency) => idemRow is null
+        ? null
+        : idemRow.GetString("RequestHash") == idempotency!.RequestHash
+            ? new Completed(idemRow.GetInt32("Status") ?? 200, idemRow.Require("Body"), Replayed: true)
+            : new Refused(new DomainError("idempotency_key_reused", "This Idempotency-Key was already used for a different request.", ErrorKind.Unprocessable));
 
     /// <summary>Formats an audit row of the member partition (inside the same transaction as the change it records).</summary>
     public TableEntity AuditRow(string memberId, string actor, string action, string target, string? before, string? after) =>

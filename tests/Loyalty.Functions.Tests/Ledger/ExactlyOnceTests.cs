@@ -103,6 +103,26 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
         Assert.Empty(FaultyTableClient.LedgerViolations);
     }
 
+    [Theory]
+    [InlineData(Fault.UnavailableAfterCommit)]
+    [InlineData(Fault.TimeoutAfterCommit)]
+    public async Task ResponseLostAfterCommit_RetryThatWouldNowBeRefused_ReplaysTheSuccess(Fault fault)
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var (memberId, _) = await app.EnrolAsync();
+        await admin.PostOkAsync($"/api/members/{memberId}/adjustments", new { points = 100, reason = "seed" });
+
+        app.Faults.ForceNext(fault);
+        var lost = await admin.PostAsync($"/api/members/{memberId}/redemptions", new { points = 100, storeId = "sh-001" }, "spend-all");
+        var retry = await admin.PostAsync($"/api/members/{memberId}/redemptions", new { points = 100, storeId = "sh-001" }, "spend-all");
+
+        await lost.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+        Assert.Equal(HttpStatusCode.Created, retry.StatusCode);
+        Assert.Contains("true", retry.Headers.GetValues("Idempotent-Replayed"));
+        Assert.Equal(0, (await admin.BalancesAsync(memberId)).Points);
+        Assert.Equal(2, await admin.LedgerCountAsync(memberId));
+    }
+
     [Fact]
     public async Task Reconcile_ReportsATamperedAccount()
     {

@@ -37,18 +37,16 @@ var phoneKey = Environment.GetEnvironmentVariable("Loyalty__PhoneHashKey") ?? th
 var members = await Seeder.SeedAsync(store, phoneKey, storeIds, options.Members, options.Terminals);
 Console.WriteLine($"seeded {members.Length} members across {storeIds.Count} stores in {seedWatch.Elapsed.TotalSeconds:F1} s");
 
-// 1. The storage bound, with the same concurrency and no app.
-var boundTable = tables.GetTableClient(options.TablePrefix + "BenchBound");
-await boundTable.CreateIfNotExistsAsync();
+// 1. The storage bound, with the same concurrency and no app, on the same table and accounts.
+var touched = new HashSet<string>(StringComparer.Ordinal);
 var boundRecorder = new Recorder();
 var boundWatch = Stopwatch.StartNew();
-var (boundCommitted, boundConflicts) = await StorageBound.RunAsync(boundTable, 1_000, options.Terminals, options.Duration, boundRecorder);
+var (boundCommitted, boundConflicts) = await StorageBound.RunAsync(store.Members, members, options.Terminals, options.Duration, boundRecorder, touched);
 var boundElapsed = boundWatch.Elapsed;
 var boundPerSecond = boundCommitted / boundElapsed.TotalSeconds;
 
 // 2. Sales only through the app, and 3. the store day; the app's memory is sampled throughout.
 using var memory = new MemorySampler(options.AppPid);
-var touched = new HashSet<string>(StringComparer.Ordinal);
 var salesRecorder = new Recorder();
 var salesWatch = Stopwatch.StartNew();
 await Terminals.RunAsync(options.AppUrl, terminals, members, Mix.SalesOnly, options.Duration, salesRecorder, touched, "so");

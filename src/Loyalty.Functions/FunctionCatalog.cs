@@ -12,6 +12,7 @@ using Loyalty.Functions.Principals;
 using Loyalty.Functions.Programme;
 using Loyalty.Functions.Sales;
 using Loyalty.Functions.StoredValue;
+using Loyalty.Functions.Webhooks;
 using Loyalty.Storage.Schema;
 
 namespace Loyalty.Functions;
@@ -49,10 +50,20 @@ public static class FunctionCatalog
             Http("GetConfig", "GET", "config/{section}", Staff, ConfigApi.GetAsync),
             Http("PutConfig", "PUT", "config/{section}", [Role.HqAdmin, Role.Ops], ConfigApi.PutAsync),
             Http("Reconcile", "POST", "ops/reconcile", [Role.HqAdmin, Role.Ops], ReconcileApi.Handle),
+            Http("ShopOrderWebhook", "POST", "webhooks/shops/{shopId}/orders", Anonymous, ShopWebhook.Handle),
+            Http("CreateShopSecret", "POST", "config/shops/{shopId}/secrets", [Role.HqAdmin, Role.Ops], ShopSecretsApi.CreateAsync),
+            Http("ListShopSecrets", "GET", "config/shops/{shopId}/secrets", [Role.HqAdmin, Role.Ops], ShopSecretsApi.ListAsync),
+            Http("DeleteShopSecret", "DELETE", "config/shops/{shopId}/secrets/{secretId}", [Role.HqAdmin, Role.Ops], ShopSecretsApi.DeleteAsync),
+            Http("ListPoisonMessages", "GET", "ops/queues/{queue}/poison", [Role.HqAdmin, Role.Ops], QueueOpsApi.ListPoisonAsync),
+            Http("ReplayPoisonMessages", "POST", "ops/queues/{queue}/poison/replay", [Role.HqAdmin, Role.Ops], QueueOpsApi.ReplayPoisonAsync),
+            Http("ListOrderEvents", "GET", "ops/order-events", [Role.HqAdmin, Role.Ops], QueueOpsApi.ListOrderEventsAsync),
+            Http("ReplayOrderEvent", "POST", "ops/order-events/{source}/{storeId}/{eventId}/replay", [Role.HqAdmin, Role.Ops], QueueOpsApi.ReplayOrderEventAsync),
             Http("CreatePrincipal", "POST", "principals", [Role.HqAdmin, Role.RegionManager, Role.StoreManager], PrincipalsApi.CreateAsync),
             Http("ListPrincipals", "GET", "principals", [Role.HqAdmin], PrincipalsApi.ListAsync),
             Queue<WelcomeNewMember>("WelcomeNewMember", names.MemberEnrolledQueue),
             Queue<SendNotification>("SendNotification", names.NotificationsQueue),
+            Queue<ProcessOrderEvent>("ProcessOrderEvent", names.OrderEventsQueue),
+            new("ProcessPosSaleEvent", new ServiceBusTrigger("pos-sales", "ServiceBusConnection", names.PosSalesQueue), typeof(ProcessPosSaleEvent)),
             Timer<PurgeIdempotencyRecords>("PurgeIdempotencyRecords", PurgeIdempotencyRecords.Schedule),
         ];
     }

@@ -26,6 +26,7 @@ internal sealed class Bootstrap(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var queues = functions.Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
+            .Concat(functions.Select(f => f.Trigger).OfType<ServiceBusTrigger>().Select(b => b.LocalQueueName))
             .Append(store.Names.MemberEnrolledQueue).Append(store.Names.NotificationsQueue);
         await store.EnsureCreatedAsync(queues, cancellationToken);
 

@@ -16,6 +16,15 @@ public sealed record HttpTrigger(IReadOnlyList<string> Methods, string Route, IR
 /// <param name="Connection">App setting that names the storage connection.</param>
 public sealed record QueueTrigger(string QueueName, string Connection) : FunctionTrigger;
 
+/// <summary>
+/// A Service Bus queue trigger in Azure. Without Service Bus locally, local mode polls a Storage queue of
+/// <paramref name="LocalQueueName"/> for the same messages.
+/// </summary>
+/// <param name="QueueName">Service Bus queue name.</param>
+/// <param name="Connection">App setting prefix of the identity-based Service Bus connection.</param>
+/// <param name="LocalQueueName">Storage queue polled in local mode.</param>
+public sealed record ServiceBusTrigger(string QueueName, string Connection, string LocalQueueName) : FunctionTrigger;
+
 /// <summary>A timer trigger with an NCRONTAB schedule (UTC, as on Linux Function Apps).</summary>
 /// <param name="Schedule">Six-field NCRONTAB expression.</param>
 public sealed record TimerTrigger(string Schedule) : FunctionTrigger;

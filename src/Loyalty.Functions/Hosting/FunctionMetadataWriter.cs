@@ -40,6 +40,16 @@ public static class FunctionMetadataWriter
                     ["connection"] = queue.Connection,
                 });
                 break;
+            case ServiceBusTrigger bus:
+                bindings.Add(new JsonObject
+                {
+                    ["type"] = "serviceBusTrigger",
+                    ["direction"] = "in",
+                    ["name"] = "message",
+                    ["queueName"] = bus.QueueName,
+                    ["connection"] = bus.Connection,
+                });
+                break;
             case TimerTrigger timer:
                 bindings.Add(new JsonObject
                 {

@@ -47,6 +47,9 @@ public sealed class LoyaltyOptions
     /// <summary>An API key to register as the HQ administrator at start-up (LOYALTY_ADMIN_KEY).</summary>
     public string? AdminApiKey { get; set; }
 
+    /// <summary>How long an order event waits before it is tried again (e.g. a refund that arrived before its order).</summary>
+    public int OrderEventRetrySeconds { get; set; } = 30;
+
     /// <summary>In local mode, whether queue listeners and timers run (tests may switch them off).</summary>
     public bool EnableLocalTriggers { get; set; } = true;
 

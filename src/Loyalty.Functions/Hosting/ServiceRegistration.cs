@@ -67,6 +67,7 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Ledger.LedgerQuery>();
         services.AddSingleton<Storage.Ledger.SaleIndex>();
         services.AddSingleton<Storage.Ledger.Reconciler>();
+        services.AddSingleton<Storage.Webhooks.ShopSecretStore>();
         return services;
     }
 
@@ -76,6 +77,8 @@ internal static class ServiceRegistration
         services.AddSingleton<EnrolMember>();
         services.AddSingleton<Programme.ProgrammeConfig>();
         services.AddSingleton<StoredValue.TopUp>();
+        services.AddSingleton<Sales.SaleService>();
+        services.AddSingleton<Sales.RefundService>();
         services.AddSingleton<Sales.RecordSale>();
         services.AddSingleton<Sales.RefundSale>();
         services.AddSingleton<Ledger.Redeem>();
@@ -83,6 +86,10 @@ internal static class ServiceRegistration
         services.AddSingleton<Cards.IssueCard>();
         services.AddSingleton<Cards.CardOperations>();
         services.AddScoped<WelcomeNewMember>();
+        services.AddSingleton<Webhooks.OrderEventProcessor>();
+        services.AddSingleton<Webhooks.ShopWebhook>();
+        services.AddScoped<Webhooks.ProcessOrderEvent>();
+        services.AddScoped<Webhooks.ProcessPosSaleEvent>();
         services.AddScoped<SendNotification>();
         services.AddScoped<Maintenance.PurgeIdempotencyRecords>();
         services.AddSingleton<INotificationSender, RecordingNotificationSender>();

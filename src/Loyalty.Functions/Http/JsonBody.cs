@@ -54,6 +54,35 @@ internal static class JsonBody
     /// <summary>Reads a body that must be a JSON object, returning it as an element (detached from any document).</summary>
     public static async Task<((JsonElement Element, byte[] Raw)? Body, IResult? Problem)> ReadElementAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
+        var (raw, problem) = await ReadRawAsync(request, maxBytes, cancellationToken);
+        return problem is not null ? (null, problem) : Parse(raw!);
+    }
+
+    /// <summary>Parses bytes already read (e.g. after a signature over them was checked).</summary>
+    public static ((JsonElement Element, byte[] Raw)? Body, IResult? Problem) Parse(byte[] raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        if (raw.Length == 0)
+        {
+            return (null, Problems.Create(StatusCodes.Status400BadRequest, "body_required", "A JSON body is required."));
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? ((document.RootElement.Clone(), raw), null)
+                : (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", "The body must be a JSON object."));
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"The body is not valid JSON: {ex.Message}"));
+        }
+    }
+
+    /// <summary>Reads the raw body: JSON content type, within the size limit.</summary>
+    public static async Task<(byte[]? Raw, IResult? Problem)> ReadRawAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentType is not { } contentType ||
             !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
@@ -78,23 +107,7 @@ internal static class JsonBody
             }
         }
 
-        var raw = buffer.ToArray();
-        if (raw.Length == 0)
-        {
-            return (null, Problems.Create(StatusCodes.Status400BadRequest, "body_required", "A JSON body is required."));
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(raw, new JsonDocumentOptions { MaxDepth = 16 });
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? ((document.RootElement.Clone(), raw), null)
-                : (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", "The body must be a JSON object."));
-        }
-        catch (JsonException ex)
-        {
-            return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"The body is not valid JSON: {ex.Message}"));
-        }
+        return (buffer.ToArray(), null);
     }
 
     private static IResult TooLarge(int maxBytes) =>

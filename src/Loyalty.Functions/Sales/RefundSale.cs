@@ -16,7 +16,7 @@ namespace Loyalty.Functions.Sales;
 /// never beyond. Earned points are clawed back in proportion (this may overdraw points; later earnings repay it),
 /// redeemed points and stored value go back to where they came from. The refund id makes it idempotent too.
 /// </summary>
-internal sealed class RefundSale(MemberTransactions transactions, MemberStore members, SaleIndex sales, OrgStore org, IOptions<LoyaltyOptions> options)
+internal sealed class RefundSale(RefundService service, OrgStore org, IOptions<LoyaltyOptions> options)
 {
     private static readonly string[] ServerOwned = ["pointsClawedBack", "cashRefund", "balances", "memberId"];
 
@@ -38,54 +38,19 @@ internal sealed class RefundSale(MemberTransactions transactions, MemberStore me
             return Problems.Create(StatusCodes.Status400BadRequest, "refund_id_invalid", "refundId is 1-64 characters of letters, digits, '.', '_' or '-'.", "refundId");
         }
 
-        var memberId = RecordSale.IdPattern().IsMatch(saleId) ? await sales.FindAsync(saleId, ct) : null;
-        var saleRow = memberId is null ? null : await members.GetRowAsync(memberId, SaleRows.Key(saleId), ct);
-        if (memberId is null || saleRow is null)
+        if (await service.FindAsync(saleId, ct) is not { } sale)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "sale_not_found", $"No sale '{saleId}'.");
         }
 
-        var storeId = request.StoreId ?? SaleRows.FromRow(saleRow).StoreId;
+        var (memberId, record) = sale;
+        var storeId = request.StoreId ?? record.StoreId;
         if (MemberOperation.CheckStore(caller, await org.GetRequiredAsync(ct), storeId) is { } storeProblem)
         {
             return storeProblem;
         }
 
-        var lines = request.Lines?.Select(l => new RefundLine(l.Line, l.Quantity)).ToList();
-        var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
-        {
-            var earlier = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId), token) : null;
-            if (earlier is not null)
-            {
-                return earlier.GetString("RequestHash") == idempotency.RequestHash
-                    ? new ExistingDecision(StatusCodes.Status201Created, earlier.Require("Receipt"))
-                    : new DomainError("refund_id_reused", $"Refund '{request.RefundId}' of this sale was recorded with different content.", ErrorKind.Conflict, "refundId");
-            }
-
-            var row = await members.GetRowAsync(memberId, SaleRows.Key(saleId), token) ?? throw new InvalidOperationException("The sale row vanished.");
-            var refund = RefundCalculator.Refund(SaleRows.FromRow(row), lines, request.Amount);
-            if (!refund.IsSuccess)
-            {
-                return refund.Error;
-            }
-
-            var r = refund.Value;
-            return new WriteDecision(
-                new LedgerEntryDraft(LedgerEntryType.Refund, "refund", r.Change, storeId, $"{saleId}/{request.RefundId}", null, null),
-                balances => new RefundReceipt(
-                    saleId, request.RefundId, memberId, storeId, r.Amount, r.PointsClawedBack, r.PointsRestored,
-                    new StoredValuePaid(r.PrincipalRestored, r.BonusRestored, r.PrincipalRestored + r.BonusRestored), r.CashRefund, r.Sale.Refundable,
-                    BalancesDto.From(balances)),
-                body =>
-                [
-                    new(TableTransactionActionType.UpdateReplace, SaleRows.ToRow(r.Sale, row.GetString("RequestHash")!, row.Require("Receipt")), row.ETag),
-                    new(TableTransactionActionType.Add, new TableEntity(memberId, SaleRows.RefundKey(saleId, request.RefundId))
-                    {
-                        ["RequestHash"] = idempotency.RequestHash,
-                        ["Receipt"] = body,
-                    }),
-                ]);
-        }, ct);
+        var outcome = await service.RefundAsync(memberId, saleId, request, storeId, idempotency, ct);
         return MemberOperation.ToResult(outcome);
     }
 }

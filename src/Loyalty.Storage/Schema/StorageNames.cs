@@ -55,14 +55,26 @@ public sealed class StorageNames
     /// <summary>Sale id to member id, so refunds find their sale.</summary>
     public string SaleIndex => TablePrefix + "SaleIndex";
 
+    /// <summary>Webhook signing secrets of online shops.</summary>
+    public string ShopSecrets => TablePrefix + "ShopSecrets";
+
+    /// <summary>What became of each order event (processed, ignored, parked with a reason).</summary>
+    public string OrderEvents => TablePrefix + "OrderEvents";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";
 
     /// <summary>The notifications outbox.</summary>
     public string NotificationsQueue => QueuePrefix + "notifications";
+
+    /// <summary>Order events of online shops (and events that must wait, from either source).</summary>
+    public string OrderEventsQueue => QueuePrefix + "order-events";
+
+    /// <summary>POS sales events in local mode (a Service Bus queue of the same name in Azure).</summary>
+    public string PosSalesQueue => QueuePrefix + "pos-sales";
 
     /// <summary>The poison queue the host (and the local listener) moves failing messages to.</summary>
     public static string Poison(string queue) => queue + "-poison";

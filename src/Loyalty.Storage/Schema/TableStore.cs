@@ -24,7 +24,15 @@ public sealed class TableStore
         Notifications = tables(names.Notifications);
         Config = tables(names.Config);
         SaleIndex = tables(names.SaleIndex);
+        ShopSecrets = tables(names.ShopSecrets);
+        OrderEvents = tables(names.OrderEvents);
     }
+
+    /// <summary>Webhook secrets.</summary>
+    public ITableClient ShopSecrets { get; }
+
+    /// <summary>Order event outcomes.</summary>
+    public ITableClient OrderEvents { get; }
 
     /// <summary>Names in use.</summary>
     public StorageNames Names { get; }

@@ -67,7 +67,7 @@ internal static class TableEntityJson
         switch (value)
         {
             case null:
-                writer.WriteNull(name);
+                // Absent and null are the same in Table Storage: a null property is simply not sent.
                 break;
             case string s:
                 writer.WriteString(name, s);

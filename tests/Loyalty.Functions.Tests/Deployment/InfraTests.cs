@@ -92,7 +92,9 @@ public sealed partial class InfraTests
     {
         using var doc = JsonDocument.Parse(Read("storage-names.json"));
         var names = new StorageNames();
-        var queues = FunctionCatalog.Build(names).Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
+        var triggers = FunctionCatalog.Build(names).Select(f => f.Trigger).ToList();
+        var queues = triggers.OfType<QueueTrigger>().Select(q => q.QueueName)
+            .Concat(triggers.OfType<ServiceBusTrigger>().Select(b => b.LocalQueueName))
             .Concat([names.MemberEnrolledQueue, names.NotificationsQueue]).Distinct()
             .SelectMany(q => new[] { q, StorageNames.Poison(q) });
 

@@ -27,6 +27,19 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public AzuriteFixture Azurite { get; } = new();
 
+    /// <summary>host.json of the tests: the repository's, with quick retries so poison paths finish in seconds.</summary>
+    private static readonly Lazy<string> TestHostJson = new(() =>
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Hosting.OpenApiDocumentTests.FindRepoFile("host.json")))!;
+        var queues = node["extensions"]!["queues"]!;
+        queues["visibilityTimeout"] = "00:00:00";
+        queues["maxDequeueCount"] = 3;
+        queues["maxPollingInterval"] = "00:00:00.200";
+        var path = Path.Combine(Path.GetTempPath(), $"loyalty-test-host-{Environment.ProcessId}.json");
+        File.WriteAllText(path, node.ToJsonString());
+        return path;
+    });
+
     protected virtual HostingMode Mode => HostingMode.Local;
 
     protected virtual bool LocalTriggers => true;
@@ -51,6 +64,8 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Loyalty:HostingMode", Mode.ToString());
         builder.UseSetting("Loyalty:EnableLocalTriggers", LocalTriggers.ToString());
         builder.UseSetting("LOYALTY_ADMIN_KEY", AdminKey);
+        builder.UseSetting("Loyalty:OrderEventRetrySeconds", "1");
+        builder.UseSetting("Loyalty:HostJsonPath", TestHostJson.Value);
         builder.ConfigureTestServices(services => services.AddSingleton(sp =>
         {
             var tables = sp.GetRequiredService<TableServiceClient>();

@@ -16,7 +16,7 @@ internal static class InvocationEndpoints
         {
             switch (function.Trigger)
             {
-                case QueueTrigger:
+                case QueueTrigger or ServiceBusTrigger:
                     Func<HttpContext, Task<IResult>> queue = http => InvokeAsync(http, function, (root, sp) =>
                         ((IQueueFunction)sp.GetRequiredService((Type)function.Handler)).RunAsync(InvocationPayload.ReadQueue(root, "message"), http.RequestAborted));
                     app.MapPost("/" + function.Name, queue);

@@ -16,9 +16,10 @@ internal static class InvocationPayload
         var metadata = root.TryGetProperty("Metadata", out var m) ? m : default;
         return new QueueInvocation(
             body,
-            MetadataString(metadata, "Id") ?? string.Empty,
-            long.TryParse(MetadataString(metadata, "DequeueCount"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) ? count : 1,
-            DateTimeOffset.TryParse(MetadataString(metadata, "InsertionTime"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var inserted) ? inserted : null);
+            MetadataString(metadata, "Id") ?? MetadataString(metadata, "MessageId") ?? string.Empty,
+            // Storage queues say DequeueCount; Service Bus says DeliveryCount.
+            long.TryParse(MetadataString(metadata, "DequeueCount") ?? MetadataString(metadata, "DeliveryCount"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) ? count : 1,
+            DateTimeOffset.TryParse(MetadataString(metadata, "InsertionTime") ?? MetadataString(metadata, "EnqueuedTimeUtc"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var inserted) ? inserted : null);
     }
 
     public static TimerInvocation ReadTimer(JsonElement root, string bindingName, DateTimeOffset now)

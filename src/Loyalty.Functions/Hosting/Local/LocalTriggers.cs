@@ -29,6 +29,9 @@ internal sealed class LocalTriggers(IServiceProvider services, IOptions<LoyaltyO
                 case QueueTrigger queue:
                     runners.Add(new QueueListener(function, queue, host, store, scopes, loggers.CreateLogger<QueueListener>()));
                     break;
+                case ServiceBusTrigger bus:
+                    runners.Add(new QueueListener(function, new QueueTrigger(bus.LocalQueueName, bus.Connection), host, store, scopes, loggers.CreateLogger<QueueListener>()));
+                    break;
                 case TimerTrigger timer:
                     runners.Add(new TimerScheduler(function, timer, time, scopes, loggers.CreateLogger<TimerScheduler>()));
                     break;

@@ -1,0 +1,62 @@
+using Loyalty.Domain.Common;
+using Loyalty.Domain.Ledger;
+using Loyalty.Functions.Ledger;
+using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Tables;
+
+namespace Loyalty.Functions.Sales;
+
+/// <summary>Refunds a recorded sale: shared by <c>POST /api/sales/{saleId}/refunds</c> and order events.</summary>
+internal sealed class RefundService(MemberTransactions transactions, MemberStore members, SaleIndex sales)
+{
+    /// <summary>The member and record of a sale; null when no such sale was recorded.</summary>
+    public async Task<(string MemberId, SaleRecord Record)?> FindAsync(string saleId, CancellationToken ct)
+    {
+        var memberId = RecordSale.IdPattern().IsMatch(saleId) ? await sales.FindAsync(saleId, ct) : null;
+        var row = memberId is null ? null : await members.GetRowAsync(memberId, SaleRows.Key(saleId), ct);
+        return memberId is null || row is null ? null : (memberId, SaleRows.FromRow(row));
+    }
+
+    /// <summary>Refunds <paramref name="saleId"/> of <paramref name="memberId"/> at <paramref name="storeId"/>.</summary>
+    public async Task<MemberOutcome> RefundAsync(string memberId, string saleId, RefundRequest request, string storeId, IdempotencyContext idempotency, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var lines = request.Lines?.Select(l => new RefundLine(l.Line, l.Quantity)).ToList();
+        var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
+        {
+            var earlier = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId!), token) : null;
+            if (earlier is not null)
+            {
+                return earlier.GetString("RequestHash") == idempotency.RequestHash
+                    ? new ExistingDecision(StatusCodes.Status201Created, earlier.Require("Receipt"))
+                    : new DomainError("refund_id_reused", $"Refund '{request.RefundId!}' of this sale was recorded with different content.", ErrorKind.Conflict, "refundId");
+            }
+
+            var row = await members.GetRowAsync(memberId, SaleRows.Key(saleId), token) ?? throw new InvalidOperationException("The sale row vanished.");
+            var refund = RefundCalculator.Refund(SaleRows.FromRow(row), lines, request.Amount);
+            if (!refund.IsSuccess)
+            {
+                return refund.Error;
+            }
+
+            var r = refund.Value;
+            return new WriteDecision(
+                new LedgerEntryDraft(LedgerEntryType.Refund, "refund", r.Change, storeId, $"{saleId}/{request.RefundId!}", null, null),
+                balances => new RefundReceipt(
+                    saleId, request.RefundId!, memberId, storeId, r.Amount, r.PointsClawedBack, r.PointsRestored,
+                    new StoredValuePaid(r.PrincipalRestored, r.BonusRestored, r.PrincipalRestored + r.BonusRestored), r.CashRefund, r.Sale.Refundable,
+                    BalancesDto.From(balances)),
+                body =>
+                [
+                    new(TableTransactionActionType.UpdateReplace, SaleRows.ToRow(r.Sale, row.GetString("RequestHash")!, row.Require("Receipt")), row.ETag),
+                    new(TableTransactionActionType.Add, new TableEntity(memberId, SaleRows.RefundKey(saleId, request.RefundId!))
+                    {
+                        ["RequestHash"] = idempotency.RequestHash,
+                        ["Receipt"] = body,
+                    }),
+                ]);
+        }, ct);
+        return outcome;
+    }
+}

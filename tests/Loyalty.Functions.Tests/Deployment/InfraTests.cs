@@ -119,6 +119,30 @@ public sealed partial class InfraTests
         Assert.Equal(settings["LoyaltyStorage__clientId"], clientIdUsed);
     }
 
+    [Fact]
+    public async Task DeployScript_WithoutTheAzureCli_StopsWithAClearMessage()
+    {
+        // A PATH with bash and coreutils but no az, whatever this machine has installed.
+        var bin = Directory.CreateTempSubdirectory("loyalty-noaz-").FullName;
+        foreach (var tool in new[] { "bash", "dirname", "head", "base64", "tr", "date" })
+        {
+            var found = new[] { "/usr/bin", "/bin" }.Select(d => Path.Combine(d, tool)).First(File.Exists);
+            File.CreateSymbolicLink(Path.Combine(bin, tool), found);
+        }
+
+        var info = new System.Diagnostics.ProcessStartInfo(Path.Combine(bin, "bash")) { RedirectStandardError = true, RedirectStandardOutput = true };
+        info.ArgumentList.Add(OpenApiDocumentTests.FindRepoFile("scripts/deploy.sh"));
+        info.Environment["PATH"] = bin;
+        info.Environment["LOYALTY_RESOURCE_GROUP"] = "rg-test";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("Azure CLI 'az' is not installed", stderr, StringComparison.Ordinal);
+        Directory.Delete(bin, recursive: true);
+    }
+
     private static string Read(string relative) => File.ReadAllText(Path.Combine(Infra, relative));
 
     /// <summary>Declared parameters and whether each has a default.</summary>

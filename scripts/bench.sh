@@ -19,7 +19,18 @@ export Loyalty__PhoneHashKey="bench-phone-hash-key-0123456789"
 
 dotnet build LoyaltyFunctions.sln -c Release --no-restore --verbosity quiet -nologo >/dev/null
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  trap - INT TERM EXIT
+  # Ask politely, give them 5 seconds, then make sure nothing we started is left running.
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+}
 trap cleanup EXIT INT TERM
 
 mkdir -p artifacts/bench

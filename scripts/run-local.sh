@@ -20,8 +20,15 @@ dotnet build src/Loyalty.Functions -c Release --no-restore --verbosity quiet -no
 pids=()
 cleanup() {
   trap - INT TERM EXIT
+  # Ask politely, give them 5 seconds, then make sure nothing we started is left running.
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   echo "run-local: stopped"
 }
 trap cleanup INT TERM EXIT
@@ -32,7 +39,7 @@ if port_open 10002 && port_open 10001; then
   echo "run-local: using the Azurite already listening on 10001/10002"
 else
   mkdir -p .azurite
-  "$AZURITE_BIN" --silent --skipApiVersionCheck --location .azurite --debug .azurite/debug.log \
+  "$AZURITE_BIN" --silent --skipApiVersionCheck --location .azurite \
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >.azurite/azurite.log 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do port_open 10002 && port_open 10001 && break; sleep 0.1; done

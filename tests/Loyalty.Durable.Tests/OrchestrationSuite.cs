@@ -7,14 +7,15 @@ using Xunit;
 
 namespace Loyalty.Durable.Tests;
 
-public sealed class InMemoryOrchestrationTests
+/// <summary>One orchestration suite, run on every backend (design.md section 5).</summary>
+public abstract class OrchestrationSuite
 {
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 22, 2, 0, 0, TimeSpan.Zero));
     private readonly ConcurrentBag<int> _flakyAttempts = [];
     private readonly OrchestrationRegistry _registry;
-    private readonly InMemoryOrchestrationService _runtime;
+    private IOrchestrationHarness? _harness;
 
-    public InMemoryOrchestrationTests()
+    protected OrchestrationSuite()
     {
         _registry = new OrchestrationRegistry()
             .AddActivity("Greet", () => new Greet())
@@ -27,8 +28,15 @@ public sealed class InMemoryOrchestrationTests
             .AddOrchestrator("Retrying", () => new Retrying())
             .AddOrchestrator("Counter", () => new Counter())
             .AddOrchestrator("Guids", () => new Guids());
-        _runtime = new InMemoryOrchestrationService(_registry, _clock);
     }
+
+    /// <summary>How many instances the many-instances test starts on this backend.</summary>
+    protected virtual int ManyInstances => 1_000;
+
+    private IOrchestrationHarness _runtime => _harness ??= CreateHarness(_registry, _clock);
+
+    /// <summary>The backend under test.</summary>
+    protected abstract IOrchestrationHarness CreateHarness(OrchestrationRegistry registry, ManualClock clock);
 
     [Fact]
     public async Task Sequence_RunsActivitiesInOrder_AndRecordsThemInHistory()
@@ -39,8 +47,8 @@ public sealed class InMemoryOrchestrationTests
         var state = await _runtime.GetAsync(id);
         Assert.Equal(RuntimeStatus.Completed, state!.Status);
         Assert.Equal("\"hello a, hello b, hello c\"", state.Output);
-        Assert.Equal([0, 1, 2], _runtime.History(id).OfType<TaskScheduled>().Select(t => t.TaskId));
-        Assert.Equal(3, _runtime.History(id).OfType<TaskCompleted>().Count());
+        Assert.Equal([0, 1, 2], (await _runtime.HistoryAsync(id)).OfType<TaskScheduled>().Select(t => t.TaskId));
+        Assert.Equal(3, (await _runtime.HistoryAsync(id)).OfType<TaskCompleted>().Count());
     }
 
     [Fact]
@@ -89,7 +97,7 @@ public sealed class InMemoryOrchestrationTests
 
         var state = await _runtime.GetAsync(id);
         Assert.Equal("\"decided: approved\"", state!.Output);
-        Assert.Single(_runtime.History(id).OfType<EventRaised>());
+        Assert.Single((await _runtime.HistoryAsync(id)).OfType<EventRaised>());
     }
 
     [Fact]
@@ -117,7 +125,7 @@ public sealed class InMemoryOrchestrationTests
         Assert.Equal(RuntimeStatus.Running, afterSecond!.Status);
         Assert.Equal("\"ok\"", (await _runtime.GetAsync(id))!.Output);
         Assert.Equal(3, _flakyAttempts.Count);
-        Assert.Equal(2, _runtime.History(id).OfType<TimerCreated>().Count());
+        Assert.Equal(2, (await _runtime.HistoryAsync(id)).OfType<TimerCreated>().Count());
     }
 
     [Fact]
@@ -143,7 +151,7 @@ public sealed class InMemoryOrchestrationTests
         Assert.Equal(RuntimeStatus.Completed, state!.Status);
         Assert.Equal("5", state.Output);
         Assert.Equal(5, _runtime.ActivityInvocations);
-        Assert.Single(_runtime.History(id).OfType<TaskScheduled>());
+        Assert.Single((await _runtime.HistoryAsync(id)).OfType<TaskScheduled>());
     }
 
     [Fact]
@@ -153,7 +161,7 @@ public sealed class InMemoryOrchestrationTests
         await _runtime.RunUntilIdleAsync();
 
         var output = JsonSerializer.Deserialize<string>((await _runtime.GetAsync(id))!.Output!)!.Split('/');
-        var greeted = _runtime.History(id).OfType<TaskScheduled>().First().Input;
+        var greeted = (await _runtime.HistoryAsync(id)).OfType<TaskScheduled>().First().Input;
         Assert.Equal($"\"{output[0]}\"", greeted);
         Assert.Equal(3, output.Distinct().Count());
         Assert.Single(Guids.LoggedLive, l => l == id + ":first");
@@ -199,13 +207,13 @@ public sealed class InMemoryOrchestrationTests
     public async Task ManyInstances_AllComplete()
     {
         var ids = new List<string>();
-        for (var i = 0; i < 1_000; i++)
+        for (var i = 0; i < ManyInstances; i++)
         {
             ids.Add(await _runtime.StartAsync("Sequence", new[] { $"m{i}" }));
         }
 
         await _runtime.RunUntilIdleAsync();
 
-        Assert.Equal(1_000, (await _runtime.ListAsync("Sequence", RuntimeStatus.Completed)).Count);
+        Assert.Equal(ManyInstances, (await _runtime.ListAsync("Sequence", RuntimeStatus.Completed)).Count);
     }
 }

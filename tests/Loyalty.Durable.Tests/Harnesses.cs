@@ -1,0 +1,148 @@
+using Loyalty.Durable.History;
+using Loyalty.Durable.InMemory;
+using Loyalty.Durable.Model;
+using Loyalty.Durable.Storage;
+using Loyalty.Functions.Durable;
+using Loyalty.Testing;
+using Xunit;
+
+namespace Loyalty.Durable.Tests;
+
+/// <summary>A backend as the suite drives it: the client, plus running everything due and reading history.</summary>
+public interface IOrchestrationHarness : IOrchestrationClient
+{
+    /// <summary>Activity invocations so far.</summary>
+    int ActivityInvocations { get; }
+
+    /// <summary>Runs steps, activities and due timers until nothing is left to do now.</summary>
+    Task RunUntilIdleAsync();
+
+    /// <summary>Runs pending orchestration steps only, no activities.</summary>
+    Task RunStepsOnlyAsync();
+
+    /// <summary>The committed history of the current execution.</summary>
+    Task<IReadOnlyList<HistoryEvent>> HistoryAsync(string instanceId);
+}
+
+public sealed class InMemoryOrchestrationTests : OrchestrationSuite
+{
+    protected override IOrchestrationHarness CreateHarness(OrchestrationRegistry registry, ManualClock clock) => new InMemoryHarness(new InMemoryOrchestrationService(registry, clock));
+
+    private sealed class InMemoryHarness(InMemoryOrchestrationService runtime) : IOrchestrationHarness
+    {
+        public int ActivityInvocations => runtime.ActivityInvocations;
+
+        public Task RunUntilIdleAsync() => runtime.RunUntilIdleAsync();
+
+        public Task RunStepsOnlyAsync() => runtime.RunStepsOnlyAsync();
+
+        public Task<IReadOnlyList<HistoryEvent>> HistoryAsync(string instanceId) => Task.FromResult(runtime.History(instanceId));
+
+        public Task<string> StartAsync(string name, object? input, string? instanceId = null, CancellationToken cancellationToken = default) => runtime.StartAsync(name, input, instanceId, cancellationToken);
+
+        public Task<OrchestrationState?> GetAsync(string instanceId, CancellationToken cancellationToken = default) => runtime.GetAsync(instanceId, cancellationToken);
+
+        public Task RaiseEventAsync(string instanceId, string eventName, object? payload, string? eventId = null, CancellationToken cancellationToken = default) => runtime.RaiseEventAsync(instanceId, eventName, payload, eventId, cancellationToken);
+
+        public Task<bool> TerminateAsync(string instanceId, string reason, CancellationToken cancellationToken = default) => runtime.TerminateAsync(instanceId, reason, cancellationToken);
+
+        public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken = default) => runtime.PurgeAsync(instanceId, cancellationToken);
+
+        public Task<IReadOnlyList<OrchestrationState>> ListAsync(string? name = null, RuntimeStatus? status = null, CancellationToken cancellationToken = default) => runtime.ListAsync(name, status, cancellationToken);
+    }
+}
+
+/// <summary>The same suite on Azure Table and Queue storage (Azurite), through the app's adapters.</summary>
+public sealed class StorageOrchestrationTests(AzuriteFixture azurite) : OrchestrationSuite, IClassFixture<AzuriteFixture>
+{
+    protected override int ManyInstances => 100;
+
+    protected override IOrchestrationHarness CreateHarness(OrchestrationRegistry registry, ManualClock clock)
+    {
+        var prefix = "d" + Guid.NewGuid().ToString("N")[..8];
+        var table = azurite.Tables.GetTableClient(prefix + "Instances");
+        var control = Enumerable.Range(0, 4).Select(i => azurite.Queues.GetQueueClient($"{prefix}-control-{i:D2}")).ToList();
+        var work = azurite.Queues.GetQueueClient($"{prefix}-work");
+        Task.WhenAll(control.Select(q => q.CreateIfNotExistsAsync()).Append(work.CreateIfNotExistsAsync()).Append(table.CreateIfNotExistsAsync())).GetAwaiter().GetResult();
+        var service = new StorageOrchestrationService(
+            new TableInstanceTable(table), [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work), registry, clock,
+            new StorageBackendOptions(4, TimeSpan.Zero));
+        return new StorageHarness(service, [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work));
+    }
+
+    private sealed class StorageHarness(StorageOrchestrationService service, IReadOnlyList<QueueChannel> control, QueueChannel work) : IOrchestrationHarness
+    {
+        public int ActivityInvocations { get; private set; }
+
+        public async Task RunUntilIdleAsync()
+        {
+            for (var pass = 0; pass < 10_000; pass++)
+            {
+                var progressed = await RunControlAsync();
+                var items = await work.ReceiveAsync(32, TimeSpan.FromSeconds(30), CancellationToken.None);
+                foreach (var item in items)
+                {
+                    await service.ProcessWorkItemAsync(item.Body);
+                    await work.DeleteAsync(item, CancellationToken.None);
+                    ActivityInvocations++;
+                    progressed = true;
+                }
+
+                if (!progressed)
+                {
+                    return;
+                }
+            }
+
+            throw new TimeoutException("The storage backend never became idle.");
+        }
+
+        public async Task RunStepsOnlyAsync() => await RunControlAsync();
+
+        public Task<IReadOnlyList<HistoryEvent>> HistoryAsync(string instanceId) => service.HistoryAsync(instanceId);
+
+        public Task<string> StartAsync(string name, object? input, string? instanceId = null, CancellationToken cancellationToken = default) => service.StartAsync(name, input, instanceId, cancellationToken);
+
+        public Task<OrchestrationState?> GetAsync(string instanceId, CancellationToken cancellationToken = default) => service.GetAsync(instanceId, cancellationToken);
+
+        public Task RaiseEventAsync(string instanceId, string eventName, object? payload, string? eventId = null, CancellationToken cancellationToken = default) => service.RaiseEventAsync(instanceId, eventName, payload, eventId, cancellationToken);
+
+        public Task<bool> TerminateAsync(string instanceId, string reason, CancellationToken cancellationToken = default) => service.TerminateAsync(instanceId, reason, cancellationToken);
+
+        public Task<bool> PurgeAsync(string instanceId, CancellationToken cancellationToken = default) => service.PurgeAsync(instanceId, cancellationToken);
+
+        public Task<IReadOnlyList<OrchestrationState>> ListAsync(string? name = null, RuntimeStatus? status = null, CancellationToken cancellationToken = default) => service.ListAsync(name, status, cancellationToken);
+
+        private async Task<bool> RunControlAsync()
+        {
+            var progressed = false;
+            foreach (var queue in control)
+            {
+                while (true)
+                {
+                    var batch = await queue.ReceiveAsync(32, TimeSpan.FromSeconds(30), CancellationToken.None);
+                    if (batch.Count == 0)
+                    {
+                        break;
+                    }
+
+                    var anyProgress = false;
+                    foreach (var message in batch)
+                    {
+                        anyProgress |= await service.ProcessControlMessageAsync(message.Body);
+                        await queue.DeleteAsync(message, CancellationToken.None);
+                    }
+
+                    progressed |= anyProgress;
+                    if (!anyProgress)
+                    {
+                        // Only timers that are not due yet came back: they are queued again; stop for now.
+                        break;
+                    }
+                }
+            }
+
+            return progressed;
+        }
+    }
+}

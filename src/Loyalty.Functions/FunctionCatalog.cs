@@ -1,5 +1,6 @@
 using Loyalty.Domain.Auth;
 using Loyalty.Functions.Cards;
+using Loyalty.Functions.Durable;
 using Loyalty.Functions.Health;
 using Loyalty.Functions.Ledger;
 using Loyalty.Functions.Hosting;
@@ -58,12 +59,20 @@ public static class FunctionCatalog
             Http("ReplayPoisonMessages", "POST", "ops/queues/{queue}/poison/replay", [Role.HqAdmin, Role.Ops], QueueOpsApi.ReplayPoisonAsync),
             Http("ListOrderEvents", "GET", "ops/order-events", [Role.HqAdmin, Role.Ops], QueueOpsApi.ListOrderEventsAsync),
             Http("ReplayOrderEvent", "POST", "ops/order-events/{source}/{storeId}/{eventId}/replay", [Role.HqAdmin, Role.Ops], QueueOpsApi.ReplayOrderEventAsync),
+            Http("StartOrchestration", "POST", "orchestrations/{name}", [Role.HqAdmin, Role.Ops], OrchestrationsApi.StartAsync),
+            Http("GetOrchestration", "GET", "orchestrations/{instanceId}", [Role.HqAdmin, Role.Ops], OrchestrationsApi.GetAsync),
+            Http("ListOrchestrations", "GET", "orchestrations", [Role.HqAdmin, Role.Ops], OrchestrationsApi.ListAsync),
+            Http("RaiseOrchestrationEvent", "POST", "orchestrations/{instanceId}/events/{eventName}", [Role.HqAdmin, Role.Ops], OrchestrationsApi.RaiseEventAsync),
+            Http("TerminateOrchestration", "POST", "orchestrations/{instanceId}/terminate", [Role.HqAdmin, Role.Ops], OrchestrationsApi.TerminateAsync),
+            Http("PurgeOrchestration", "DELETE", "orchestrations/{instanceId}", [Role.HqAdmin, Role.Ops], OrchestrationsApi.PurgeAsync),
             Http("CreatePrincipal", "POST", "principals", [Role.HqAdmin, Role.RegionManager, Role.StoreManager], PrincipalsApi.CreateAsync),
             Http("ListPrincipals", "GET", "principals", [Role.HqAdmin], PrincipalsApi.ListAsync),
             Queue<WelcomeNewMember>("WelcomeNewMember", names.MemberEnrolledQueue),
             Queue<SendNotification>("SendNotification", names.NotificationsQueue),
             Queue<ProcessOrderEvent>("ProcessOrderEvent", names.OrderEventsQueue),
             new("ProcessPosSaleEvent", new ServiceBusTrigger("pos-sales", "ServiceBusConnection", names.PosSalesQueue), typeof(ProcessPosSaleEvent)),
+            .. names.DurableControlQueues.Select((q, i) => Queue<DurableControl>($"DurableControl{i:D2}", q)),
+            Queue<DurableWorkItem>("DurableWorkItem", names.DurableWorkQueue),
             Timer<PurgeIdempotencyRecords>("PurgeIdempotencyRecords", PurgeIdempotencyRecords.Schedule),
         ];
     }

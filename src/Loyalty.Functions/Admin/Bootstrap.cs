@@ -11,19 +11,36 @@ namespace Loyalty.Functions.Admin;
 /// <summary>
 /// Start-up: creates the tables and queues, writes a minimal org tree (just HQ) when none exists, and registers the
 /// admin key from LOYALTY_ADMIN_KEY as an HQ administrator. Every step is idempotent, so many instances may run it.
+/// It runs in the background so that the server answers the Functions host's <c>GET /</c> at once;
+/// <see cref="BootstrapGate"/> holds other requests until it has finished.
 /// </summary>
 internal sealed class Bootstrap(
+    BootstrapGate gate,
     TableStore store,
     OrgStore org,
     PrincipalStore principals,
     IEnumerable<FunctionDefinition> functions,
     IOptions<LoyaltyOptions> options,
-    ILogger<Bootstrap> logger) : IHostedService
+    ILogger<Bootstrap> logger) : BackgroundService
 {
     public const string DefaultHqId = "hq";
     public const string AdminPrincipalId = "admin";
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAsync(stoppingToken);
+            gate.Open();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogCritical(ex, "Start-up failed: storage could not be prepared");
+            gate.Fail(ex);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
     {
         var queues = functions.Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
             .Concat(functions.Select(f => f.Trigger).OfType<ServiceBusTrigger>().Select(b => b.LocalQueueName))
@@ -47,6 +64,4 @@ internal sealed class Bootstrap(
             }
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -10,6 +10,17 @@ internal static class Pipeline
     public static WebApplication UseLoyaltyPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
+        var gate = app.Services.GetRequiredService<Admin.BootstrapGate>();
+        app.Use(async (context, next) =>
+        {
+            // The host's readiness probe and health answer at once; everything else waits for storage to be ready.
+            if (context.Request.Path != "/" && !context.Request.Path.StartsWithSegments("/api/health"))
+            {
+                await gate.Ready.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
+            }
+
+            await next(context);
+        });
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;

@@ -87,6 +87,21 @@ internal static class ServiceRegistration
         services.AddSingleton<Cards.CardOperations>();
         services.AddScoped<WelcomeNewMember>();
         services.AddSingleton<Webhooks.OrderEventProcessor>();
+        services.AddSingleton(new Loyalty.Durable.Model.OrchestrationRegistry());
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<TableStore>();
+            var names = store.Names;
+            return new Loyalty.Durable.Storage.StorageOrchestrationService(
+                new Durable.TableInstanceTable(store.Table(names.DurableInstances)),
+                [.. names.DurableControlQueues.Select(q => new Durable.QueueChannel(store.Queue(q)))],
+                new Durable.QueueChannel(store.Queue(names.DurableWorkQueue)),
+                sp.GetRequiredService<Loyalty.Durable.Model.OrchestrationRegistry>(),
+                sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<Loyalty.Durable.Model.IOrchestrationClient>(sp => sp.GetRequiredService<Loyalty.Durable.Storage.StorageOrchestrationService>());
+        services.AddScoped<Durable.DurableControl>();
+        services.AddScoped<Durable.DurableWorkItem>();
         services.AddSingleton<Webhooks.ShopWebhook>();
         services.AddScoped<Webhooks.ProcessOrderEvent>();
         services.AddScoped<Webhooks.ProcessPosSaleEvent>();
@@ -95,6 +110,7 @@ internal static class ServiceRegistration
         services.AddSingleton<INotificationSender, RecordingNotificationSender>();
         services.AddSingleton<IEnumerable<FunctionDefinition>>(sp => FunctionCatalog.Build(sp.GetRequiredService<TableStore>().Names));
         services.AddSingleton(sp => LoadHostJson(sp));
+        services.AddSingleton<BootstrapGate>();
         services.AddHostedService<Bootstrap>();
         services.AddHostedService<LocalTriggers>();
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));

@@ -61,8 +61,11 @@ public sealed class StorageNames
     /// <summary>What became of each order event (processed, ignored, parked with a reason).</summary>
     public string OrderEvents => TablePrefix + "OrderEvents";
 
+    /// <summary>Orchestration instances: header, history and outbox rows per instance.</summary>
+    public string DurableInstances => TablePrefix + "DurableInstances";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";
@@ -75,6 +78,12 @@ public sealed class StorageNames
 
     /// <summary>POS sales events in local mode (a Service Bus queue of the same name in Azure).</summary>
     public string PosSalesQueue => QueuePrefix + "pos-sales";
+
+    /// <summary>Control queues of the orchestration runtime (instances spread by a stable hash).</summary>
+    public IReadOnlyList<string> DurableControlQueues => [.. Enumerable.Range(0, 4).Select(i => $"{QueuePrefix}durable-control-{i:D2}")];
+
+    /// <summary>Activity work items of the orchestration runtime.</summary>
+    public string DurableWorkQueue => QueuePrefix + "durable-work";
 
     /// <summary>The poison queue the host (and the local listener) moves failing messages to.</summary>
     public static string Poison(string queue) => queue + "-poison";

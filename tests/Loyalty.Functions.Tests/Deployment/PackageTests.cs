@@ -51,6 +51,11 @@ public sealed class PackageFixture : IAsyncLifetime
     }
 }
 
+/// <summary>Run alone, after the parallel tests: the start-up time it checks should not measure their load.</summary>
+[CollectionDefinition("Package", DisableParallelization = true)]
+public sealed class PackageRunsAlone;
+
+[Collection("Package")]
 public sealed class PackageTests(PackageFixture package) : IClassFixture<PackageFixture>
 {
     private static readonly Dictionary<string, string[]> RequiredBindingProperties = new()

@@ -9,12 +9,15 @@ namespace Loyalty.Functions.Hosting.Local;
 /// </summary>
 internal sealed class LocalTriggers(IServiceProvider services, IOptions<LoyaltyOptions> options) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.Value.HostingMode != HostingMode.Local || !options.Value.EnableLocalTriggers)
         {
-            return Task.CompletedTask;
+            return;
         }
+
+        // Queues exist only once start-up has created them.
+        await services.GetRequiredService<Admin.BootstrapGate>().Ready.WaitAsync(stoppingToken);
 
         var host = services.GetRequiredService<HostJson>();
         var store = services.GetRequiredService<TableStore>();
@@ -40,7 +43,7 @@ internal sealed class LocalTriggers(IServiceProvider services, IOptions<LoyaltyO
             }
         }
 
-        return Task.WhenAll(runners.Select(async r =>
+        await Task.WhenAll(runners.Select(async r =>
         {
             await r.StartAsync(stoppingToken);
             try

@@ -59,27 +59,55 @@ public sealed class StorageOrchestrationTests(AzuriteFixture azurite) : Orchestr
 
     protected override IOrchestrationHarness CreateHarness(OrchestrationRegistry registry, ManualClock clock)
     {
+        var rig = StorageRig.Create(azurite);
+        return new StorageHarness(rig.Service(registry, clock), rig.Control, rig.Work);
+    }
+}
+
+/// <summary>Fresh durable tables and queues on Azurite, and services over them (several may share one rig).</summary>
+public sealed class StorageRig
+{
+    private StorageRig(IInstanceTable table, IReadOnlyList<QueueChannel> control, QueueChannel work)
+    {
+        Table = table;
+        Control = control;
+        Work = work;
+    }
+
+    public IInstanceTable Table { get; }
+
+    public IReadOnlyList<QueueChannel> Control { get; }
+
+    public QueueChannel Work { get; }
+
+    public static StorageRig Create(AzuriteFixture azurite)
+    {
         var prefix = "d" + Guid.NewGuid().ToString("N")[..8];
         var table = azurite.Tables.GetTableClient(prefix + "Instances");
         var control = Enumerable.Range(0, 4).Select(i => azurite.Queues.GetQueueClient($"{prefix}-control-{i:D2}")).ToList();
         var work = azurite.Queues.GetQueueClient($"{prefix}-work");
         Task.WhenAll(control.Select(q => q.CreateIfNotExistsAsync()).Append(work.CreateIfNotExistsAsync()).Append(table.CreateIfNotExistsAsync())).GetAwaiter().GetResult();
-        var service = new StorageOrchestrationService(
-            new TableInstanceTable(table), [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work), registry, clock,
-            new StorageBackendOptions(4, TimeSpan.Zero));
-        return new StorageHarness(service, [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work));
+        return new StorageRig(new TableInstanceTable(table), [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work));
     }
 
-    private sealed class StorageHarness(StorageOrchestrationService service, IReadOnlyList<QueueChannel> control, QueueChannel work) : IOrchestrationHarness
-    {
+    /// <summary>A service (a dispatcher process) over this rig's storage, optionally over a wrapped table.</summary>
+    public StorageOrchestrationService Service(OrchestrationRegistry registry, TimeProvider clock, IInstanceTable? table = null) =>
+        new(table ?? Table, Control, Work, registry, clock, new StorageBackendOptions(4, TimeSpan.Zero));
+}
+
+/// <summary>Drives a storage backend like a dispatcher: receive, process, delete; a failed step leaves its message.</summary>
+public sealed class StorageHarness(StorageOrchestrationService service, IReadOnlyList<QueueChannel> control, QueueChannel work, TimeSpan? visibility = null) : IOrchestrationHarness
+{
         public int ActivityInvocations { get; private set; }
+
+        public StorageOrchestrationService Service => service;
 
         public async Task RunUntilIdleAsync()
         {
             for (var pass = 0; pass < 10_000; pass++)
             {
                 var progressed = await RunControlAsync();
-                var items = await work.ReceiveAsync(32, TimeSpan.FromSeconds(30), CancellationToken.None);
+                var items = await work.ReceiveAsync(32, visibility ?? TimeSpan.FromSeconds(30), CancellationToken.None);
                 foreach (var item in items)
                 {
                     await service.ProcessWorkItemAsync(item.Body);
@@ -120,7 +148,7 @@ public sealed class StorageOrchestrationTests(AzuriteFixture azurite) : Orchestr
             {
                 while (true)
                 {
-                    var batch = await queue.ReceiveAsync(32, TimeSpan.FromSeconds(30), CancellationToken.None);
+                    var batch = await queue.ReceiveAsync(32, visibility ?? TimeSpan.FromSeconds(30), CancellationToken.None);
                     if (batch.Count == 0)
                     {
                         break;
@@ -129,8 +157,16 @@ public sealed class StorageOrchestrationTests(AzuriteFixture azurite) : Orchestr
                     var anyProgress = false;
                     foreach (var message in batch)
                     {
-                        anyProgress |= await service.ProcessControlMessageAsync(message.Body);
-                        await queue.DeleteAsync(message, CancellationToken.None);
+                        try
+                        {
+                            anyProgress |= await service.ProcessControlMessageAsync(message.Body);
+                            await queue.DeleteAsync(message, CancellationToken.None);
+                        }
+                        catch (Exception ex) when (ex is DurableConcurrencyException or InjectedCrashException)
+                        {
+                            // Another dispatcher won, or this one "crashed": the message comes back after its visibility timeout.
+                            anyProgress = true;
+                        }
                     }
 
                     progressed |= anyProgress;
@@ -145,4 +181,3 @@ public sealed class StorageOrchestrationTests(AzuriteFixture azurite) : Orchestr
             return progressed;
         }
     }
-}

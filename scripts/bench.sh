@@ -47,6 +47,12 @@ APP_PID=$!
 pids+=($APP_PID)
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.2; done
 
+status=0
 dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll \
   --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --app-pid "$APP_PID" \
-  --members "$MEMBERS" --terminals "$TERMINALS" --seconds "$SECONDS_PER_PHASE" --json artifacts/bench/result.json
+  --members "$MEMBERS" --terminals "$TERMINALS" --seconds "$SECONDS_PER_PHASE" --json artifacts/bench/result.json || status=$?
+
+# The orchestration runtime on the same Azurite: sequential and fan-out/fan-in activities per second, 1,000 instances.
+dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --durable-only \
+  --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --json artifacts/bench/durable.json
+exit "$status"

@@ -17,9 +17,13 @@ internal sealed record Options(
     public static Options Parse(string[] args)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i + 1 < args.Length; i += 2)
+        for (var i = 0; i < args.Length; i++)
         {
-            map[args[i].TrimStart('-')] = args[i + 1];
+            if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                map[args[i].TrimStart('-')] = args[i + 1];
+                i++;
+            }
         }
 
         string Get(string name, string? fallback = null) =>

@@ -14,6 +14,15 @@ var options = Options.Parse(args);
 var account = StorageAccount.FromConnectionString(options.StorageConnection);
 var tables = new TableServiceClient(account);
 var queues = new QueueServiceClient(account);
+if (args.Contains("--durable-only"))
+{
+    // The orchestration runtime alone (design.md section 8), without the store-day phases.
+    var durableOnly = await DurableBench.RunAsync(tables, queues, options.TablePrefix, 4);
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputJson))!);
+    await File.WriteAllTextAsync(options.OutputJson, JsonSerializer.Serialize(durableOnly, new JsonSerializerOptions { WriteIndented = true }));
+    return 0;
+}
+
 var store = new TableStore(new StorageNames(options.TablePrefix, null), tables.GetTableClient, queues.GetQueueClient);
 using var admin = new HttpClient { BaseAddress = new Uri(options.AppUrl) };
 admin.DefaultRequestHeaders.Add("X-Api-Key", options.AdminKey);

@@ -210,6 +210,16 @@ public sealed class StorageOrchestrationService(
         return true;
     }
 
+    /// <summary>
+    /// Puts a control message back on its queue after a delay. Hosts call this when a step lost the checkpoint race,
+    /// so that contention on a busy instance never counts toward the poison threshold.
+    /// </summary>
+    public Task RequeueAsync(string body, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        var message = JsonSerializer.Deserialize<ControlMessage>(body, Json) ?? throw new InvalidDataException("Empty control message.");
+        return SendControlAsync(message, delay, cancellationToken);
+    }
+
     /// <summary>Handles one work item: runs the activity and reports the result to the instance.</summary>
     public async Task ProcessWorkItemAsync(string body, CancellationToken cancellationToken = default)
     {

@@ -5,14 +5,22 @@ namespace Loyalty.Functions.Durable;
 
 /// <summary>
 /// Queue-triggered (durable-control-NN): one step of an orchestration instance. Polled by local mode, triggered by
-/// the host in Azure. A concurrent checkpoint by another dispatcher throws, so the message is delivered again.
+/// the host in Azure. When another dispatcher checkpointed the instance first, the message is queued again with a
+/// short random delay and this delivery acknowledged, so contention never pushes a message toward the poison queue.
 /// </summary>
 internal sealed class DurableControl(StorageOrchestrationService runtime) : IQueueFunction
 {
-    public Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
+    public async Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);
-        return runtime.ProcessControlMessageAsync(invocation.Body, cancellationToken);
+        try
+        {
+            await runtime.ProcessControlMessageAsync(invocation.Body, cancellationToken);
+        }
+        catch (DurableConcurrencyException)
+        {
+            await runtime.RequeueAsync(invocation.Body, TimeSpan.FromMilliseconds(Random.Shared.Next(100, 1_000)), cancellationToken);
+        }
     }
 }
 

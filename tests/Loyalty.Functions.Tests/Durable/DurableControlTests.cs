@@ -1,0 +1,62 @@
+using Loyalty.Durable.Model;
+using Loyalty.Durable.Storage;
+using Loyalty.Functions.Durable;
+using Loyalty.Functions.Hosting;
+using Loyalty.Testing;
+using Xunit;
+
+namespace Loyalty.Functions.Tests.Durable;
+
+public sealed class DurableControlTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task LostCheckpointRace_RequeuesTheMessage_InsteadOfFailingTowardPoison()
+    {
+        var prefix = "c" + Guid.NewGuid().ToString("N")[..8];
+        var table = azurite.Tables.GetTableClient(prefix + "Instances");
+        await table.CreateIfNotExistsAsync();
+        var control = Enumerable.Range(0, 4).Select(i => azurite.Queues.GetQueueClient($"{prefix}-control-{i:D2}")).ToList();
+        var work = azurite.Queues.GetQueueClient($"{prefix}-work");
+        await Task.WhenAll(control.Select(q => q.CreateIfNotExistsAsync()).Append(work.CreateIfNotExistsAsync()));
+        var losing = new LosesFirstCheckpoint(new TableInstanceTable(table));
+        var registry = new OrchestrationRegistry().AddOrchestrator("WaitThenGreet", () => new WaitThenGreet());
+        var runtime = new StorageOrchestrationService(losing, [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work), registry, TimeProvider.System);
+        var id = await runtime.StartAsync("WaitThenGreet", "x");
+        var queue = control[runtime.PartitionOf(id)];
+        var start = (await queue.ReceiveMessagesAsync(1, TimeSpan.FromMinutes(1))).Single();
+        await queue.DeleteMessageAsync(start.MessageId, start.PopReceipt);
+
+        losing.Armed = true;
+        await new DurableControl(runtime).RunAsync(new QueueInvocation(start.Body, start.MessageId, 1, null), CancellationToken.None);
+        await Task.Delay(1_200);
+        var requeued = Assert.Single(await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1)));
+        await new DurableControl(runtime).RunAsync(new QueueInvocation(requeued.Body, requeued.MessageId, 1, null), CancellationToken.None);
+
+        Assert.Equal(start.Body, requeued.Body);
+        Assert.Equal(RuntimeStatus.Running, (await runtime.GetAsync(id))!.Status);
+    }
+
+    private sealed class LosesFirstCheckpoint(IInstanceTable inner) : IInstanceTable
+    {
+        public bool Armed { get; set; }
+
+        public Task<DurableRow?> GetAsync(string instanceId, string rowKey, CancellationToken cancellationToken) => inner.GetAsync(instanceId, rowKey, cancellationToken);
+
+        public Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken) => inner.QueryAsync(instanceId, rowKeyPrefix, cancellationToken);
+
+        public Task<IReadOnlyList<(string InstanceId, DurableRow Row)>> QueryAllAsync(string rowKey, CancellationToken cancellationToken) => inner.QueryAllAsync(rowKey, cancellationToken);
+
+        public Task<bool> TransactAsync(string instanceId, IReadOnlyList<DurableRow> upserts, IReadOnlyList<string> deletes, DurableRow? header, CancellationToken cancellationToken)
+        {
+            if (Armed && header is not null)
+            {
+                Armed = false;
+                return Task.FromResult(false);
+            }
+
+            return inner.TransactAsync(instanceId, upserts, deletes, header, cancellationToken);
+        }
+
+        public Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken) => inner.DeletePartitionAsync(instanceId, cancellationToken);
+    }
+}

@@ -129,6 +129,10 @@ internal static class DurableBench
 
                         await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
                     }
+                    catch (Azure.RequestFailedException ex) when (ex.ErrorCode == "PopReceiptMismatch")
+                    {
+                        // The step outlasted the visibility timeout; another dispatcher has the message now.
+                    }
                     catch (DurableConcurrencyException)
                     {
                         // Another dispatcher moved the instance first; this message returns after its visibility timeout.

@@ -111,9 +111,16 @@ public sealed class StorageHarness(StorageOrchestrationService service, IReadOnl
                 foreach (var item in items)
                 {
                     await service.ProcessWorkItemAsync(item.Body);
-                    await work.DeleteAsync(item, CancellationToken.None);
                     ActivityInvocations++;
                     progressed = true;
+                    try
+                    {
+                        await work.DeleteAsync(item, CancellationToken.None);
+                    }
+                    catch (Azure.RequestFailedException ex) when (ex.ErrorCode == "PopReceiptMismatch")
+                    {
+                        // Redelivered to another dispatcher meanwhile: the activity runs again (at least once).
+                    }
                 }
 
                 if (!progressed)
@@ -161,6 +168,11 @@ public sealed class StorageHarness(StorageOrchestrationService service, IReadOnl
                         {
                             anyProgress |= await service.ProcessControlMessageAsync(message.Body);
                             await queue.DeleteAsync(message, CancellationToken.None);
+                        }
+                        catch (Azure.RequestFailedException ex) when (ex.ErrorCode == "PopReceiptMismatch")
+                        {
+                            // The step outlasted the visibility timeout and another dispatcher holds the message now.
+                            anyProgress = true;
                         }
                         catch (Exception ex) when (ex is DurableConcurrencyException or InjectedCrashException)
                         {

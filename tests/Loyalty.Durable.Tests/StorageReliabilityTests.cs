@@ -87,13 +87,13 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
     {
         var rig = StorageRig.Create(azurite);
         var crashing = new CrashAfterCheckpoint(rig.Table);
-        var first = new StorageHarness(rig.Service(Registry(), _clock, crashing), rig.Control, rig.Work, TimeSpan.FromSeconds(1));
+        var first = new StorageHarness(rig.Service(Registry(), _clock, crashing), rig.Control, rig.Work, TimeSpan.FromSeconds(3));
         var id = await first.StartAsync("Chain", 0);
         crashing.Arm();
         await first.RunStepsOnlyAsync();
 
         // The step was committed but its activity never dispatched; a second dispatcher picks the message up again.
-        var second = new StorageHarness(rig.Service(Registry(), _clock), rig.Control, rig.Work, TimeSpan.FromSeconds(1));
+        var second = new StorageHarness(rig.Service(Registry(), _clock), rig.Control, rig.Work, TimeSpan.FromSeconds(3));
         await WaitForAsync(second, id, RuntimeStatus.Completed);
 
         Assert.Equal("3", (await second.GetAsync(id))!.Output);

@@ -18,33 +18,21 @@ KEY="bench-admin-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')-key"
 export Loyalty__PhoneHashKey="bench-phone-hash-key-0123456789"
 
 dotnet build LoyaltyFunctions.sln -c Release --no-restore --verbosity quiet -nologo >/dev/null
-pids=()
-cleanup() {
-  trap - INT TERM EXIT
-  # Ask politely, give them 5 seconds, then make sure nothing we started is left running.
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT INT TERM
+source scripts/lib.sh
+start_tracking ""
 
 mkdir -p artifacts/bench
 "$AZURITE_BIN" --silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl \
   --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 --blobPort "$BPORT" --queuePort "$QPORT" --tablePort "$TPORT" \
   >artifacts/bench/azurite.log 2>&1 &
-pids+=($!)
+track $!
 STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$TPORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QPORT/devstoreaccount1;"
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$TPORT") 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 100); do port_open "$TPORT" && break; sleep 0.1; done
 
 LoyaltyStorage="$STORAGE" LOYALTY_ADMIN_KEY="$KEY" LOYALTY_PORT="$PORT" Logging__LogLevel__Default=Warning \
   dotnet src/Loyalty.Functions/bin/Release/net10.0/Loyalty.Functions.dll >artifacts/bench/app.log 2>&1 &
 APP_PID=$!
-pids+=($APP_PID)
+track "$APP_PID"
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.2; done
 
 status=0

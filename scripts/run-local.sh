@@ -17,23 +17,8 @@ export LOYALTY_ADMIN_KEY="${LOYALTY_ADMIN_KEY:-lk_admin_$(head -c 24 /dev/urando
 echo "run-local: building"
 dotnet build src/Loyalty.Functions -c Release --no-restore --verbosity quiet -nologo >/dev/null
 
-pids=()
-cleanup() {
-  trap - INT TERM EXIT
-  # Ask politely, give them 5 seconds, then make sure nothing we started is left running.
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  echo "run-local: stopped"
-}
-trap cleanup INT TERM EXIT
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+source scripts/lib.sh
+start_tracking run-local
 
 if port_open 10002 && port_open 10001; then
   echo "run-local: using the Azurite already listening on 10001/10002"
@@ -41,7 +26,7 @@ else
   mkdir -p .azurite
   "$AZURITE_BIN" --silent --skipApiVersionCheck --location .azurite \
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >.azurite/azurite.log 2>&1 &
-  pids+=($!)
+  track $!
   for _ in $(seq 1 100); do port_open 10002 && port_open 10001 && break; sleep 0.1; done
   port_open 10002 || { echo "run-local: Azurite did not start (see .azurite/azurite.log)"; exit 1; }
 fi
@@ -50,7 +35,7 @@ if port_open "$LOYALTY_PORT"; then
   echo "run-local: port $LOYALTY_PORT is taken; set LOYALTY_PORT to another port"; exit 1
 fi
 dotnet src/Loyalty.Functions/bin/Release/net10.0/Loyalty.Functions.dll &
-pids+=($!)
+track $!
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$LOYALTY_PORT/api/health" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$LOYALTY_PORT/api/health" >/dev/null || { echo "run-local: the app did not become healthy"; exit 1; }
 

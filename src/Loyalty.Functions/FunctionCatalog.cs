@@ -1,5 +1,6 @@
 using Loyalty.Domain.Auth;
 using Loyalty.Functions.Cards;
+using Loyalty.Functions.Coupons;
 using Loyalty.Functions.Durable;
 using Loyalty.Functions.Health;
 using Loyalty.Functions.Ledger;
@@ -43,6 +44,9 @@ public static class FunctionCatalog
             Http("RefundSale", "POST", "sales/{saleId}/refunds", Staff, RefundSale.Handle),
             Http("Redeem", "POST", "members/{memberId}/redemptions", Staff, Redeem.Handle),
             Http("AdjustPoints", "POST", "members/{memberId}/adjustments", Staff, Adjust.Handle),
+            Http("IssueCoupons", "POST", "members/{memberId}/coupons", [Role.Ops, Role.HqAdmin], CouponsApi.Issue),
+            Http("ListCoupons", "GET", "members/{memberId}/coupons", Staff, CouponsApi.List),
+            Http("RevokeCoupon", "POST", "members/{memberId}/coupons/{code}/revoke", [Role.Ops, Role.HqAdmin], CouponsApi.Revoke),
             Http("GetLedger", "GET", "members/{memberId}/ledger", Staff, LedgerApi.Handle),
             Http("IssueCard", "POST", "members/{memberId}/cards", Staff, IssueCard.Handle),
             Http("CardOperation", "POST", "cards/{cardNumber}/{op}", Staff, CardOperations.Handle),
@@ -74,6 +78,7 @@ public static class FunctionCatalog
             .. names.DurableControlQueues.Select((q, i) => Queue<DurableControl>($"DurableControl{i:D2}", q)),
             Queue<DurableWorkItem>("DurableWorkItem", names.DurableWorkQueue),
             Timer<PurgeIdempotencyRecords>("PurgeIdempotencyRecords", PurgeIdempotencyRecords.Schedule),
+            Timer<ExpireCoupons>("ExpireCoupons", ExpireCoupons.Schedule),
         ];
     }
 

@@ -13,6 +13,8 @@ public enum LedgerEntryType
     Redemption,
     /// <summary>A manual points adjustment.</summary>
     Adjustment,
+    /// <summary>Points granted with a gift pack (sign-up, upgrade, birthday, campaign).</summary>
+    Gift,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Loyalty.Domain.Common;
+using Loyalty.Domain.Coupons;
 using Loyalty.Domain.Programme;
 
 namespace Loyalty.Domain.Ledger;
@@ -6,8 +7,14 @@ namespace Loyalty.Domain.Ledger;
 /// <summary>A line as the till sends it.</summary>
 public sealed record SaleLine(string Sku, string Category, int Quantity, long UnitPrice);
 
-/// <summary>A priced line: gross, member discount, net, and whether it earns points.</summary>
-public sealed record PricedLine(string Sku, string Category, int Quantity, long UnitPrice, long Gross, long Discount, long Net, bool EarnsPoints);
+/// <summary>A priced line: gross, member discount, coupon discount, net, and whether it earns points.</summary>
+public sealed record PricedLine(string Sku, string Category, int Quantity, long UnitPrice, long Gross, long Discount, long CouponDiscount, long Net, bool EarnsPoints);
+
+/// <summary>A coupon presented at checkout (already checked for owner, state, validity and store).</summary>
+public sealed record CouponUse(string Code, CouponTerms Terms);
+
+/// <summary>What one coupon took off the sale.</summary>
+public sealed record CouponDiscount(string Code, long Discount);
 
 /// <summary>The outcome of pricing a basket for a member.</summary>
 public sealed record SaleQuote(
@@ -22,8 +29,12 @@ public sealed record SaleQuote(
     long AmountDue,
     long PointsEarned,
     int TierMultiplierPercent,
-    int MemberDayMultiplierPercent)
+    int MemberDayMultiplierPercent,
+    IReadOnlyList<CouponDiscount> Coupons)
 {
+    /// <summary>Total taken off by coupons.</summary>
+    public long CouponDiscount => Coupons.Sum(c => c.Discount);
+
     /// <summary>Stored value paid in total.</summary>
     public long StoredValuePaid => StoredValuePrincipal + StoredValueBonus;
 
@@ -32,8 +43,11 @@ public sealed record SaleQuote(
 }
 
 /// <summary>
-/// Prices a sale: tier discount per line, points offset, stored-value payment, and points earned. All amounts are
-/// integers in fen and every division rounds down, so the same basket always prices the same way.
+/// Prices a sale: tier discount per line, coupons, points offset, stored-value payment, and points earned. All
+/// amounts are integers in fen and every division rounds down, so the same basket always prices the same way.
+/// A coupon that does not stack with the member discount removes the tier discount from the lines it covers; each
+/// coupon's discount is spread over the lines it covers in proportion to their value, so line refunds give back
+/// what was actually paid.
 /// </summary>
 public static class SalePricing
 {
@@ -48,7 +62,8 @@ public static class SalePricing
         int memberDayMultiplierPercent,
         long pointsToRedeem,
         long storedValueToPay,
-        Balances balances)
+        Balances balances,
+        IReadOnlyList<CouponUse>? coupons = null)
     {
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentNullException.ThrowIfNull(tier);
@@ -58,7 +73,7 @@ public static class SalePricing
             return DomainError.Invalid("lines_invalid", "lines", $"A sale has 1-{MaxLines} lines.");
         }
 
-        var priced = new List<PricedLine>(lines.Count);
+        coupons ??= [];
         foreach (var line in lines)
         {
             if (string.IsNullOrWhiteSpace(line.Sku) || line.Sku.Length > 64 || string.IsNullOrWhiteSpace(line.Category) || line.Category.Length > 64)
@@ -70,15 +85,41 @@ public static class SalePricing
             {
                 return DomainError.Invalid("lines_invalid", "lines", "Quantity is 1-9999 and unitPrice 0-100000000 fen.");
             }
+        }
 
-            var gross = line.Quantity * line.UnitPrice;
-            var net = gross * tier.PricePercent / 10_000;
+        var gross = lines.Select(l => l.Quantity * l.UnitPrice).ToArray();
+        var net = new long[lines.Count];
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            var undiscounted = coupons.Any(c => !c.Terms.StacksWithMemberDiscount && c.Terms.Covers(line.Sku, line.Category));
+            net[i] = undiscounted ? gross[i] : gross[i] * tier.PricePercent / 10_000;
+        }
+
+        var memberNet = (long[])net.Clone();
+        var couponDiscounts = new List<CouponDiscount>(coupons.Count);
+        foreach (var coupon in coupons)
+        {
+            var applied = ApplyCoupon(coupon, lines, net);
+            if (!applied.IsSuccess)
+            {
+                return applied.Error;
+            }
+
+            couponDiscounts.Add(new CouponDiscount(coupon.Code, applied.Value));
+        }
+
+        var priced = new List<PricedLine>(lines.Count);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
             var earns = !rules.Earning.ExcludedCategories.Contains(line.Category, StringComparer.OrdinalIgnoreCase);
-            priced.Add(new PricedLine(line.Sku, line.Category, line.Quantity, line.UnitPrice, gross, gross - net, net, earns));
+            priced.Add(new PricedLine(line.Sku, line.Category, line.Quantity, line.UnitPrice, gross[i], gross[i] - memberNet[i], memberNet[i] - net[i], net[i], earns));
         }
 
         var totalGross = priced.Sum(l => l.Gross);
         var totalNet = priced.Sum(l => l.Net);
+        var totalCoupon = couponDiscounts.Sum(c => c.Discount);
 
         if (pointsToRedeem < 0)
         {
@@ -121,7 +162,7 @@ public static class SalePricing
         return new SaleQuote(
             priced,
             totalGross,
-            totalGross - totalNet,
+            totalGross - totalNet - totalCoupon,
             totalNet,
             pointsToRedeem,
             offset,
@@ -130,7 +171,61 @@ public static class SalePricing
             totalNet - offset - storedValueToPay,
             earned,
             tier.PointsMultiplierPercent,
-            memberDayMultiplierPercent);
+            memberDayMultiplierPercent,
+            couponDiscounts);
+    }
+
+    /// <summary>Takes one coupon off <paramref name="net"/> (updated in place); returns its discount.</summary>
+    private static Result<long> ApplyCoupon(CouponUse coupon, IReadOnlyList<SaleLine> lines, long[] net)
+    {
+        var terms = coupon.Terms;
+        var covered = Enumerable.Range(0, lines.Count).Where(i => net[i] > 0 && terms.Covers(lines[i].Sku, lines[i].Category)).ToList();
+        if (terms.Kind == CouponKind.FreeItem)
+        {
+            covered = [.. covered.Take(1)];
+        }
+
+        if (covered.Count == 0)
+        {
+            return new DomainError("coupon_not_applicable", $"Coupon {coupon.Code} applies to nothing in this basket.", ErrorKind.Unprocessable, "couponCodes");
+        }
+
+        var subtotal = covered.Sum(i => net[i]);
+        var spend = terms.Kind == CouponKind.FreeItem ? net.Sum() : subtotal;
+        if (spend < terms.MinSpend)
+        {
+            return new DomainError("coupon_min_spend_not_met", $"Coupon {coupon.Code} needs a spend of {terms.MinSpend} fen on eligible goods; this basket has {spend}.", ErrorKind.Unprocessable, "couponCodes");
+        }
+
+        var discount = terms.Kind switch
+        {
+            CouponKind.AmountOff => Math.Min(terms.AmountOff ?? 0, subtotal),
+            CouponKind.PercentOff => Math.Min(subtotal * (terms.PercentOff ?? 0) / 100, terms.MaxDiscount ?? long.MaxValue),
+            _ => net[covered[0]] / lines[covered[0]].Quantity,
+        };
+        if (discount <= 0)
+        {
+            return new DomainError("coupon_not_applicable", $"Coupon {coupon.Code} takes nothing off this basket.", ErrorKind.Unprocessable, "couponCodes");
+        }
+
+        // Spread in proportion to each covered line's value; the rounding remainder goes one fen at a time in line order.
+        var shares = covered.Select(i => discount * net[i] / subtotal).ToArray();
+        var left = discount - shares.Sum();
+        for (var k = 0; left > 0; k = (k + 1) % shares.Length)
+        {
+            if (shares[k] < net[covered[k]])
+            {
+                shares[k]++;
+                left--;
+            }
+        }
+
+        for (var k = 0; k < covered.Count; k++)
+        {
+            net[covered[k]] -= shares[k];
+        }
+
+        return discount;
     }
 
     /// <summary>Splits a stored-value payment between bonus and principal in the configured order.</summary>

@@ -5,7 +5,7 @@ public sealed record RecordedLine(string Sku, string Category, int Quantity, lon
 
 /// <summary>
 /// What a sale took and gave, kept in the member's partition so refunds can reverse it exactly, plus the running
-/// totals of what refunds have already reversed.
+/// totals of what refunds have already reversed, and the coupons the sale consumed.
 /// </summary>
 public sealed record SaleRecord(
     string SaleId,
@@ -24,7 +24,8 @@ public sealed record SaleRecord(
     long OffsetRestored,
     long PrincipalRestored,
     long BonusRestored,
-    int RefundCount)
+    int RefundCount,
+    IReadOnlyList<string>? Coupons = null)
 {
     /// <summary>What is left to refund.</summary>
     public long Refundable => Net - RefundedNet;
@@ -37,6 +38,7 @@ public sealed record SaleRecord(
             saleId, memberId, storeId,
             [.. quote.Lines.Select(l => new RecordedLine(l.Sku, l.Category, l.Quantity, l.Net, 0))],
             quote.Net, quote.PointsRedeemed, quote.PointsOffset, quote.StoredValuePrincipal, quote.StoredValueBonus, quote.PointsEarned,
-            0, 0, 0, 0, 0, 0, 0);
+            0, 0, 0, 0, 0, 0, 0,
+            quote.Coupons.Count == 0 ? null : [.. quote.Coupons.Select(c => c.Code)]);
     }
 }

@@ -62,6 +62,12 @@ internal static class ServiceRegistration
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<NotificationStore>();
+        services.AddSingleton<NotificationOutbox>();
+        services.AddSingleton<Storage.Coupons.CouponStore>();
+        services.AddSingleton<Coupons.CouponIssuer>();
+        services.AddSingleton<Coupons.CouponsApi>();
+        services.AddSingleton<Coupons.CouponSchedule>();
+        services.AddScoped<Coupons.ExpireCoupons>();
         services.AddSingleton<Storage.Config.ConfigStore>();
         services.AddSingleton<Storage.Ledger.MemberTransactions>();
         services.AddSingleton<Storage.Ledger.LedgerQuery>();

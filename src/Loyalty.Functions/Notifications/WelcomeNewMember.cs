@@ -1,22 +1,32 @@
 using System.Text.Json;
+using Loyalty.Functions.Coupons;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Members;
+using Loyalty.Functions.Programme;
+using Loyalty.Storage.Ledger;
 using Loyalty.Storage.Members;
-using Loyalty.Storage.Notifications;
 using Loyalty.Storage.Org;
-using Loyalty.Storage.Schema;
 
 namespace Loyalty.Functions.Notifications;
 
 /// <summary>
-/// Queue-triggered (member-enrolled): composes the welcome SMS and puts it in the notifications outbox. The
-/// notification id is fixed (<c>welcome</c>), so a redelivered message never composes a second one; if an earlier
-/// delivery stopped after composing, this one still queues it.
+/// Queue-triggered (member-enrolled): grants the sign-up gift pack, if one is configured, then composes the welcome
+/// SMS and puts it in the notifications outbox. Both are keyed by the member (the pack's idempotency key is the member
+/// id, the notification id is fixed), so a redelivered message grants nothing twice and composes no second SMS.
 /// </summary>
-internal sealed class WelcomeNewMember(MemberStore members, OrgStore org, NotificationStore notifications, TableStore store, TimeProvider time) : IQueueFunction
+internal sealed class WelcomeNewMember(
+    MemberStore members,
+    OrgStore org,
+    ProgrammeConfig programme,
+    CouponIssuer issuer,
+    NotificationOutbox outbox,
+    ILogger<WelcomeNewMember> logger) : IQueueFunction
 {
     public const string NotificationId = "welcome";
+
+    /// <summary>Idempotency scope of sign-up packs (the key is the member id).</summary>
+    public const string SignUpScope = "system:signup";
 
     public async Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
     {
@@ -25,21 +35,37 @@ internal sealed class WelcomeNewMember(MemberStore members, OrgStore org, Notifi
             ?? throw new InvalidDataException("Empty member-enrolled message.");
         var member = await members.GetAsync(message.MemberId, cancellationToken)
             ?? throw new InvalidOperationException($"Member {message.MemberId} does not exist.");
+        var gift = await GrantSignUpPackAsync(member.Profile.MemberId, member.Profile.StoreId, cancellationToken);
         var chain = (await org.GetRequiredAsync(cancellationToken)).Hq.Name;
         var card = member.Cards.OrderBy(c => c.IssuedAt).First().CardNumber;
-        var text = $"{member.Profile.Name}，欢迎加入{chain}会员！您的会员卡尾号 {card[^4..]}。";
-        var record = new NotificationRecord(message.MemberId, NotificationId, "sms", "welcome", text, "queued", time.GetUtcNow(), null);
-        if (!await notifications.AddAsync(record, cancellationToken))
+        var text = $"{member.Profile.Name}，欢迎加入{chain}会员！您的会员卡尾号 {card[^4..]}。" + (gift is null ? string.Empty : $"新会员礼包「{gift}」已放入您的账户。");
+        await outbox.QueueAsync(message.MemberId, NotificationId, "welcome", text, marketing: false, cancellationToken);
+    }
+
+    /// <summary>Grants the configured sign-up pack once; returns its name, or null when none was granted.</summary>
+    private async Task<string?> GrantSignUpPackAsync(string memberId, string storeId, CancellationToken ct)
+    {
+        var packs = await programme.GetGiftPacksAsync(ct);
+        if (packs.SignUpPack is not { } packId)
         {
-            var existing = await notifications.GetAsync(message.MemberId, NotificationId, cancellationToken);
-            if (existing?.Status == "sent")
-            {
-                return;
-            }
+            return null;
         }
 
-        await store.Queue(store.Names.NotificationsQueue).SendMessageAsync(
-            JsonSerializer.Serialize(new NotificationMessage(message.MemberId, NotificationId), JsonDefaults.Options),
-            cancellationToken: cancellationToken);
+        var plan = await issuer.PlanPackAsync(packId, "signup", storeId, ct);
+        if (!plan.IsSuccess)
+        {
+            logger.LogWarning("Sign-up pack {PackId} not granted to {MemberId}: {Reason}", packId, memberId, plan.Error.Message);
+            return null;
+        }
+
+        // A constant request hash: a redelivery replays the first grant even if the pack was changed in between.
+        var outcome = await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext(SignUpScope, memberId, "signup"), "system", ct);
+        if (outcome is Refused refused)
+        {
+            logger.LogWarning("Sign-up pack {PackId} not granted to {MemberId}: {Code}", packId, memberId, refused.Error.Code);
+            return null;
+        }
+
+        return packs.Find(packId)!.Name;
     }
 }

@@ -5,13 +5,14 @@ using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Storage.Audit;
 using Loyalty.Storage.Config;
+using Loyalty.Storage.Org;
 using Microsoft.Extensions.Options;
 
 namespace Loyalty.Functions.Programme;
 
 /// <summary>
 /// <c>GET|PUT /api/config/{section}</c> for the programme sections (earning-rules, tiers, member-days, top-up-bonuses,
-/// stored-value, rewards, adjustment-authority). GET answers <c>{section, version, value}</c>; PUT takes the value
+/// stored-value, rewards, adjustment-authority, coupon-templates, gift-packs). GET answers <c>{section, version, value}</c>; PUT takes the value
 /// as <c>{value}</c> (HQ admins and ops), optionally with <c>If-Match</c>, and is audited.
 /// </summary>
 internal static class ConfigApi
@@ -29,7 +30,8 @@ internal static class ConfigApi
         return TypedResults.Ok(new { section, version, value });
     }
 
-    public static async Task<IResult> PutAsync(HttpContext http, string section, ConfigStore store, AuditLog audit, TimeProvider time, IOptions<LoyaltyOptions> options)
+    public static async Task<IResult> PutAsync(
+        HttpContext http, string section, ConfigStore store, ProgrammeConfig programme, OrgStore org, AuditLog audit, TimeProvider time, IOptions<LoyaltyOptions> options)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
@@ -62,7 +64,8 @@ internal static class ConfigApi
             return Problems.From(Loyalty.Domain.Common.DomainError.Invalid("config_invalid", "value", "Send the section as {\"value\": ...}."));
         }
 
-        var (value, error) = definition.Parse(sent);
+        var context = await programme.GetContextAsync(await org.GetRequiredAsync(http.RequestAborted), http.RequestAborted);
+        var (value, error) = definition.Parse(sent, context);
         if (error is not null)
         {
             return Problems.From(error);

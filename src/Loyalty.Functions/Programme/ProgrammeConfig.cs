@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Loyalty.Domain.Auth;
 using Loyalty.Domain.Common;
+using Loyalty.Domain.Coupons;
+using Loyalty.Domain.Org;
 using Loyalty.Domain.Programme;
 using Loyalty.Storage.Config;
 
@@ -15,14 +17,40 @@ internal sealed class ProgrammeConfig(ConfigStore config)
 {
     public static readonly IReadOnlyDictionary<string, ISection> Sections = new Dictionary<string, ISection>(StringComparer.Ordinal)
     {
-        ["earning-rules"] = new Section<EarningRules>(EarningRules.Default, ProgrammeValidation.Check),
-        ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, ProgrammeValidation.Check),
-        ["member-days"] = new Section<IReadOnlyList<MemberDayRule>>(ProgrammeRules.DefaultMemberDays, ProgrammeValidation.Check),
-        ["top-up-bonuses"] = new Section<TopUpRules>(TopUpRules.Default, ProgrammeValidation.Check),
-        ["stored-value"] = new Section<StoredValueRules>(StoredValueRules.Default, _ => null),
-        ["rewards"] = new Section<IReadOnlyList<Reward>>(ProgrammeRules.DefaultRewards, ProgrammeValidation.Check),
-        ["adjustment-authority"] = new Section<AdjustmentAuthority>(AdjustmentAuthority.Default, ProgrammeValidation.Check),
+        ["earning-rules"] = new Section<EarningRules>(EarningRules.Default, (v, _) => ProgrammeValidation.Check(v)),
+        ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, _) => ProgrammeValidation.Check(v)),
+        ["member-days"] = new Section<IReadOnlyList<MemberDayRule>>(ProgrammeRules.DefaultMemberDays, (v, _) => ProgrammeValidation.Check(v)),
+        ["top-up-bonuses"] = new Section<TopUpRules>(TopUpRules.Default, (v, _) => ProgrammeValidation.Check(v)),
+        ["stored-value"] = new Section<StoredValueRules>(StoredValueRules.Default, (_, _) => null),
+        ["rewards"] = new Section<IReadOnlyList<Reward>>(ProgrammeRules.DefaultRewards, (v, _) => ProgrammeValidation.Check(v)),
+        ["adjustment-authority"] = new Section<AdjustmentAuthority>(AdjustmentAuthority.Default, (v, _) => ProgrammeValidation.Check(v)),
+        [CouponTemplatesSection] = new Section<IReadOnlyList<CouponTemplate>>([], CheckTemplates),
+        [GiftPacksSection] = new Section<GiftPackRules>(GiftPackRules.Default, (v, c) => CouponValidation.Check(v, c.CouponTemplates)),
     };
+
+    /// <summary>Name of the coupon templates section.</summary>
+    public const string CouponTemplatesSection = "coupon-templates";
+
+    /// <summary>Name of the gift packs section.</summary>
+    public const string GiftPacksSection = "gift-packs";
+
+    /// <summary>The coupon templates in force.</summary>
+    public async Task<IReadOnlyList<CouponTemplate>> GetCouponTemplatesAsync(CancellationToken cancellationToken) =>
+        (await config.GetAsync<IReadOnlyList<CouponTemplate>>(CouponTemplatesSection, [], cancellationToken)).Value;
+
+    /// <summary>The gift packs in force.</summary>
+    public async Task<GiftPackRules> GetGiftPacksAsync(CancellationToken cancellationToken) =>
+        (await config.GetAsync(GiftPacksSection, GiftPackRules.Default, cancellationToken)).Value;
+
+    /// <summary>What a section's validation may look at besides the section itself.</summary>
+    public async Task<ConfigContext> GetContextAsync(OrgTree org, CancellationToken cancellationToken) =>
+        new(org, await GetCouponTemplatesAsync(cancellationToken), await GetGiftPacksAsync(cancellationToken));
+
+    // Templates still named by a gift pack cannot be removed.
+    private static DomainError? CheckTemplates(IReadOnlyList<CouponTemplate> templates, ConfigContext context) =>
+        CouponValidation.Check(templates, context.Org) ?? (templates is null ? null : CouponValidation.Check(context.GiftPacks, templates) is { } broken
+            ? DomainError.Invalid("config_invalid", "templateId", "A gift pack still uses a template this change removes: " + broken.Message)
+            : null);
 
     public async Task<ProgrammeRules> GetRulesAsync(CancellationToken cancellationToken)
     {
@@ -43,14 +71,14 @@ internal sealed class ProgrammeConfig(ConfigStore config)
     {
         Task<(object Value, long Version)> GetAsync(ConfigStore store, string name, CancellationToken cancellationToken);
 
-        (object? Value, DomainError? Error) Parse(JsonElement body);
+        (object? Value, DomainError? Error) Parse(JsonElement body, ConfigContext context);
 
         Task<long?> PutAsync(ConfigStore store, string name, object value, long expectedVersion, string actor, CancellationToken cancellationToken);
     }
 
     private static readonly JsonSerializerOptions Strict = new(ConfigJson.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
-    private sealed class Section<T>(T fallback, Func<T, DomainError?> validate) : ISection
+    private sealed class Section<T>(T fallback, Func<T, ConfigContext, DomainError?> validate) : ISection
     {
         public async Task<(object Value, long Version)> GetAsync(ConfigStore store, string name, CancellationToken cancellationToken)
         {
@@ -58,7 +86,7 @@ internal sealed class ProgrammeConfig(ConfigStore config)
             return (document.Value!, document.Version);
         }
 
-        public (object? Value, DomainError? Error) Parse(JsonElement body)
+        public (object? Value, DomainError? Error) Parse(JsonElement body, ConfigContext context)
         {
             T? value;
             try
@@ -75,13 +103,16 @@ internal sealed class ProgrammeConfig(ConfigStore config)
                 return (null, DomainError.Invalid("config_invalid", "value", "The section is empty."));
             }
 
-            return (value, validate(value));
+            return (value, validate(value, context));
         }
 
         public Task<long?> PutAsync(ConfigStore store, string name, object value, long expectedVersion, string actor, CancellationToken cancellationToken) =>
             store.PutAsync(name, (T)value, expectedVersion, actor, cancellationToken);
     }
 }
+
+/// <summary>The org tree and the sections other sections refer to, for validation.</summary>
+internal sealed record ConfigContext(OrgTree Org, IReadOnlyList<CouponTemplate> CouponTemplates, GiftPackRules GiftPacks);
 
 /// <summary>Roles that may change programme configuration.</summary>
 internal static class ConfigRoles

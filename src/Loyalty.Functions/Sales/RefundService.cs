@@ -1,14 +1,20 @@
 using Loyalty.Domain.Common;
+using Loyalty.Domain.Coupons;
 using Loyalty.Domain.Ledger;
 using Loyalty.Functions.Ledger;
+using Loyalty.Storage.Coupons;
 using Loyalty.Storage.Ledger;
 using Loyalty.Storage.Members;
 using Loyalty.Storage.Tables;
 
 namespace Loyalty.Functions.Sales;
 
-/// <summary>Refunds a recorded sale: shared by <c>POST /api/sales/{saleId}/refunds</c> and order events.</summary>
-internal sealed class RefundService(MemberTransactions transactions, MemberStore members, SaleIndex sales)
+/// <summary>
+/// Refunds a recorded sale: shared by <c>POST /api/sales/{saleId}/refunds</c> and order events. The refund that
+/// completes the sale's refund gives its coupons back (issued again if still valid, otherwise expired) in the same
+/// transaction.
+/// </summary>
+internal sealed class RefundService(MemberTransactions transactions, MemberStore members, SaleIndex sales, CouponStore coupons, TimeProvider time)
 {
     /// <summary>The member and record of a sale; null when no such sale was recorded.</summary>
     public async Task<(string MemberId, SaleRecord Record)?> FindAsync(string saleId, CancellationToken ct)
@@ -41,12 +47,31 @@ internal sealed class RefundService(MemberTransactions transactions, MemberStore
             }
 
             var r = refund.Value;
+            var couponRows = new List<TableTransactionAction>();
+            var restored = new List<string>();
+            if (r.Sale.Refundable == 0)
+            {
+                var now = time.GetUtcNow();
+                foreach (var code in r.Sale.Coupons ?? [])
+                {
+                    if (await coupons.GetAsync(memberId, code, token) is { Coupon: { State: CouponState.Redeemed } used } held && used.RedeemedSaleId == saleId)
+                    {
+                        var back = used with { State = now < used.ValidUntil ? CouponState.Issued : CouponState.Expired, RedeemedSaleId = null, RedeemedAt = null };
+                        couponRows.Add(new(TableTransactionActionType.UpdateReplace, CouponStore.ToRow(back), held.ETag));
+                        if (back.State == CouponState.Issued)
+                        {
+                            restored.Add(code);
+                        }
+                    }
+                }
+            }
+
             return new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.Refund, "refund", r.Change, storeId, $"{saleId}/{request.RefundId!}", null, null),
                 balances => new RefundReceipt(
                     saleId, request.RefundId!, memberId, storeId, r.Amount, r.PointsClawedBack, r.PointsRestored,
                     new StoredValuePaid(r.PrincipalRestored, r.BonusRestored, r.PrincipalRestored + r.BonusRestored), r.CashRefund, r.Sale.Refundable,
-                    BalancesDto.From(balances)),
+                    restored, BalancesDto.From(balances)),
                 body =>
                 [
                     new(TableTransactionActionType.UpdateReplace, SaleRows.ToRow(r.Sale, row.GetString("RequestHash")!, row.Require("Receipt")), row.ETag),
@@ -55,6 +80,7 @@ internal sealed class RefundService(MemberTransactions transactions, MemberStore
                         ["RequestHash"] = idempotency.RequestHash,
                         ["Receipt"] = body,
                     }),
+                    .. couponRows,
                 ]);
         }, ct);
         return outcome;

@@ -13,10 +13,14 @@ internal sealed record SaleRequest(
     string? CardNumber,
     IReadOnlyList<SaleLineDto>? Lines,
     long? PayWithStoredValue,
-    long? PointsToRedeem);
+    long? PointsToRedeem,
+    IReadOnlyList<string>? CouponCodes = null);
 
 /// <summary>A receipt line.</summary>
-internal sealed record ReceiptLine(int Line, string Sku, string Category, int Quantity, long UnitPrice, long Gross, long MemberDiscount, long Net, bool EarnsPoints);
+internal sealed record ReceiptLine(int Line, string Sku, string Category, int Quantity, long UnitPrice, long Gross, long MemberDiscount, long CouponDiscount, long Net, bool EarnsPoints);
+
+/// <summary>A coupon used by the sale and what it took off.</summary>
+internal sealed record ReceiptCoupon(string Code, string TemplateId, string Name, long Discount);
 
 /// <summary>Stored value paid, by part.</summary>
 internal sealed record StoredValuePaid(long Principal, long Bonus, long Total);
@@ -29,6 +33,8 @@ internal sealed record SaleReceipt(
     IReadOnlyList<ReceiptLine> Lines,
     long Gross,
     long MemberDiscount,
+    long CouponDiscount,
+    IReadOnlyList<ReceiptCoupon> Coupons,
     long PointsRedeemed,
     long PointsOffset,
     StoredValuePaid StoredValuePaid,
@@ -58,4 +64,5 @@ internal sealed record RefundReceipt(
     StoredValuePaid StoredValueRestored,
     long CashRefund,
     long RemainingRefundable,
+    IReadOnlyList<string> CouponsRestored,
     BalancesDto Balances);

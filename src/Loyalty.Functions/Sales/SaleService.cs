@@ -1,12 +1,15 @@
 using Loyalty.Domain.Common;
+using Loyalty.Domain.Coupons;
 using Loyalty.Domain.Ledger;
 using Loyalty.Domain.Members;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Ledger;
 using Loyalty.Functions.Programme;
+using Loyalty.Storage.Coupons;
 using Loyalty.Storage.Ledger;
 using Loyalty.Storage.Members;
+using Loyalty.Storage.Org;
 using Loyalty.Storage.Tables;
 using Microsoft.Extensions.Options;
 
@@ -14,20 +17,33 @@ namespace Loyalty.Functions.Sales;
 
 /// <summary>
 /// Records a sale for a member (by id or card): shared by <c>POST /api/sales</c> and the order events of online shops
-/// and POS systems. The request's store and scope have been checked by the caller.
+/// and POS systems. The request's store and scope have been checked by the caller. Coupons presented with the sale are
+/// read and checked inside each attempt and marked redeemed in the sale's own transaction, with If-Match on each
+/// coupon row: of two sales racing for one coupon exactly one commits, and the other, deciding again, finds it used.
 /// </summary>
 internal sealed class SaleService(
     MemberTransactions transactions,
     MemberStore members,
     SaleIndex sales,
+    CouponStore coupons,
+    OrgStore org,
     ProgrammeConfig programme,
     TimeProvider time,
     IOptions<LoyaltyOptions> options)
 {
     /// <summary>Either a refusal found before any write, or the outcome of the member transaction.</summary>
+    /// <summary>Most coupons one sale may use.</summary>
+    public const int MaxCoupons = 5;
+
     public async Task<(DomainError? Error, MemberOutcome? Outcome)> RecordAsync(SaleRequest request, IdempotencyContext idempotency, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var codes = (request.CouponCodes ?? []).Select(CouponCode.Normalise).ToList();
+        if (codes.Count > MaxCoupons || codes.Any(c => c is null) || codes.Distinct(StringComparer.Ordinal).Count() != codes.Count)
+        {
+            return (DomainError.Invalid("coupon_codes_invalid", "couponCodes", $"couponCodes lists up to {MaxCoupons} distinct codes of {CouponCode.Length} characters."), null);
+        }
+
         var lines = (request.Lines ?? []).Select(l => new SaleLine(l.Sku ?? string.Empty, l.Category ?? string.Empty, l.Quantity, l.UnitPrice)).ToList();
         var memberId = request.MemberId;
         if (request.CardNumber is not null)
@@ -47,6 +63,7 @@ internal sealed class SaleService(
         }
 
         var rules = await programme.GetRulesAsync(ct);
+        var tree = await org.GetRequiredAsync(ct);
         var localNow = TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone);
         var memberDay = rules.MemberDayMultiplier(DateOnly.FromDateTime(localNow.DateTime));
 
@@ -73,6 +90,23 @@ internal sealed class SaleService(
                     : new DomainError("sale_already_recorded", $"Sale '{request.SaleId!}' was recorded with different content.", ErrorKind.Conflict, "saleId");
             }
 
+            var held = new List<StoredCoupon>(codes.Count);
+            foreach (var code in codes)
+            {
+                var coupon = await HeldCouponAsync(memberId, code!, request, idempotency, tree, token);
+                if (!coupon.IsSuccess)
+                {
+                    return coupon.Error;
+                }
+
+                if (coupon.Value.Replay is { } replay)
+                {
+                    return replay;
+                }
+
+                held.Add(coupon.Value.Coupon!);
+            }
+
             var card = await CardChecks.CheckAsync(members, account, request.CardNumber, token);
             if (!card.IsSuccess)
             {
@@ -80,7 +114,8 @@ internal sealed class SaleService(
             }
 
             var tier = rules.Tier(account.Tier);
-            var quote = SalePricing.Price(lines, tier, rules, memberDay, request.PointsToRedeem ?? 0, request.PayWithStoredValue ?? 0, account.Balances);
+            var uses = held.Select(h => new CouponUse(h.Coupon.Code, h.Coupon.Terms)).ToList();
+            var quote = SalePricing.Price(lines, tier, rules, memberDay, request.PointsToRedeem ?? 0, request.PayWithStoredValue ?? 0, account.Balances, uses);
             if (!quote.IsSuccess)
             {
                 return quote.Error;
@@ -100,21 +135,57 @@ internal sealed class SaleService(
 
             var q = quote.Value;
             var record = SaleRecord.From(request.SaleId!, memberId, request.StoreId!, q);
+            var redeemedAt = time.GetUtcNow();
+            var couponRows = held.Select(h => new TableTransactionAction(
+                TableTransactionActionType.UpdateReplace,
+                CouponStore.ToRow(h.Coupon with { State = CouponState.Redeemed, RedeemedSaleId = request.SaleId, RedeemedAt = redeemedAt }),
+                h.ETag));
+            var receiptCoupons = q.Coupons
+                .Join(held, c => c.Code, h => h.Coupon.Code, (c, h) => new ReceiptCoupon(c.Code, h.Coupon.TemplateId, h.Coupon.Name, c.Discount))
+                .ToList();
             return new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.Sale, "sale", q.Change, request.StoreId!, request.SaleId!, rules.Version, null),
-                balances => Receipt(request.SaleId!, memberId, request.StoreId!, q, tier.Code, rules.Version, balances),
-                body => [new(TableTransactionActionType.Add, SaleRows.ToRow(record, idempotency.RequestHash, body)), .. cardRows]);
+                balances => Receipt(request.SaleId!, memberId, request.StoreId!, q, receiptCoupons, tier.Code, rules.Version, balances),
+                body => [new(TableTransactionActionType.Add, SaleRows.ToRow(record, idempotency.RequestHash, body)), .. cardRows, .. couponRows]);
         }, ct);
         return (null, outcome);
     }
 
-    private static SaleReceipt Receipt(string saleId, string memberId, string storeId, SaleQuote q, string tier, string ruleVersion, Balances balances) => new(
+    /// <summary>
+    /// A coupon of this member that can be used here now; or the stored receipt when the coupon was used by this very
+    /// sale already (the sale sent again under another key).
+    /// </summary>
+    private async Task<Result<(StoredCoupon? Coupon, LedgerDecision? Replay)>> HeldCouponAsync(
+        string memberId, string code, SaleRequest request, IdempotencyContext idempotency, Domain.Org.OrgTree tree, CancellationToken ct)
+    {
+        var held = await coupons.GetAsync(memberId, code, ct);
+        if (held is null)
+        {
+            return await coupons.FindOwnerAsync(code, ct) is null
+                ? new DomainError("coupon_not_found", $"No coupon {code}.", ErrorKind.Unprocessable, "couponCodes")
+                : new DomainError("coupon_not_owned", $"Coupon {code} belongs to another member.", ErrorKind.Unprocessable, "couponCodes");
+        }
+
+        if (held.Coupon is { State: CouponState.Redeemed } used && used.RedeemedSaleId == request.SaleId &&
+            await members.GetRowAsync(memberId, SaleRows.Key(request.SaleId!), ct) is { } saleRow)
+        {
+            return saleRow.GetString("RequestHash") == idempotency.RequestHash
+                ? (null, new ExistingDecision(StatusCodes.Status201Created, saleRow.Require("Receipt")))
+                : new DomainError("sale_already_recorded", $"Sale '{request.SaleId}' was recorded with different content.", ErrorKind.Conflict, "saleId");
+        }
+
+        return held.Coupon.CheckUsable(request.StoreId!, tree, time.GetUtcNow()) is { } error ? error : (held, null);
+    }
+
+    private static SaleReceipt Receipt(string saleId, string memberId, string storeId, SaleQuote q, IReadOnlyList<ReceiptCoupon> coupons, string tier, string ruleVersion, Balances balances) => new(
         saleId,
         memberId,
         storeId,
-        [.. q.Lines.Select((l, i) => new ReceiptLine(i, l.Sku, l.Category, l.Quantity, l.UnitPrice, l.Gross, l.Discount, l.Net, l.EarnsPoints))],
+        [.. q.Lines.Select((l, i) => new ReceiptLine(i, l.Sku, l.Category, l.Quantity, l.UnitPrice, l.Gross, l.Discount, l.CouponDiscount, l.Net, l.EarnsPoints))],
         q.Gross,
         q.MemberDiscount,
+        q.CouponDiscount,
+        coupons,
         q.PointsRedeemed,
         q.PointsOffset,
         new StoredValuePaid(q.StoredValuePrincipal, q.StoredValueBonus, q.StoredValuePaid),

@@ -64,8 +64,11 @@ public sealed class StorageNames
     /// <summary>Orchestration instances: header, history and outbox rows per instance.</summary>
     public string DurableInstances => TablePrefix + "DurableInstances";
 
+    /// <summary>Coupon issue counters of limited templates, and the expiry and reminder schedule.</summary>
+    public string Coupons => TablePrefix + "Coupons";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

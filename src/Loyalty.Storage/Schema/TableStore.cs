@@ -26,7 +26,11 @@ public sealed class TableStore
         SaleIndex = tables(names.SaleIndex);
         ShopSecrets = tables(names.ShopSecrets);
         OrderEvents = tables(names.OrderEvents);
+        Coupons = tables(names.Coupons);
     }
+
+    /// <summary>Coupon counters and schedule.</summary>
+    public ITableClient Coupons { get; }
 
     /// <summary>Webhook secrets.</summary>
     public ITableClient ShopSecrets { get; }

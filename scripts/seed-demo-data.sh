@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Seeds a small demo chain through the public API: HQ, two regions, four stores, a terminal key for store sh-001,
-# and six members. Safe to run again (fixed idempotency keys; an existing phone is reported and skipped).
+# Seeds a small demo chain through the public API: HQ, two regions, four stores, coupon templates and a sign-up gift
+# pack, a terminal key for store sh-001, and six members. Safe to run again (fixed idempotency keys; an existing phone is reported and skipped).
 # Usage: seed-demo-data.sh BASE_URL ADMIN_KEY   (prints the terminal key on stdout)
 set -euo pipefail
 BASE="${1:?base url}"
@@ -18,6 +18,14 @@ api PUT /api/config/org '{"nodes":[
   {"id":"hz-001","kind":"store","name":"杭州西湖店","parentId":"east"},
   {"id":"gz-001","kind":"store","name":"广州天河店","parentId":"south"},
   {"id":"online","kind":"store","name":"小程序商城","parentId":"south"}]}' >/dev/null
+
+# Coupons and a sign-up gift pack, so new members receive something to use at the till.
+api PUT /api/config/coupon-templates '{"value":[
+  {"templateId":"welcome-10","name":"新会员满50减10","kind":"amountOff","amountOff":1000,"minSpend":5000,"validDays":30,"reminderDaysBeforeExpiry":3},
+  {"templateId":"dairy-90","name":"乳品九折","kind":"percentOff","percentOff":10,"maxDiscount":2000,"categories":["dairy"],"validDays":14},
+  {"templateId":"free-coffee","name":"免费咖啡","kind":"freeItem","sku":"COFFEE","itemValue":1800,"validDays":7,"stacksWithMemberDiscount":false}]}' >/dev/null
+api PUT /api/config/gift-packs '{"value":{"signUpPack":"welcome","packs":[
+  {"packId":"welcome","name":"新人礼包","points":100,"coupons":[{"templateId":"welcome-10"},{"templateId":"free-coffee"}]}]}}' >/dev/null
 
 terminal=$(api POST /api/principals '{"role":"terminal","scopeId":"sh-001","name":"sh-001 till 1"}' | sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p')
 
@@ -45,5 +53,5 @@ if [ -n "$first_member" ]; then
     \"lines\":[{\"sku\":\"MILK-1L\",\"category\":\"dairy\",\"quantity\":2,\"unitPrice\":1590},{\"sku\":\"RICE-5KG\",\"category\":\"grocery\",\"quantity\":1,\"unitPrice\":6990}]}" demo-sale-1 >/dev/null
   api POST /api/sales/demo-sh-001-0001/refunds '{"refundId":"demo-r1","lines":[{"line":0,"quantity":1}]}' demo-refund-1 >/dev/null
 fi
-echo "seed: demo chain ready (2 regions, 4 stores, 6 members; ledger history on 13800000001)" >&2
+echo "seed: demo chain ready (2 regions, 4 stores, 6 members with a sign-up gift pack; ledger history on 13800000001)" >&2
 echo "$terminal"

@@ -93,7 +93,10 @@ internal static class ServiceRegistration
         services.AddSingleton<Cards.CardOperations>();
         services.AddScoped<WelcomeNewMember>();
         services.AddSingleton<Webhooks.OrderEventProcessor>();
-        services.AddSingleton(new Loyalty.Durable.Model.OrchestrationRegistry());
+        services.AddSingleton<Campaigns.GrantGiftPackBatch>();
+        services.AddSingleton(sp => new Loyalty.Durable.Model.OrchestrationRegistry()
+            .AddOrchestrator(Campaigns.GiftPackCampaign.Name, () => new Campaigns.GiftPackCampaign())
+            .AddActivity(Campaigns.GrantGiftPackBatch.Name, sp.GetRequiredService<Campaigns.GrantGiftPackBatch>));
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<TableStore>();

@@ -18,7 +18,19 @@ public sealed record EarningRules(int PointsPerYuan, IReadOnlyList<string> Exclu
 /// <param name="Name">Display name (普通 / 白银 / 黄金).</param>
 /// <param name="PricePercent">Share of the price the member pays, in hundredths of a percent (9500 = 95%).</param>
 /// <param name="PointsMultiplierPercent">Points multiplier in percent (150 = 1.5x).</param>
-public sealed record TierRule(string Code, string Name, int PricePercent, int PointsMultiplierPercent);
+/// <param name="Threshold">Progress needed to reach the tier, in the unit of the tier policy's basis (0 for the entry tier).</param>
+/// <param name="UpgradeGiftPack">Gift pack granted, once, in the transaction that reaches the tier (升级礼包).</param>
+/// <param name="BirthdayGiftPack">Gift pack of the tier's birthday gift (生日礼).</param>
+/// <param name="Benefits">Service benefits listed for members (free shipping, priority service, ...).</param>
+public sealed record TierRule(
+    string Code,
+    string Name,
+    int PricePercent,
+    int PointsMultiplierPercent,
+    long Threshold = 0,
+    string? UpgradeGiftPack = null,
+    string? BirthdayGiftPack = null,
+    IReadOnlyList<string>? Benefits = null);
 
 /// <summary>A member day (会员日): a day of the month with a points multiplier.</summary>
 /// <param name="DayOfMonth">1-31, in the chain's time zone.</param>
@@ -89,15 +101,19 @@ public sealed record ProgrammeRules(
     StoredValueRules StoredValue,
     IReadOnlyList<Reward> Rewards,
     AdjustmentAuthority Authority,
-    string Version)
+    string Version,
+    TierPolicy? TierPolicy = null)
 {
-    /// <summary>Default tiers: 普通 100%/1x, 白银 98%/1.2x, 黄金 95%/1.5x, 铂金 90%/2x.</summary>
+    /// <summary>The tier policy in force (the default when none was given).</summary>
+    public TierPolicy Policy => TierPolicy ?? Programme.TierPolicy.Default;
+
+    /// <summary>Default tiers: 普通 100%/1x, 白银 98%/1.2x from 1,000 yuan, 黄金 95%/1.5x from 5,000, 铂金 90%/2x from 20,000 (qualifying spend, rolling 12 months).</summary>
     public static IReadOnlyList<TierRule> DefaultTiers { get; } =
     [
         new("standard", "普通会员", 10_000, 100),
-        new("silver", "白银会员", 9_800, 120),
-        new("gold", "黄金会员", 9_500, 150),
-        new("platinum", "铂金会员", 9_000, 200),
+        new("silver", "白银会员", 9_800, 120, 100_000),
+        new("gold", "黄金会员", 9_500, 150, 500_000),
+        new("platinum", "铂金会员", 9_000, 200, 2_000_000),
     ];
 
     /// <summary>The 15th of each month, double points.</summary>

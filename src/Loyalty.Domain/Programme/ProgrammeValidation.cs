@@ -58,6 +58,24 @@ public static class ProgrammeValidation
             {
                 return Invalid("pointsMultiplierPercent", $"Tier '{t.Code}': pointsMultiplierPercent is 0-1000.");
             }
+
+            if ((t.Benefits ?? []).Any(b => string.IsNullOrWhiteSpace(b) || b.Length > 100))
+            {
+                return Invalid("benefits", $"Tier '{t.Code}': benefits are texts of up to 100 characters.");
+            }
+        }
+
+        if (tiers[0].Threshold != 0)
+        {
+            return Invalid("threshold", "The entry tier (first) has threshold 0.");
+        }
+
+        for (var i = 1; i < tiers.Count; i++)
+        {
+            if (tiers[i].Threshold <= tiers[i - 1].Threshold)
+            {
+                return Invalid("threshold", $"Tier '{tiers[i].Code}': thresholds rise strictly from tier to tier (overlaps with '{tiers[i - 1].Code}').");
+            }
         }
 
         return null;

@@ -21,6 +21,9 @@ namespace Loyalty.Functions.Coupons;
 /// <param name="StoreId">Store the ledger entry is booked to.</param>
 internal sealed record IssuePlan(string Source, string? GiftPackId, long Points, IReadOnlyList<(CouponTemplate Template, int Quantity)> Coupons, string StoreId);
 
+/// <summary>An issue ready to commit: its coupons, its points entry, and the templates reserved for it.</summary>
+internal sealed record PreparedIssue(IssuePlan Plan, IReadOnlyList<Coupon> Coupons, LedgerEntryDraft? Entry, IReadOnlyList<string> Reserved);
+
 /// <summary>The answer of an issue.</summary>
 internal sealed record IssueReceipt(string MemberId, string Source, string? GiftPackId, long Points, IReadOnlyList<CouponView> Coupons, BalancesDto Balances);
 
@@ -79,9 +82,43 @@ internal sealed class CouponIssuer(
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(idempotency);
+        var issueId = Hashing.Sha256Hex(idempotency.Scope + "\n" + idempotency.Key);
+        var prepared = await PrepareAsync(memberId, plan, issueId, ct);
+        if (!prepared.IsSuccess)
+        {
+            return new Refused(prepared.Error);
+        }
+
+        var issue = prepared.Value;
+        var outcome = await transactions.ExecuteAsync(memberId, idempotency, (account, _) =>
+        {
+            var decision = new WriteDecision(
+                issue.Entry,
+                balances => new IssueReceipt(memberId, plan.Source, plan.GiftPackId, plan.Points, [.. issue.Coupons.Select(CouponView.From)], BalancesDto.From(balances)),
+                body => Rows(memberId, issue, actor));
+            return Task.FromResult<Result<LedgerDecision>>(decision);
+        }, ct);
+
+        // Only a refusal that proves nothing was issued under this issue gives the reservation back; a reused key or
+        // an in-flight duplicate may belong to an issue that did succeed.
+        if (outcome is Refused { Error.Code: "member_not_found" })
+        {
+            await ReleaseAsync(issue.Reserved, issueId);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>
+    /// Everything an issue writes before its member transaction (reservations of limited templates, code claims,
+    /// schedule rows), keyed by <paramref name="issueId"/> so that preparing the same issue again changes nothing.
+    /// The caller commits <see cref="PreparedIssue.Entry"/> and <see cref="Rows"/> in a member transaction.
+    /// </summary>
+    public async Task<Result<PreparedIssue>> PrepareAsync(string memberId, IssuePlan plan, string issueId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
         var now = time.GetUtcNow();
         var zone = options.Value.ChainTimeZone;
-        var issueId = Hashing.Sha256Hex(idempotency.Scope + "\n" + idempotency.Key);
 
         // Windows first: a template whose fixed dates are over issues nothing.
         var drafts = new List<(CouponTemplate Template, DateTimeOffset From, DateTimeOffset Until)>();
@@ -90,7 +127,7 @@ internal sealed class CouponIssuer(
             var (from, until) = template.Window(now, zone);
             if (until <= now)
             {
-                return new Refused(new DomainError("coupon_template_ended", $"Template '{template.TemplateId}' was valid until {until:yyyy-MM-dd}.", ErrorKind.Unprocessable, "templateId"));
+                return new DomainError("coupon_template_ended", $"Template '{template.TemplateId}' was valid until {until:yyyy-MM-dd}.", ErrorKind.Unprocessable, "templateId");
             }
 
             drafts.AddRange(Enumerable.Repeat((template, from, until), quantity));
@@ -102,7 +139,7 @@ internal sealed class CouponIssuer(
             if (!await coupons.ReserveAsync(template.TemplateId, issueId, quantity, template.FaceValue * quantity, template.MaxIssued, template.Budget, ct))
             {
                 await ReleaseAsync(reserved, issueId);
-                return new Refused(new DomainError("coupon_quota_exhausted", $"Template '{template.TemplateId}' has no coupons left to issue (limit or budget reached).", ErrorKind.Unprocessable, "templateId"));
+                return new DomainError("coupon_quota_exhausted", $"Template '{template.TemplateId}' has no coupons left to issue (limit or budget reached).", ErrorKind.Unprocessable, "templateId");
             }
 
             reserved.Add(template.TemplateId);
@@ -119,31 +156,24 @@ internal sealed class CouponIssuer(
             issued.Add(coupon);
         }
 
-        var outcome = await transactions.ExecuteAsync(memberId, idempotency, (account, _) =>
-        {
-            var entry = plan.Points > 0
-                ? new LedgerEntryDraft(LedgerEntryType.Gift, "gift." + plan.Source.Split(':')[0], new LedgerChange(plan.Points, 0, 0), plan.StoreId, plan.GiftPackId, null, plan.Source)
-                : null;
-            var decision = new WriteDecision(
-                entry,
-                balances => new IssueReceipt(memberId, plan.Source, plan.GiftPackId, plan.Points, [.. issued.Select(CouponView.From)], BalancesDto.From(balances)),
-                body =>
-                [
-                    .. issued.Select(c => new TableTransactionAction(TableTransactionActionType.Add, CouponStore.ToRow(c))),
-                    new(TableTransactionActionType.Add, transactions.AuditRow(memberId, actor, "coupons.issue", plan.GiftPackId ?? (plan.Coupons.Count > 0 ? plan.Coupons[0].Template.TemplateId : "points"), null,
-                        $"{plan.Source}: {plan.Points} points, coupons {string.Join(',', issued.Select(c => c.Code))}")),
-                ]);
-            return Task.FromResult<Result<LedgerDecision>>(decision);
-        }, ct);
+        var entry = plan.Points > 0
+            ? new LedgerEntryDraft(LedgerEntryType.Gift, "gift." + plan.Source.Split(':')[0], new LedgerChange(plan.Points, 0, 0), plan.StoreId, plan.GiftPackId, null, plan.Source)
+            : null;
+        return new PreparedIssue(plan, issued, entry, reserved);
+    }
 
-        // Only a refusal that proves nothing was issued under this issue gives the reservation back; a reused key or
-        // an in-flight duplicate may belong to an issue that did succeed.
-        if (outcome is Refused { Error.Code: "member_not_found" })
-        {
-            await ReleaseAsync(reserved, issueId);
-        }
-
-        return outcome;
+    /// <summary>The rows of a prepared issue for its member transaction: the coupons and an audit row.</summary>
+    public IReadOnlyList<TableTransactionAction> Rows(string memberId, PreparedIssue issue, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(issue);
+        var plan = issue.Plan;
+        var what = plan.GiftPackId ?? (plan.Coupons.Count > 0 ? plan.Coupons[0].Template.TemplateId : "points");
+        return
+        [
+            .. issue.Coupons.Select(c => new TableTransactionAction(TableTransactionActionType.Add, CouponStore.ToRow(c))),
+            new(TableTransactionActionType.Add, transactions.AuditRow(memberId, actor, "coupons.issue", what, null,
+                $"{plan.Source}: {plan.Points} points, coupons {string.Join(',', issue.Coupons.Select(c => c.Code))}")),
+        ];
     }
 
     private async Task<string> ClaimCodeAsync(string memberId, string issueId, int position, CancellationToken ct)

@@ -65,6 +65,7 @@ internal static class ServiceRegistration
         services.AddSingleton<NotificationOutbox>();
         services.AddSingleton<Storage.Coupons.CouponStore>();
         services.AddSingleton<Coupons.CouponIssuer>();
+        services.AddSingleton<Programme.TierUpgrades>();
         services.AddSingleton<Coupons.CouponsApi>();
         services.AddSingleton<Coupons.CouponSchedule>();
         services.AddScoped<Coupons.ExpireCoupons>();

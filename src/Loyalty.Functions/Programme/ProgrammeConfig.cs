@@ -18,15 +18,19 @@ internal sealed class ProgrammeConfig(ConfigStore config)
     public static readonly IReadOnlyDictionary<string, ISection> Sections = new Dictionary<string, ISection>(StringComparer.Ordinal)
     {
         ["earning-rules"] = new Section<EarningRules>(EarningRules.Default, (v, _) => ProgrammeValidation.Check(v)),
-        ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, _) => ProgrammeValidation.Check(v)),
+        ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, c) => ProgrammeValidation.Check(v) ?? CheckTierPacks(v, c.GiftPacks)),
+        [TierPolicySection] = new Section<TierPolicy>(TierPolicy.Default, (_, _) => null),
         ["member-days"] = new Section<IReadOnlyList<MemberDayRule>>(ProgrammeRules.DefaultMemberDays, (v, _) => ProgrammeValidation.Check(v)),
         ["top-up-bonuses"] = new Section<TopUpRules>(TopUpRules.Default, (v, _) => ProgrammeValidation.Check(v)),
         ["stored-value"] = new Section<StoredValueRules>(StoredValueRules.Default, (_, _) => null),
         ["rewards"] = new Section<IReadOnlyList<Reward>>(ProgrammeRules.DefaultRewards, (v, _) => ProgrammeValidation.Check(v)),
         ["adjustment-authority"] = new Section<AdjustmentAuthority>(AdjustmentAuthority.Default, (v, _) => ProgrammeValidation.Check(v)),
         [CouponTemplatesSection] = new Section<IReadOnlyList<CouponTemplate>>([], CheckTemplates),
-        [GiftPacksSection] = new Section<GiftPackRules>(GiftPackRules.Default, (v, c) => CouponValidation.Check(v, c.CouponTemplates)),
+        [GiftPacksSection] = new Section<GiftPackRules>(GiftPackRules.Default, (v, c) => CouponValidation.Check(v, c.CouponTemplates) ?? CheckTierPacks(c.Tiers, v)),
     };
+
+    /// <summary>Name of the tier policy section.</summary>
+    public const string TierPolicySection = "tier-policy";
 
     /// <summary>Name of the coupon templates section.</summary>
     public const string CouponTemplatesSection = "coupon-templates";
@@ -44,7 +48,16 @@ internal sealed class ProgrammeConfig(ConfigStore config)
 
     /// <summary>What a section's validation may look at besides the section itself.</summary>
     public async Task<ConfigContext> GetContextAsync(OrgTree org, CancellationToken cancellationToken) =>
-        new(org, await GetCouponTemplatesAsync(cancellationToken), await GetGiftPacksAsync(cancellationToken));
+        new(org, await GetCouponTemplatesAsync(cancellationToken), await GetGiftPacksAsync(cancellationToken),
+            (await config.GetAsync("tiers", ProgrammeRules.DefaultTiers, cancellationToken)).Value);
+
+    // Gift packs named by tiers must exist (checked from either side).
+    private static DomainError? CheckTierPacks(IReadOnlyList<TierRule>? tiers, GiftPackRules? packs) =>
+        tiers is null || packs?.Packs is null ? null : tiers
+            .SelectMany(t => new[] { t.UpgradeGiftPack, t.BirthdayGiftPack }.OfType<string>().Select(p => (t.Code, Pack: p)))
+            .Where(x => packs.Find(x.Pack) is null)
+            .Select(x => DomainError.Invalid("config_invalid", "upgradeGiftPack", $"Tier '{x.Code}' names gift pack '{x.Pack}', which does not exist."))
+            .FirstOrDefault();
 
     // Templates still named by a gift pack cannot be removed.
     private static DomainError? CheckTemplates(IReadOnlyList<CouponTemplate> templates, ConfigContext context) =>
@@ -61,9 +74,10 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         var storedValue = await config.GetAsync("stored-value", StoredValueRules.Default, cancellationToken);
         var rewards = await config.GetAsync("rewards", ProgrammeRules.DefaultRewards, cancellationToken);
         var authority = await config.GetAsync("adjustment-authority", AdjustmentAuthority.Default, cancellationToken);
-        var version = string.Join('.', new[] { earning.Version, tiers.Version, days.Version, topUp.Version, storedValue.Version, rewards.Version, authority.Version }
+        var policy = await config.GetAsync(TierPolicySection, TierPolicy.Default, cancellationToken);
+        var version = string.Join('.', new[] { earning.Version, tiers.Version, days.Version, topUp.Version, storedValue.Version, rewards.Version, authority.Version, policy.Version }
             .Select(v => v.ToString(CultureInfo.InvariantCulture)));
-        return new ProgrammeRules(earning.Value, tiers.Value, days.Value, topUp.Value, storedValue.Value, rewards.Value, authority.Value, "r" + version);
+        return new ProgrammeRules(earning.Value, tiers.Value, days.Value, topUp.Value, storedValue.Value, rewards.Value, authority.Value, "r" + version, policy.Value);
     }
 
     /// <summary>One configuration section: its default and its validation.</summary>
@@ -112,7 +126,7 @@ internal sealed class ProgrammeConfig(ConfigStore config)
 }
 
 /// <summary>The org tree and the sections other sections refer to, for validation.</summary>
-internal sealed record ConfigContext(OrgTree Org, IReadOnlyList<CouponTemplate> CouponTemplates, GiftPackRules GiftPacks);
+internal sealed record ConfigContext(OrgTree Org, IReadOnlyList<CouponTemplate> CouponTemplates, GiftPackRules GiftPacks, IReadOnlyList<TierRule> Tiers);
 
 /// <summary>Roles that may change programme configuration.</summary>
 internal static class ConfigRoles

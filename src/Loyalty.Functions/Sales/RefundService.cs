@@ -1,6 +1,8 @@
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Coupons;
 using Loyalty.Domain.Ledger;
+using Loyalty.Domain.Programme;
+using Loyalty.Functions.Programme;
 using Loyalty.Functions.Ledger;
 using Loyalty.Storage.Coupons;
 using Loyalty.Storage.Ledger;
@@ -14,7 +16,8 @@ namespace Loyalty.Functions.Sales;
 /// completes the sale's refund gives its coupons back (issued again if still valid, otherwise expired) in the same
 /// transaction.
 /// </summary>
-internal sealed class RefundService(MemberTransactions transactions, MemberStore members, SaleIndex sales, CouponStore coupons, TimeProvider time)
+internal sealed class RefundService(
+    MemberTransactions transactions, MemberStore members, SaleIndex sales, CouponStore coupons, ProgrammeConfig programme, TierUpgrades upgrades, TimeProvider time)
 {
     /// <summary>The member and record of a sale; null when no such sale was recorded.</summary>
     public async Task<(string MemberId, SaleRecord Record)?> FindAsync(string saleId, CancellationToken ct)
@@ -29,6 +32,7 @@ internal sealed class RefundService(MemberTransactions transactions, MemberStore
     {
         ArgumentNullException.ThrowIfNull(request);
         var lines = request.Lines?.Select(l => new RefundLine(l.Line, l.Quantity)).ToList();
+        var rules = await programme.GetRulesAsync(ct);
         var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
         {
             var earlier = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId!), token) : null;
@@ -66,7 +70,17 @@ internal sealed class RefundService(MemberTransactions transactions, MemberStore
                 }
             }
 
-            return new WriteDecision(
+            // A refund takes back what the sale added to the tier progress (tiers themselves only go down at period end).
+            var policy = rules.Policy;
+            var undo = policy.Basis switch
+            {
+                TierBasis.QualifyingSpend => -(r.Amount - r.OffsetRestored),
+                TierBasis.Purchases => r.Sale.Refundable == 0 ? -1 : 0,
+                TierBasis.PointsEarned => -r.PointsClawedBack,
+                _ => 0,
+            };
+            var tier = await upgrades.ApplyAsync(account, rules, undo, $"refund:{saleId}/{request.RefundId}", storeId, token);
+            return upgrades.Apply(new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.Refund, "refund", r.Change, storeId, $"{saleId}/{request.RefundId!}", null, null),
                 balances => new RefundReceipt(
                     saleId, request.RefundId!, memberId, storeId, r.Amount, r.PointsClawedBack, r.PointsRestored,
@@ -81,7 +95,7 @@ internal sealed class RefundService(MemberTransactions transactions, MemberStore
                         ["Receipt"] = body,
                     }),
                     .. couponRows,
-                ]);
+                ]), tier, memberId, idempotency.Scope);
         }, ct);
         return outcome;
     }

@@ -44,7 +44,12 @@ internal sealed record SaleReceipt(
     int MemberDayMultiplierPercent,
     string Tier,
     string RuleVersion,
-    BalancesDto Balances);
+    BalancesDto Balances,
+    string? UpgradedTo = null,
+    UpgradeGift? UpgradeGift = null);
+
+/// <summary>The gift pack granted by the upgrade a sale caused.</summary>
+internal sealed record UpgradeGift(string GiftPackId, long Points, IReadOnlyList<string> Coupons);
 
 /// <summary>A returned line: the line index of the sale (0-based) and how many units.</summary>
 internal sealed record RefundLineDto(int Line, int Quantity);

@@ -28,6 +28,7 @@ internal sealed class SaleService(
     CouponStore coupons,
     OrgStore org,
     ProgrammeConfig programme,
+    TierUpgrades upgrades,
     TimeProvider time,
     IOptions<LoyaltyOptions> options)
 {
@@ -143,10 +144,18 @@ internal sealed class SaleService(
             var receiptCoupons = q.Coupons
                 .Join(held, c => c.Code, h => h.Coupon.Code, (c, h) => new ReceiptCoupon(c.Code, h.Coupon.TemplateId, h.Coupon.Name, c.Discount))
                 .ToList();
-            return new WriteDecision(
+            // What the member paid counts toward tiers; the purchase that crosses a threshold upgrades in this transaction.
+            var change = await upgrades.ApplyAsync(account, rules, rules.Policy.ForPurchase(q.Net - q.PointsOffset, q.PointsEarned), "sale:" + request.SaleId, request.StoreId!, token);
+            var gift = change.Gift is { } g ? new UpgradeGift(g.Plan.GiftPackId!, g.Plan.Points, [.. g.Coupons.Select(c => c.Code)]) : null;
+            var decision = new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.Sale, "sale", q.Change, request.StoreId!, request.SaleId!, rules.Version, null),
-                balances => Receipt(request.SaleId!, memberId, request.StoreId!, q, receiptCoupons, tier.Code, rules.Version, balances),
+                balances => Receipt(request.SaleId!, memberId, request.StoreId!, q, receiptCoupons, tier.Code, rules.Version, balances) with
+                {
+                    UpgradedTo = change.UpgradedTo?.Code,
+                    UpgradeGift = gift,
+                },
                 body => [new(TableTransactionActionType.Add, SaleRows.ToRow(record, idempotency.RequestHash, body)), .. cardRows, .. couponRows]);
+            return upgrades.Apply(decision, change, memberId, idempotency.Scope);
         }, ct);
         return (null, outcome);
     }

@@ -1,5 +1,6 @@
 using Loyalty.Domain.Auth;
 using Loyalty.Domain.Ledger;
+using Loyalty.Domain.Programme;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Ledger;
@@ -25,13 +26,13 @@ internal enum TopUpChannel
 internal sealed record TopUpRequest(long? Amount, TopUpChannel? Channel, string? StoreId, string? CardNumber);
 
 /// <summary>The answer: what was added, and the balances to use at once.</summary>
-internal sealed record TopUpReceipt(string MemberId, long Amount, long Bonus, TopUpChannel Channel, string StoreId, BalancesDto Balances);
+internal sealed record TopUpReceipt(string MemberId, long Amount, long Bonus, TopUpChannel Channel, string StoreId, BalancesDto Balances, string? UpgradedTo = null);
 
 /// <summary>
 /// Top-up (充值): principal plus any configured bonus, kept apart, usable at once. Only designated stores or operators
 /// may top up when the rules say so; HQ batch top-ups need an HQ role.
 /// </summary>
-internal sealed class TopUp(MemberTransactions transactions, MemberStore members, OrgStore org, ProgrammeConfig programme, IOptions<LoyaltyOptions> options)
+internal sealed class TopUp(MemberTransactions transactions, MemberStore members, OrgStore org, ProgrammeConfig programme, TierUpgrades upgrades, IOptions<LoyaltyOptions> options)
 {
     private static readonly string[] ServerOwned = ["bonus", "balance", "balances", "points", "principal", "memberId"];
 
@@ -83,10 +84,15 @@ internal sealed class TopUp(MemberTransactions transactions, MemberStore members
                 return card.Error;
             }
 
-            return new WriteDecision(
+            // Under a top-up tier basis (充值会员) the principal counts toward tiers, and may upgrade in this transaction.
+            var tier = rules.Policy.Basis == TierBasis.TopUp
+                ? await upgrades.ApplyAsync(account, rules, change.Value.Principal, "top-up:" + idempotency.Scope + ":" + idempotency.Key, request.StoreId!, ct)
+                : null;
+            var decision = new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.TopUp, "top_up." + Naming.Snake(channel), change.Value, request.StoreId!, request.CardNumber is { } n ? "card:" + n[^4..] : null, rules.Version, null),
-                balances => new TopUpReceipt(memberId, change.Value.Principal, change.Value.Bonus, channel, request.StoreId!, BalancesDto.From(balances)),
+                balances => new TopUpReceipt(memberId, change.Value.Principal, change.Value.Bonus, channel, request.StoreId!, BalancesDto.From(balances), tier?.UpgradedTo?.Code),
                 WriteDecision.None);
+            return tier is null ? decision : upgrades.Apply(decision, tier, memberId, caller.Id);
         }, http.RequestAborted);
         return MemberOperation.ToResult(outcome);
     }

@@ -7,6 +7,9 @@ namespace Loyalty.Storage.Ledger;
 /// <summary>A member's account row as read for one decision: balances, tier, next ledger sequence, usable cards.</summary>
 public sealed record AccountState(string MemberId, Balances Balances, string Tier, long NextSeq, int ActiveCards, ETag ETag)
 {
+    /// <summary>Tier progress as stored (JSON of amounts by month), null before the first qualifying activity.</summary>
+    public string? TierProgress { get; init; }
+
     /// <summary>
     /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
     /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
@@ -23,5 +26,8 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         row.GetString("Tier") ?? Loyalty.Domain.Members.MemberAccount.EntryTier,
         row.GetInt64("NextSeq") ?? 1,
         row.GetInt32("ActiveCards") ?? 0,
-        row.ETag);
+        row.ETag)
+    {
+        TierProgress = row.GetString("TierProgress"),
+    };
 }

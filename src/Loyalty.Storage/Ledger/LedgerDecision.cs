@@ -23,6 +23,15 @@ public sealed record WriteDecision(
     int Status = 201,
     int ActiveCardsDelta = 0) : LedgerDecision
 {
+    /// <summary>Further ledger entries of the same operation (e.g. the points of an upgrade gift pack), applied after <see cref="Entry"/>.</summary>
+    public IReadOnlyList<LedgerEntryDraft> MoreEntries { get; init; } = [];
+
+    /// <summary>The account's new tier, when the operation changes it.</summary>
+    public string? Tier { get; init; }
+
+    /// <summary>The account's new tier progress (JSON), when the operation changes it.</summary>
+    public string? TierProgress { get; init; }
+
     /// <summary>No extra rows.</summary>
     public static IReadOnlyList<TableTransactionAction> None(string body) => [];
 }

@@ -123,9 +123,10 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             var balances = account.Balances;
             var nextSeq = account.NextSeq;
             var actions = new List<TableTransactionAction>(8);
-            if (write.Entry is { } draft)
+            var drafts = write.Entry is { } first ? [first, .. write.MoreEntries] : write.MoreEntries;
+            foreach (var draft in drafts)
             {
-                var applied = account.Balances.Apply(draft.Change);
+                var applied = balances.Apply(draft.Change);
                 if (!applied.IsSuccess)
                 {
                     return await RefuseAsync(applied.Error);
@@ -144,9 +145,10 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["Points"] = balances.Points,
                 ["Principal"] = balances.Principal,
                 ["Bonus"] = balances.Bonus,
-                ["Tier"] = account.Tier,
+                ["Tier"] = write.Tier ?? account.Tier,
                 ["NextSeq"] = nextSeq,
                 ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
+                ["TierProgress"] = write.TierProgress ?? account.TierProgress,
             };
             actions.Insert(0, new(TableTransactionActionType.UpdateReplace, newAccount, account.ETag));
             if (idemRowKey is not null)

@@ -78,7 +78,7 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         }));
     }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         // Starting the server runs the bootstrap (tables, queues, HQ, admin key).
         _ = Server;

@@ -253,6 +253,23 @@ public sealed class CouponTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>, IAs
     }
 
     [Fact]
+    public async Task FreeItemCoupon_TakesOneUnitOff_AndNeedsTheItemInTheBasket()
+    {
+        using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
+        var (memberId, _) = await app.EnrolAsync();
+        var code = (await IssueAsync(ops, memberId, "free-bread"))[0];
+        var noBread = new { saleId = "S-" + Guid.NewGuid().ToString("N")[..10], storeId = "sh-001", memberId, lines = new[] { new { sku = "MILK", category = "dairy", quantity = 1, unitPrice = 2_550 } }, couponCodes = new[] { code } };
+
+        await (await ops.PostAsync("/api/sales", noBread, "fi-1")).AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "coupon_not_applicable");
+        var receipt = await ops.PostOkAsync("/api/sales", Sale(memberId, [code]));
+
+        Assert.Equal(1_200, receipt.GetProperty("couponDiscount").GetInt64());
+        Assert.Equal(1_200, receipt.GetProperty("lines")[1].GetProperty("couponDiscount").GetInt64());
+        Assert.Equal(0, receipt.GetProperty("lines")[1].GetProperty("net").GetInt64());
+        Assert.Equal(5_100, receipt.GetProperty("amountDue").GetInt64());
+    }
+
+    [Fact]
     public async Task LimitedTemplate_NeverIssuesMoreThanItsLimit_UnderConcurrency()
     {
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));

@@ -113,7 +113,7 @@ public static class SalePricing
         for (var i = 0; i < lines.Count; i++)
         {
             var line = lines[i];
-            var earns = !rules.Earning.ExcludedCategories.Contains(line.Category, StringComparer.OrdinalIgnoreCase);
+            var earns = rules.Earning.Earns(line.Sku, line.Category);
             priced.Add(new PricedLine(line.Sku, line.Category, line.Quantity, line.UnitPrice, gross[i], gross[i] - memberNet[i], memberNet[i] - net[i], net[i], earns));
         }
 
@@ -154,10 +154,7 @@ public static class SalePricing
 
         var (fromPrincipal, fromBonus) = Split(storedValueToPay, balances, rules.StoredValue.SpendOrder);
 
-        // Points are earned on what the member pays for eligible goods; the part paid with points earns nothing.
-        var eligibleNet = priced.Where(l => l.EarnsPoints).Sum(l => l.Net);
-        var earningBase = totalNet == 0 ? 0 : eligibleNet - (offset * eligibleNet / totalNet);
-        var earned = earningBase * rules.Earning.PointsPerYuan * tier.PointsMultiplierPercent * memberDayMultiplierPercent / (100L * 100 * 100);
+        var earned = PointsEarned(priced, rules.Earning, totalNet, offset, tier.PointsMultiplierPercent, memberDayMultiplierPercent);
 
         return new SaleQuote(
             priced,
@@ -226,6 +223,27 @@ public static class SalePricing
         }
 
         return discount;
+    }
+
+    /// <summary>
+    /// Points earned: on what the member pays for eligible lines (the part paid with points earns nothing), each line
+    /// weighted by its SKU or category multiplier, times the base rate, the tier and the member day; nothing below the
+    /// minimum order, never more than the cap. One division at the end, rounding down, in 128-bit arithmetic.
+    /// </summary>
+    public static long PointsEarned(IReadOnlyList<PricedLine> lines, EarningRules earning, long totalNet, long offset, int tierPercent, int memberDayPercent)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(earning);
+        var eligible = lines.Where(l => l.EarnsPoints).ToList();
+        if (totalNet <= 0 || eligible.Sum(l => l.Net) < Math.Max(1, earning.MinimumOrder))
+        {
+            return 0;
+        }
+
+        Int128 weighted = eligible.Aggregate(Int128.Zero, (sum, l) => sum + ((Int128)l.Net * earning.MultiplierFor(l.Sku, l.Category)));
+        var afterOffset = weighted - (weighted * offset / totalNet);
+        var points = (long)(afterOffset * earning.PointsPerYuan * tierPercent * memberDayPercent / ((Int128)100 * 100 * 100 * 100));
+        return earning.CapPerTransaction is { } cap ? Math.Min(points, cap) : points;
     }
 
     /// <summary>Splits a stored-value payment between bonus and principal in the configured order.</summary>

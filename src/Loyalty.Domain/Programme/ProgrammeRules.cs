@@ -7,11 +7,63 @@ namespace Loyalty.Domain.Programme;
 /// <param name="ExcludedCategories">Categories that earn nothing (e.g. tobacco, gift cards).</param>
 /// <param name="OffsetPointsPerYuan">Points needed to take one yuan off the price (积分抵扣).</param>
 /// <param name="MaxOffsetPercent">Largest share of the discounted amount that points may pay.</param>
-public sealed record EarningRules(int PointsPerYuan, IReadOnlyList<string> ExcludedCategories, int OffsetPointsPerYuan, int MaxOffsetPercent)
+/// <param name="ExcludedSkus">SKUs that earn nothing.</param>
+/// <param name="CategoryMultipliers">Multipliers (percent) by category, e.g. 200 for double points on dairy.</param>
+/// <param name="SkuMultipliers">Multipliers (percent) by SKU; a SKU's multiplier replaces its category's.</param>
+/// <param name="MinimumOrder">Smallest eligible spend (fen) that earns anything.</param>
+/// <param name="CapPerTransaction">Most points one purchase may earn.</param>
+/// <param name="ScopeRates">Base rates of regions and stores (a store's own rate wins over its region's).</param>
+/// <param name="CheckInPoints">Points for a daily check-in (签到); 0 turns check-ins off.</param>
+public sealed record EarningRules(
+    int PointsPerYuan,
+    IReadOnlyList<string> ExcludedCategories,
+    int OffsetPointsPerYuan,
+    int MaxOffsetPercent,
+    IReadOnlyList<string>? ExcludedSkus = null,
+    IReadOnlyList<EarningMultiplier>? CategoryMultipliers = null,
+    IReadOnlyList<EarningMultiplier>? SkuMultipliers = null,
+    long MinimumOrder = 0,
+    long? CapPerTransaction = null,
+    IReadOnlyList<ScopeRate>? ScopeRates = null,
+    long CheckInPoints = 0)
 {
     /// <summary>1 point per yuan, 100 points per yuan off, at most half the bill.</summary>
     public static EarningRules Default { get; } = new(1, [], 100, 50);
+
+    /// <summary>Whether a line of <paramref name="sku"/> in <paramref name="category"/> earns points at all.</summary>
+    public bool Earns(string sku, string category) =>
+        !ExcludedCategories.Contains(category, StringComparer.OrdinalIgnoreCase) && !(ExcludedSkus ?? []).Contains(sku, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The line multiplier (percent): the SKU's, else the category's, else 100.</summary>
+    public int MultiplierFor(string sku, string category) =>
+        (SkuMultipliers ?? []).FirstOrDefault(m => string.Equals(m.Key, sku, StringComparison.OrdinalIgnoreCase))?.MultiplierPercent
+        ?? (CategoryMultipliers ?? []).FirstOrDefault(m => string.Equals(m.Key, category, StringComparison.OrdinalIgnoreCase))?.MultiplierPercent
+        ?? 100;
+
+    /// <summary>
+    /// The rules as they apply at <paramref name="storeId"/>: the base rate of the store if it has one, else of its
+    /// nearest region that has one, else the chain's.
+    /// </summary>
+    public EarningRules ForStore(string storeId, Org.OrgTree org)
+    {
+        ArgumentNullException.ThrowIfNull(org);
+        for (var node = org.Find(storeId); node is not null; node = node.ParentId is null ? null : org.Find(node.ParentId))
+        {
+            if ((ScopeRates ?? []).FirstOrDefault(r => r.ScopeId == node.Id) is { } rate)
+            {
+                return this with { PointsPerYuan = rate.PointsPerYuan };
+            }
+        }
+
+        return this;
+    }
 }
+
+/// <summary>A points multiplier for a category or SKU (<paramref name="Key"/>), in percent.</summary>
+public sealed record EarningMultiplier(string Key, int MultiplierPercent);
+
+/// <summary>The base rate of a region or store.</summary>
+public sealed record ScopeRate(string ScopeId, int PointsPerYuan);
 
 /// <summary>One tier's checkout benefits.</summary>
 /// <param name="Code">Stable code stored on the account, e.g. <c>standard</c>, <c>silver</c>.</param>
@@ -32,10 +84,23 @@ public sealed record TierRule(
     string? BirthdayGiftPack = null,
     IReadOnlyList<string>? Benefits = null);
 
-/// <summary>A member day (会员日): a day of the month with a points multiplier.</summary>
-/// <param name="DayOfMonth">1-31, in the chain's time zone.</param>
+/// <summary>
+/// A member day (会员日): a day of the month and/or days of the week, optionally within hours, with a points
+/// multiplier. All in the chain's time zone.
+/// </summary>
+/// <param name="DayOfMonth">1-31 (optional when weekdays are given).</param>
 /// <param name="MultiplierPercent">Points multiplier in percent (200 = double points).</param>
-public sealed record MemberDayRule(int DayOfMonth, int MultiplierPercent);
+/// <param name="Weekdays">Days of the week (optional when a day of the month is given).</param>
+/// <param name="FromHour">First hour of the window (0-23), inclusive.</param>
+/// <param name="ToHour">End of the window (1-24), exclusive.</param>
+public sealed record MemberDayRule(int? DayOfMonth, int MultiplierPercent, IReadOnlyList<DayOfWeek>? Weekdays = null, int? FromHour = null, int? ToHour = null)
+{
+    /// <summary>Whether the rule applies at local time <paramref name="local"/>.</summary>
+    public bool AppliesAt(DateTime local) =>
+        (DayOfMonth is null || DayOfMonth == local.Day)
+        && (Weekdays is not { Count: > 0 } || Weekdays.Contains(local.DayOfWeek))
+        && (FromHour ?? 0) <= local.Hour && local.Hour < (ToHour ?? 24);
+}
 
 /// <summary>A top-up bonus band: topping up at least <paramref name="MinAmount"/> gives <paramref name="Bonus"/> (fen).</summary>
 public sealed record TopUpBonusBand(long MinAmount, long Bonus);
@@ -129,7 +194,7 @@ public sealed record ProgrammeRules(
     /// <summary>The rule for a tier code; unknown codes fall back to the first (entry) tier.</summary>
     public TierRule Tier(string code) => Tiers.FirstOrDefault(t => t.Code == code) ?? Tiers[0];
 
-    /// <summary>The member-day multiplier on <paramref name="localDate"/> (100 when it is not a member day).</summary>
-    public int MemberDayMultiplier(DateOnly localDate) =>
-        MemberDays.Where(d => d.DayOfMonth == localDate.Day).Select(d => d.MultiplierPercent).DefaultIfEmpty(100).Max();
+    /// <summary>The member-day multiplier at local time <paramref name="local"/>: the highest that applies, 100 when none.</summary>
+    public int MemberDayMultiplier(DateTime local) =>
+        MemberDays.Where(d => d.AppliesAt(local)).Select(d => d.MultiplierPercent).DefaultIfEmpty(100).Max();
 }

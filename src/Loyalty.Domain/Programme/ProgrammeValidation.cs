@@ -24,9 +24,37 @@ public static class ProgrammeValidation
             return Invalid("maxOffsetPercent", "maxOffsetPercent is 0-100.");
         }
 
-        return rules.ExcludedCategories is null || rules.ExcludedCategories.Any(string.IsNullOrWhiteSpace)
-            ? Invalid("excludedCategories", "excludedCategories is a list of category names.")
+        if (rules.ExcludedCategories is null || rules.ExcludedCategories.Any(string.IsNullOrWhiteSpace) || (rules.ExcludedSkus ?? []).Any(string.IsNullOrWhiteSpace))
+        {
+            return Invalid("excludedCategories", "excludedCategories and excludedSkus are lists of names.");
+        }
+
+        foreach (var (field, list) in new[] { ("categoryMultipliers", rules.CategoryMultipliers), ("skuMultipliers", rules.SkuMultipliers) })
+        {
+            if ((list ?? []).Any(m => string.IsNullOrWhiteSpace(m.Key) || m.MultiplierPercent is < 0 or > 1_000)
+                || (list ?? []).Select(m => m.Key.ToUpperInvariant()).Distinct().Count() != (list ?? []).Count)
+            {
+                return Invalid(field, $"{field}: each key once, multiplierPercent 0-1000.");
+            }
+        }
+
+        if (rules.MinimumOrder < 0 || rules.CapPerTransaction is < 0 || rules.CheckInPoints is < 0 or > 10_000)
+        {
+            return Invalid("minimumOrder", "minimumOrder and capPerTransaction cannot be negative; checkInPoints is 0-10000.");
+        }
+
+        return (rules.ScopeRates ?? []).Any(r => r.PointsPerYuan is < 0 or > 100) || (rules.ScopeRates ?? []).Select(r => r.ScopeId).Distinct().Count() != (rules.ScopeRates ?? []).Count
+            ? Invalid("scopeRates", "scopeRates: each region or store once, pointsPerYuan 0-100.")
             : null;
+    }
+
+    /// <summary>Validates earning rules against the org tree: scope rates name regions or stores.</summary>
+    public static DomainError? Check(EarningRules rules, Org.OrgTree org)
+    {
+        ArgumentNullException.ThrowIfNull(org);
+        return Check(rules) ?? ((rules.ScopeRates ?? []).FirstOrDefault(r => org.Find(r.ScopeId) is not { Kind: Org.OrgNodeKind.Region or Org.OrgNodeKind.Store }) is { } unknown
+            ? Invalid("scopeRates", $"No region or store '{unknown.ScopeId}' in the org tree.")
+            : null);
     }
 
     /// <summary>Validates tiers: 1 to 7, unique codes, sensible rates.</summary>
@@ -84,12 +112,19 @@ public static class ProgrammeValidation
     /// <summary>Validates member days.</summary>
     public static DomainError? Check(IReadOnlyList<MemberDayRule> days)
     {
-        if (days is null || days.Any(d => d.DayOfMonth is < 1 or > 31 || d.MultiplierPercent is < 100 or > 1_000))
+        if (days is null || days.Count > 50 || days.Any(d => d.DayOfMonth is < 1 or > 31 || d.MultiplierPercent is < 100 or > 1_000))
         {
-            return Invalid("memberDays", "Each member day has dayOfMonth 1-31 and multiplierPercent 100-1000.");
+            return Invalid("memberDays", "Up to 50 member days, each with dayOfMonth 1-31 (or weekdays) and multiplierPercent 100-1000.");
         }
 
-        return days.Select(d => d.DayOfMonth).Distinct().Count() == days.Count ? null : Invalid("dayOfMonth", "Each day of the month appears once.");
+        if (days.Any(d => d.DayOfMonth is null && d.Weekdays is not { Count: > 0 }))
+        {
+            return Invalid("dayOfMonth", "Each member day names a day of the month, days of the week, or both.");
+        }
+
+        return days.Any(d => d.FromHour is < 0 or > 23 || d.ToHour is < 1 or > 24 || (d.FromHour ?? 0) >= (d.ToHour ?? 24))
+            ? Invalid("fromHour", "Hours: 0 <= fromHour < toHour <= 24.")
+            : null;
     }
 
     /// <summary>Validates top-up rules.</summary>

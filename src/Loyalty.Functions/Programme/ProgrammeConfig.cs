@@ -17,7 +17,7 @@ internal sealed class ProgrammeConfig(ConfigStore config)
 {
     public static readonly IReadOnlyDictionary<string, ISection> Sections = new Dictionary<string, ISection>(StringComparer.Ordinal)
     {
-        ["earning-rules"] = new Section<EarningRules>(EarningRules.Default, (v, _) => ProgrammeValidation.Check(v)),
+        ["earning-rules"] = new Section<EarningRules>(EarningRules.Default, (v, c) => ProgrammeValidation.Check(v, c.Org)),
         ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, c) => ProgrammeValidation.Check(v) ?? CheckTierPacks(v, c.GiftPacks)),
         [TierPolicySection] = new Section<TierPolicy>(TierPolicy.Default, (_, _) => null),
         ["member-days"] = new Section<IReadOnlyList<MemberDayRule>>(ProgrammeRules.DefaultMemberDays, (v, _) => ProgrammeValidation.Check(v)),

@@ -63,10 +63,11 @@ internal sealed class SaleService(
             return (new DomainError("member_not_found", "No such member.", ErrorKind.NotFound), null);
         }
 
-        var rules = await programme.GetRulesAsync(ct);
         var tree = await org.GetRequiredAsync(ct);
+        var chainRules = await programme.GetRulesAsync(ct);
+        var rules = chainRules with { Earning = chainRules.Earning.ForStore(request.StoreId!, tree) };
         var localNow = TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone);
-        var memberDay = rules.MemberDayMultiplier(DateOnly.FromDateTime(localNow.DateTime));
+        var memberDay = rules.MemberDayMultiplier(localNow.DateTime);
 
         // Checked before the sale id is claimed, so a rejected basket leaves nothing behind.
         var basket = SalePricing.Price(lines, rules.Tiers[0], rules, memberDay, 0, 0, default);

@@ -43,7 +43,7 @@ public sealed class SalePricingTests
 
     [Fact]
     public void Price_MemberDay_DoublesPoints() =>
-        Assert.Equal(20, SalePricing.Price([new("A", "food", 1, 1_000)], Standard, Rules, Rules.MemberDayMultiplier(new DateOnly(2026, 11, 15)), 0, 0, default).Value!.PointsEarned);
+        Assert.Equal(20, SalePricing.Price([new("A", "food", 1, 1_000)], Standard, Rules, Rules.MemberDayMultiplier(new DateTime(2026, 11, 15, 10, 0, 0)), 0, 0, default).Value!.PointsEarned);
 
     [Fact]
     public void Price_PointsOffset_ReducesDueAndTheEarningBase()

@@ -15,6 +15,8 @@ public enum LedgerEntryType
     Adjustment,
     /// <summary>Points granted with a gift pack (sign-up, upgrade, birthday, campaign).</summary>
     Gift,
+    /// <summary>Points earned outside purchases (daily check-in).</summary>
+    Bonus,
 }
 
 /// <summary>

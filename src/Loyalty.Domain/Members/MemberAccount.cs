@@ -7,6 +7,9 @@ namespace Loyalty.Domain.Members;
 /// <param name="Tier">Tier code.</param>
 public sealed record MemberAccount(long Points, long StoredValuePrincipal, long StoredValueBonus, string Tier)
 {
+    /// <summary>Tier progress as stored (JSON of amounts by month); null before any qualifying activity.</summary>
+    public string? TierProgress { get; init; }
+
     /// <summary>The tier every member starts in until programme tiers are configured.</summary>
     public const string EntryTier = "standard";
 

@@ -87,9 +87,11 @@ internal static class ServiceRegistration
         services.AddSingleton<Sales.SaleService>();
         services.AddSingleton<Sales.RefundService>();
         services.AddSingleton<Sales.RecordSale>();
+        services.AddSingleton<Sales.QuoteSale>();
         services.AddSingleton<Sales.RefundSale>();
         services.AddSingleton<Ledger.Redeem>();
         services.AddSingleton<Ledger.Adjust>();
+        services.AddSingleton<Ledger.CheckIn>();
         services.AddSingleton<Cards.IssueCard>();
         services.AddSingleton<Cards.CardOperations>();
         services.AddScoped<WelcomeNewMember>();

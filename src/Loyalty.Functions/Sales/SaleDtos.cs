@@ -48,6 +48,9 @@ internal sealed record SaleReceipt(
     string? UpgradedTo = null,
     UpgradeGift? UpgradeGift = null);
 
+/// <summary>The answer of <c>POST /api/sales/quote</c>: the receipt the sale would produce (balances after it), and the tier it would reach.</summary>
+internal sealed record SaleQuoteView(bool DryRun, SaleReceipt Receipt, string? WouldUpgradeTo);
+
 /// <summary>The gift pack granted by the upgrade a sale caused.</summary>
 internal sealed record UpgradeGift(string GiftPackId, long Points, IReadOnlyList<string> Coupons);
 

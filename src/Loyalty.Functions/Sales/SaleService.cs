@@ -2,6 +2,7 @@ using Loyalty.Domain.Common;
 using Loyalty.Domain.Coupons;
 using Loyalty.Domain.Ledger;
 using Loyalty.Domain.Members;
+using Loyalty.Domain.Programme;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Ledger;
@@ -45,29 +46,14 @@ internal sealed class SaleService(
             return (DomainError.Invalid("coupon_codes_invalid", "couponCodes", $"couponCodes lists up to {MaxCoupons} distinct codes of {CouponCode.Length} characters."), null);
         }
 
-        var lines = (request.Lines ?? []).Select(l => new SaleLine(l.Sku ?? string.Empty, l.Category ?? string.Empty, l.Quantity, l.UnitPrice)).ToList();
-        var memberId = request.MemberId;
-        if (request.CardNumber is not null)
+        var lines = Lines(request);
+        var (memberError, memberId) = await ResolveMemberAsync(request, ct);
+        if (memberError is not null)
         {
-            var card = CardNumber.Parse(request.CardNumber);
-            if (!card.IsSuccess)
-            {
-                return (card.Error, null);
-            }
-
-            memberId = await members.FindByIndexAsync(MemberStore.CardIndexKey(card.Value.Value), ct);
+            return (memberError, null);
         }
 
-        if (memberId is null || MemberOperation.CheckMemberId(memberId) is not null)
-        {
-            return (new DomainError("member_not_found", "No such member.", ErrorKind.NotFound), null);
-        }
-
-        var tree = await org.GetRequiredAsync(ct);
-        var chainRules = await programme.GetRulesAsync(ct);
-        var rules = chainRules with { Earning = chainRules.Earning.ForStore(request.StoreId!, tree) };
-        var localNow = TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone);
-        var memberDay = rules.MemberDayMultiplier(localNow.DateTime);
+        var (rules, tree, localNow, memberDay) = await ContextAsync(request.StoreId!, ct);
 
         // Checked before the sale id is claimed, so a rejected basket leaves nothing behind.
         var basket = SalePricing.Price(lines, rules.Tiers[0], rules, memberDay, 0, 0, default);
@@ -76,12 +62,12 @@ internal sealed class SaleService(
             return (basket.Error, null);
         }
 
-        if (await sales.ClaimAsync(request.SaleId!, memberId, ct) != memberId)
+        if (await sales.ClaimAsync(request.SaleId!, memberId!, ct) != memberId)
         {
             return (new DomainError("sale_id_conflict", $"Sale '{request.SaleId}' belongs to another member.", ErrorKind.Conflict, "saleId"), null);
         }
 
-        var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
+        var outcome = await transactions.ExecuteAsync(memberId!, idempotency, async (account, token) =>
         {
             // First attempt: the sale row's insert fails if the sale exists; a retry reads it.
             var existing = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.Key(request.SaleId!), token) : null;
@@ -95,7 +81,7 @@ internal sealed class SaleService(
             var held = new List<StoredCoupon>(codes.Count);
             foreach (var code in codes)
             {
-                var coupon = await HeldCouponAsync(memberId, code!, request, idempotency, tree, token);
+                var coupon = await HeldCouponAsync(memberId!, code!, request, idempotency, tree, token);
                 if (!coupon.IsSuccess)
                 {
                     return coupon.Error;
@@ -168,14 +154,13 @@ internal sealed class SaleService(
     private async Task<Result<(StoredCoupon? Coupon, LedgerDecision? Replay)>> HeldCouponAsync(
         string memberId, string code, SaleRequest request, IdempotencyContext idempotency, Domain.Org.OrgTree tree, CancellationToken ct)
     {
-        var held = await coupons.GetAsync(memberId, code, ct);
-        if (held is null)
+        var found = await FindCouponAsync(memberId, code, ct);
+        if (!found.IsSuccess)
         {
-            return await coupons.FindOwnerAsync(code, ct) is null
-                ? new DomainError("coupon_not_found", $"No coupon {code}.", ErrorKind.Unprocessable, "couponCodes")
-                : new DomainError("coupon_not_owned", $"Coupon {code} belongs to another member.", ErrorKind.Unprocessable, "couponCodes");
+            return found.Error;
         }
 
+        var held = found.Value;
         if (held.Coupon is { State: CouponState.Redeemed } used && used.RedeemedSaleId == request.SaleId &&
             await members.GetRowAsync(memberId, SaleRows.Key(request.SaleId!), ct) is { } saleRow)
         {
@@ -185,6 +170,123 @@ internal sealed class SaleService(
         }
 
         return held.Coupon.CheckUsable(request.StoreId!, tree, time.GetUtcNow()) is { } error ? error : (held, null);
+    }
+
+    /// <summary>
+    /// Prices a basket as <c>POST /api/sales</c> would, without writing anything: for a member (tier, balances, coupons
+    /// checked but not used, the upgrade it would cause) or, with no member named, at the entry tier.
+    /// </summary>
+    public async Task<Result<SaleQuoteView>> QuoteAsync(SaleRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var codes = (request.CouponCodes ?? []).Select(CouponCode.Normalise).ToList();
+        if (codes.Count > MaxCoupons || codes.Any(c => c is null) || codes.Distinct(StringComparer.Ordinal).Count() != codes.Count)
+        {
+            return DomainError.Invalid("coupon_codes_invalid", "couponCodes", $"couponCodes lists up to {MaxCoupons} distinct codes of {CouponCode.Length} characters.");
+        }
+
+        var (rules, tree, _, memberDay) = await ContextAsync(request.StoreId!, ct);
+        var account = MemberAccount.Empty;
+        string? memberId = null;
+        if (request.MemberId is not null || request.CardNumber is not null)
+        {
+            var (memberError, found) = await ResolveMemberAsync(request, ct);
+            var snapshot = memberError is null ? await members.GetAsync(found!, ct) : null;
+            if (snapshot is null)
+            {
+                return memberError ?? new DomainError("member_not_found", "No such member.", ErrorKind.NotFound);
+            }
+
+            (memberId, account) = (found, snapshot.Account);
+        }
+        else if (codes.Count > 0)
+        {
+            return DomainError.Invalid("member_reference_invalid", "memberId", "Coupons belong to a member: name the member.");
+        }
+
+        var uses = new List<CouponUse>();
+        var names = new Dictionary<string, Coupon>(StringComparer.Ordinal);
+        foreach (var code in codes)
+        {
+            var coupon = await FindCouponAsync(memberId!, code!, ct);
+            if (!coupon.IsSuccess)
+            {
+                return coupon.Error;
+            }
+
+            if (coupon.Value.Coupon.CheckUsable(request.StoreId!, tree, time.GetUtcNow()) is { } unusable)
+            {
+                return unusable;
+            }
+
+            uses.Add(new CouponUse(code!, coupon.Value.Coupon.Terms));
+            names[code!] = coupon.Value.Coupon;
+        }
+
+        var balances = new Balances(account.Points, account.StoredValuePrincipal, account.StoredValueBonus);
+        var tier = rules.Tier(account.Tier);
+        var quote = SalePricing.Price(Lines(request), tier, rules, memberDay, request.PointsToRedeem ?? 0, request.PayWithStoredValue ?? 0, balances, uses);
+        if (!quote.IsSuccess)
+        {
+            return quote.Error;
+        }
+
+        var q = quote.Value;
+        var after = balances.Apply(q.Change);
+        var progress = TierProgress.Parse(account.TierProgress).Add(upgrades.Today, rules.Policy.ForPurchase(q.Net - q.PointsOffset, q.PointsEarned));
+        var reached = TierProgress.Reached(rules.Tiers, account.Tier, progress.Total(upgrades.Today, rules.Policy.Period));
+        var receiptCoupons = q.Coupons.Select(c => new ReceiptCoupon(c.Code, names[c.Code].TemplateId, names[c.Code].Name, c.Discount)).ToList();
+        return new SaleQuoteView(
+            true,
+            Receipt(request.SaleId ?? string.Empty, memberId ?? string.Empty, request.StoreId!, q, receiptCoupons, tier.Code, rules.Version, after.IsSuccess ? after.Value : balances),
+            reached.Code != account.Tier && memberId is not null ? reached.Code : null);
+    }
+
+    private static List<SaleLine> Lines(SaleRequest request) =>
+        [.. (request.Lines ?? []).Select(l => new SaleLine(l.Sku ?? string.Empty, l.Category ?? string.Empty, l.Quantity, l.UnitPrice))];
+
+    /// <summary>The member named by id or card number.</summary>
+    private async Task<(DomainError? Error, string? MemberId)> ResolveMemberAsync(SaleRequest request, CancellationToken ct)
+    {
+        var memberId = request.MemberId;
+        if (request.CardNumber is not null)
+        {
+            var card = CardNumber.Parse(request.CardNumber);
+            if (!card.IsSuccess)
+            {
+                return (card.Error, null);
+            }
+
+            memberId = await members.FindByIndexAsync(MemberStore.CardIndexKey(card.Value.Value), ct);
+        }
+
+        return memberId is null || MemberOperation.CheckMemberId(memberId) is not null
+            ? (new DomainError("member_not_found", "No such member.", ErrorKind.NotFound), null)
+            : (null, memberId);
+    }
+
+    /// <summary>The rules as they apply at the store (its earning rate), and the member-day multiplier now.</summary>
+    private async Task<(ProgrammeRules Rules, Domain.Org.OrgTree Tree, DateTimeOffset LocalNow, int MemberDay)> ContextAsync(string storeId, CancellationToken ct)
+    {
+        var tree = await org.GetRequiredAsync(ct);
+        var chainRules = await programme.GetRulesAsync(ct);
+        var rules = chainRules with { Earning = chainRules.Earning.ForStore(storeId, tree) };
+        var localNow = TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone);
+        return (rules, tree, localNow, rules.MemberDayMultiplier(localNow.DateTime));
+    }
+
+    /// <summary>A coupon this member holds, or why not (unknown code, or another member's).</summary>
+    private async Task<Result<StoredCoupon>> FindCouponAsync(string memberId, string code, CancellationToken ct)
+    {
+        var held = await coupons.GetAsync(memberId, code, ct);
+        if (held is not null)
+        {
+            return held;
+        }
+
+        return await coupons.FindOwnerAsync(code, ct) is null
+            ? new DomainError("coupon_not_found", $"No coupon {code}.", ErrorKind.Unprocessable, "couponCodes")
+            : new DomainError("coupon_not_owned", $"Coupon {code} belongs to another member.", ErrorKind.Unprocessable, "couponCodes");
     }
 
     private static SaleReceipt Receipt(string saleId, string memberId, string storeId, SaleQuote q, IReadOnlyList<ReceiptCoupon> coupons, string tier, string ruleVersion, Balances balances) => new(

@@ -63,7 +63,10 @@ internal static class MemberRows
         row.GetInt64("Points") ?? 0,
         row.GetInt64("Principal") ?? 0,
         row.GetInt64("Bonus") ?? 0,
-        row.GetString("Tier") ?? MemberAccount.EntryTier);
+        row.GetString("Tier") ?? MemberAccount.EntryTier)
+    {
+        TierProgress = row.GetString("TierProgress"),
+    };
 
     public static TableEntity ToCardRow(string memberId, MemberCard c)
     {

@@ -145,6 +145,19 @@ public sealed class CouponTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>, IAs
     }
 
     [Fact]
+    public async Task Quote_ShowsTheCouponsDiscount_AndLeavesItIssued()
+    {
+        using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
+        var (memberId, _) = await app.EnrolAsync();
+        var code = (await IssueAsync(ops, memberId, "dairy-10"))[0];
+
+        var quote = await ops.PostOkAsync("/api/sales/quote", Sale(memberId, [code]));
+
+        Assert.Equal(1_000, quote.GetProperty("receipt").GetProperty("couponDiscount").GetInt64());
+        Assert.Equal("issued", (await CouponAsync(ops, memberId, code)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task Sale_SentAgainUnderAnotherKey_ReplaysTheReceipt_InsteadOfCouponUsed()
     {
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));

@@ -98,7 +98,7 @@ public sealed class LedgerApiTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
     }
 
     [Theory]
-    [InlineData("type=bonus", "type_invalid")]
+    [InlineData("type=jackpot", "type_invalid")]
     [InlineData("from=yesterday", "date_invalid")]
     [InlineData("pageSize=0", "page_size_invalid")]
     [InlineData("pageSize=500", "page_size_invalid")]

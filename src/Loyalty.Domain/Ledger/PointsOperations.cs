@@ -10,8 +10,8 @@ public static class PointsOperations
     /// <summary>Longest adjustment reason.</summary>
     public const int MaxReasonLength = 200;
 
-    /// <summary>Decides a top-up of <paramref name="amount"/> fen at <paramref name="storeId"/> by <paramref name="principalId"/>.</summary>
-    public static Result<LedgerChange> TopUp(long amount, TopUpRules rules, string storeId, string principalId)
+    /// <summary>Decides a top-up of <paramref name="amount"/> fen at <paramref name="storeId"/> by <paramref name="principalId"/> on <paramref name="localDate"/>.</summary>
+    public static Result<LedgerChange> TopUp(long amount, TopUpRules rules, string storeId, string principalId, DateOnly localDate, Org.OrgTree? org = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         if (amount < rules.MinAmount || amount > rules.MaxAmount)
@@ -29,7 +29,7 @@ public static class PointsOperations
             return new DomainError("top_up_not_allowed", "This operator is not designated for top-ups.", ErrorKind.Forbidden);
         }
 
-        return new LedgerChange(0, amount, rules.BonusFor(amount));
+        return new LedgerChange(0, amount, rules.BonusFor(amount, localDate, storeId, org));
     }
 
     /// <summary>Decides a redemption of a reward or a number of points.</summary>

@@ -102,8 +102,18 @@ public sealed record MemberDayRule(int? DayOfMonth, int MultiplierPercent, IRead
         && (FromHour ?? 0) <= local.Hour && local.Hour < (ToHour ?? 24);
 }
 
-/// <summary>A top-up bonus band: topping up at least <paramref name="MinAmount"/> gives <paramref name="Bonus"/> (fen).</summary>
-public sealed record TopUpBonusBand(long MinAmount, long Bonus);
+/// <summary>
+/// A top-up bonus band: topping up at least <paramref name="MinAmount"/> gives <paramref name="Bonus"/> (fen), on the
+/// days from <paramref name="ValidFrom"/> to <paramref name="ValidTo"/> (inclusive, chain time zone; open when absent)
+/// at the stores or regions listed in <paramref name="Stores"/> (anywhere when absent).
+/// </summary>
+public sealed record TopUpBonusBand(long MinAmount, long Bonus, DateOnly? ValidFrom = null, DateOnly? ValidTo = null, IReadOnlyList<string>? Stores = null)
+{
+    /// <summary>Whether the band applies on <paramref name="localDate"/> at <paramref name="storeId"/>.</summary>
+    public bool AppliesTo(DateOnly localDate, string storeId, Org.OrgTree? org) =>
+        (ValidFrom is null || localDate >= ValidFrom) && (ValidTo is null || localDate <= ValidTo)
+        && (Stores is not { Count: > 0 } || Stores.Any(s => s == storeId || (org?.Contains(s, storeId) ?? false)));
+}
 
 /// <summary>Top-up rules: bonus bands and who may top up.</summary>
 /// <param name="Bands">Bonus bands; the highest band reached applies.</param>
@@ -116,8 +126,9 @@ public sealed record TopUpRules(IReadOnlyList<TopUpBonusBand> Bands, IReadOnlyLi
     /// <summary>Top up 500 get 50, top up 1000 get 120; 1 to 50,000 yuan; anyone.</summary>
     public static TopUpRules Default { get; } = new([new(50_000, 5_000), new(100_000, 12_000)], [], [], 100, 5_000_000);
 
-    /// <summary>The bonus for a top-up of <paramref name="amount"/>.</summary>
-    public long BonusFor(long amount) => Bands.Where(b => amount >= b.MinAmount).Select(b => b.Bonus).DefaultIfEmpty(0).Max();
+    /// <summary>The bonus for a top-up of <paramref name="amount"/> on <paramref name="localDate"/> at <paramref name="storeId"/>: the best band that applies.</summary>
+    public long BonusFor(long amount, DateOnly localDate, string storeId, Org.OrgTree? org) =>
+        Bands.Where(b => amount >= b.MinAmount && b.AppliesTo(localDate, storeId, org)).Select(b => b.Bonus).DefaultIfEmpty(0).Max();
 }
 
 /// <summary>Which part of stored value a purchase spends first.</summary>

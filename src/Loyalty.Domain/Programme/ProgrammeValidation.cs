@@ -141,8 +141,32 @@ public static class ProgrammeValidation
             return Invalid("bands", "Each band has minAmount > 0 and 0 <= bonus <= minAmount.");
         }
 
+        if (rules.Bands.Any(b => b.ValidFrom is { } from && b.ValidTo is { } to && to < from))
+        {
+            return Invalid("validTo", "A band's validTo is not before its validFrom.");
+        }
+
         return rules.AllowedStores is null || rules.AllowedPrincipals is null
             ? Invalid("allowedStores", "allowedStores and allowedPrincipals are lists (empty means anyone).")
+            : null;
+    }
+
+    /// <summary>Validates top-up rules against the org tree: band stores and designated stores must exist.</summary>
+    public static DomainError? Check(TopUpRules rules, Org.OrgTree org)
+    {
+        ArgumentNullException.ThrowIfNull(org);
+        if (Check(rules) is { } error)
+        {
+            return error;
+        }
+
+        if (rules.Bands.SelectMany(b => b.Stores ?? []).FirstOrDefault(s => org.Find(s) is null) is { } unknown)
+        {
+            return Invalid("stores", $"A band names '{unknown}', which is no store or region.");
+        }
+
+        return rules.AllowedStores.FirstOrDefault(s => org.FindStore(s) is null) is { } store
+            ? Invalid("allowedStores", $"No store '{store}' in the org tree.")
             : null;
     }
 

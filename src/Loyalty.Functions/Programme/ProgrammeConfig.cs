@@ -21,7 +21,7 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, c) => ProgrammeValidation.Check(v) ?? CheckTierPacks(v, c.GiftPacks)),
         [TierPolicySection] = new Section<TierPolicy>(TierPolicy.Default, (_, _) => null),
         ["member-days"] = new Section<IReadOnlyList<MemberDayRule>>(ProgrammeRules.DefaultMemberDays, (v, _) => ProgrammeValidation.Check(v)),
-        ["top-up-bonuses"] = new Section<TopUpRules>(TopUpRules.Default, (v, _) => ProgrammeValidation.Check(v)),
+        ["top-up-bonuses"] = new Section<TopUpRules>(TopUpRules.Default, (v, c) => ProgrammeValidation.Check(v, c.Org)),
         ["stored-value"] = new Section<StoredValueRules>(StoredValueRules.Default, (_, _) => null),
         ["rewards"] = new Section<IReadOnlyList<Reward>>(ProgrammeRules.DefaultRewards, (v, _) => ProgrammeValidation.Check(v)),
         ["adjustment-authority"] = new Section<AdjustmentAuthority>(AdjustmentAuthority.Default, (v, _) => ProgrammeValidation.Check(v)),

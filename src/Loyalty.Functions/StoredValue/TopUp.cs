@@ -64,13 +64,14 @@ internal sealed class TopUp(MemberTransactions transactions, MemberStore members
             return Problems.Create(StatusCodes.Status403Forbidden, "forbidden_role", "HQ batch top-ups are for HQ roles.");
         }
 
-        if (MemberOperation.CheckStore(caller, await org.GetRequiredAsync(http.RequestAborted), request.StoreId) is { } storeProblem)
+        var tree = await org.GetRequiredAsync(http.RequestAborted);
+        if (MemberOperation.CheckStore(caller, tree, request.StoreId) is { } storeProblem)
         {
             return storeProblem;
         }
 
         var rules = await programme.GetRulesAsync(http.RequestAborted);
-        var change = PointsOperations.TopUp(request.Amount.Value, rules.TopUp, request.StoreId!, caller.Id);
+        var change = PointsOperations.TopUp(request.Amount.Value, rules.TopUp, request.StoreId!, caller.Id, upgrades.Today, tree);
         if (!change.IsSuccess)
         {
             return Problems.From(change.Error);

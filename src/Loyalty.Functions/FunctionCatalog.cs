@@ -81,6 +81,7 @@ public static class FunctionCatalog
             Queue<DurableWorkItem>("DurableWorkItem", names.DurableWorkQueue),
             Timer<PurgeIdempotencyRecords>("PurgeIdempotencyRecords", PurgeIdempotencyRecords.Schedule),
             Timer<ExpireCoupons>("ExpireCoupons", ExpireCoupons.Schedule),
+            Timer<ExpirePoints>("ExpirePoints", ExpirePoints.Schedule),
         ];
     }
 

@@ -34,4 +34,14 @@ public readonly record struct Balances(long Points, long Principal, long Bonus)
 /// <param name="Principal">Stored-value principal delta (fen).</param>
 /// <param name="Bonus">Stored-value bonus delta (fen).</param>
 /// <param name="MayOverdrawPoints">True only for a refund's claw-back of earned points.</param>
-public readonly record struct LedgerChange(long Points, long Principal, long Bonus, bool MayOverdrawPoints = false);
+/// <param name="PointsSpent">The points taken out within <paramref name="Points"/> when the same entry also adds some
+/// (a sale that redeems and earns: Points = earned - spent); spent points come from the oldest batches, earned ones go
+/// to the current month.</param>
+public readonly record struct LedgerChange(long Points, long Principal, long Bonus, bool MayOverdrawPoints = false, long PointsSpent = 0)
+{
+    /// <summary>Points taken by the entry (gross).</summary>
+    public long PointsTaken => Math.Max(PointsSpent, -Points);
+
+    /// <summary>Points added by the entry (gross): Points = added - taken.</summary>
+    public long PointsAdded => Points + PointsTaken;
+}

@@ -17,6 +17,8 @@ public enum LedgerEntryType
     Gift,
     /// <summary>Points earned outside purchases (daily check-in).</summary>
     Bonus,
+    /// <summary>Points that reached the end of their validity (the oldest earning months).</summary>
+    Expiry,
 }
 
 /// <summary>

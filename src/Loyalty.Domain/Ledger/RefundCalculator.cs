@@ -25,7 +25,7 @@ public sealed record RefundOutcome(
     SaleRecord Sale)
 {
     /// <summary>The refund's effect on the balances; only the claw-back may overdraw points.</summary>
-    public LedgerChange Change => new(PointsRestored - PointsClawedBack, PrincipalRestored, BonusRestored, MayOverdrawPoints: true);
+    public LedgerChange Change => new(PointsRestored - PointsClawedBack, PrincipalRestored, BonusRestored, MayOverdrawPoints: true, PointsSpent: PointsClawedBack);
 }
 
 /// <summary>

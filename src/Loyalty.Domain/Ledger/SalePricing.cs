@@ -39,7 +39,7 @@ public sealed record SaleQuote(
     public long StoredValuePaid => StoredValuePrincipal + StoredValueBonus;
 
     /// <summary>The sale's effect on the balances.</summary>
-    public LedgerChange Change => new(PointsEarned - PointsRedeemed, -StoredValuePrincipal, -StoredValueBonus);
+    public LedgerChange Change => new(PointsEarned - PointsRedeemed, -StoredValuePrincipal, -StoredValueBonus, PointsSpent: PointsRedeemed);
 }
 
 /// <summary>

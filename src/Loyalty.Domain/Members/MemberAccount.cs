@@ -10,6 +10,9 @@ public sealed record MemberAccount(long Points, long StoredValuePrincipal, long 
     /// <summary>Tier progress as stored (JSON of amounts by month); null before any qualifying activity.</summary>
     public string? TierProgress { get; init; }
 
+    /// <summary>Points by earning month (JSON); null for accounts from before batches were kept.</summary>
+    public string? PointBatches { get; init; }
+
     /// <summary>The tier every member starts in until programme tiers are configured.</summary>
     public const string EntryTier = "standard";
 

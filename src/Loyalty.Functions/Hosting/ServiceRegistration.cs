@@ -70,7 +70,10 @@ internal static class ServiceRegistration
         services.AddSingleton<Coupons.CouponSchedule>();
         services.AddScoped<Coupons.ExpireCoupons>();
         services.AddSingleton<Storage.Config.ConfigStore>();
-        services.AddSingleton<Storage.Ledger.MemberTransactions>();
+        services.AddSingleton(sp => new Storage.Ledger.MemberTransactions(sp.GetRequiredService<TableStore>(), sp.GetRequiredService<TimeProvider>())
+        {
+            Zone = sp.GetRequiredService<IOptions<LoyaltyOptions>>().Value.ChainTimeZone,
+        });
         services.AddSingleton<Storage.Ledger.LedgerQuery>();
         services.AddSingleton<Storage.Ledger.SaleIndex>();
         services.AddSingleton<Storage.Ledger.Reconciler>();
@@ -92,6 +95,8 @@ internal static class ServiceRegistration
         services.AddSingleton<Ledger.Redeem>();
         services.AddSingleton<Ledger.Adjust>();
         services.AddSingleton<Ledger.CheckIn>();
+        services.AddSingleton<Ledger.PointsExpiry>();
+        services.AddScoped<Ledger.ExpirePoints>();
         services.AddSingleton<Cards.IssueCard>();
         services.AddSingleton<Cards.CardOperations>();
         services.AddScoped<WelcomeNewMember>();

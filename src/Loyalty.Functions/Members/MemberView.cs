@@ -18,6 +18,20 @@ internal sealed record MemberView(
     BalancesView Balances,
     IReadOnlyList<CardView> Cards)
 {
+    /// <summary>The points that expire next and their last day (shown at the till and in the mini-program).</summary>
+    public ExpiringPoints? NextExpiringPoints { get; init; }
+
+    /// <summary>The view with the next expiring points under <paramref name="policy"/>, as of <paramref name="currentMonth"/>.</summary>
+    public MemberView WithExpiry(MemberAccount account, Domain.Ledger.PointsExpiryPolicy policy, DateOnly currentMonth)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(policy);
+        var oldest = Domain.Ledger.PointBatches.Parse(account.PointBatches, account.Points, currentMonth).Oldest;
+        return policy.Enabled && oldest is { } o && o.Points > 0
+            ? this with { NextExpiringPoints = new ExpiringPoints(o.Points, policy.LastDay(o.Month).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)) }
+            : this;
+    }
+
     public static MemberView From(MemberSnapshot member, Role viewer)
     {
         ArgumentNullException.ThrowIfNull(member);
@@ -37,6 +51,9 @@ internal sealed record MemberView(
             [.. member.Cards.OrderBy(c => c.IssuedAt).Select(CardView.From)]);
     }
 }
+
+/// <summary>Points that expire together, and the last day they can be used.</summary>
+internal sealed record ExpiringPoints(long Points, string LastDay);
 
 /// <summary>Balances: points, and stored value split into principal and bonus (fen).</summary>
 internal sealed record BalancesView(long Points, StoredValueView StoredValue);

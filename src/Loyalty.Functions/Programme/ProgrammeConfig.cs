@@ -20,6 +20,9 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         ["earning-rules"] = new Section<EarningRules>(EarningRules.Default, (v, c) => ProgrammeValidation.Check(v, c.Org)),
         ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, c) => ProgrammeValidation.Check(v) ?? CheckTierPacks(v, c.GiftPacks)),
         [TierPolicySection] = new Section<TierPolicy>(TierPolicy.Default, (_, _) => null),
+        [PointsExpirySection] = new Section<Domain.Ledger.PointsExpiryPolicy>(Domain.Ledger.PointsExpiryPolicy.Default, (v, _) => v.Months is < 1 or > 60 || v.ReminderDays is < 0 or > 60
+            ? DomainError.Invalid("config_invalid", "months", "months is 1-60 and reminderDays 0-60.")
+            : null),
         ["member-days"] = new Section<IReadOnlyList<MemberDayRule>>(ProgrammeRules.DefaultMemberDays, (v, _) => ProgrammeValidation.Check(v)),
         ["top-up-bonuses"] = new Section<TopUpRules>(TopUpRules.Default, (v, c) => ProgrammeValidation.Check(v, c.Org)),
         ["stored-value"] = new Section<StoredValueRules>(StoredValueRules.Default, (_, _) => null),
@@ -28,6 +31,13 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         [CouponTemplatesSection] = new Section<IReadOnlyList<CouponTemplate>>([], CheckTemplates),
         [GiftPacksSection] = new Section<GiftPackRules>(GiftPackRules.Default, (v, c) => CouponValidation.Check(v, c.CouponTemplates) ?? CheckTierPacks(c.Tiers, v)),
     };
+
+    /// <summary>Name of the points-expiry section.</summary>
+    public const string PointsExpirySection = "points-expiry";
+
+    /// <summary>The points-expiry policy in force.</summary>
+    public async Task<Domain.Ledger.PointsExpiryPolicy> GetPointsExpiryAsync(CancellationToken cancellationToken) =>
+        (await config.GetAsync(PointsExpirySection, Domain.Ledger.PointsExpiryPolicy.Default, cancellationToken)).Value;
 
     /// <summary>Name of the tier policy section.</summary>
     public const string TierPolicySection = "tier-policy";

@@ -10,6 +10,9 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>Tier progress as stored (JSON of amounts by month), null before the first qualifying activity.</summary>
     public string? TierProgress { get; init; }
 
+    /// <summary>Points by earning month (JSON); null for accounts from before batches were kept.</summary>
+    public string? PointBatches { get; init; }
+
     /// <summary>
     /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
     /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
@@ -29,5 +32,6 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         row.ETag)
     {
         TierProgress = row.GetString("TierProgress"),
+        PointBatches = row.GetString("PointBatches"),
     };
 }

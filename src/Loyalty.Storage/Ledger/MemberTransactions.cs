@@ -37,6 +37,22 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
     private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 256).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
 
+    /// <summary>The chain's time zone: points are batched by the month they were earned in, in this zone.</summary>
+    public TimeZoneInfo Zone { get; init; } = TimeZoneInfo.Utc;
+
+    /// <summary>Partition of the points schedule for an earning month.</summary>
+    public static string PointsMonthPartition(DateOnly month) => "points-" + PointBatches.Key(month);
+
+    /// <summary>The first day of the current month in the chain's time zone.</summary>
+    public DateOnly CurrentMonth
+    {
+        get
+        {
+            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), Zone).DateTime);
+            return new DateOnly(today.Year, today.Month, 1);
+        }
+    }
+
     /// <summary>Row key of an idempotency record in the member partition.</summary>
     public static string IdempotencyRowKey(IdempotencyContext idempotency)
     {
@@ -124,6 +140,9 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             var nextSeq = account.NextSeq;
             var actions = new List<TableTransactionAction>(8);
             var drafts = write.Entry is { } first ? [first, .. write.MoreEntries] : write.MoreEntries;
+            var month = CurrentMonth;
+            var batches = PointBatches.Parse(account.PointBatches, account.Balances.Points, month);
+            var hadMonth = batches.Has(month);
             foreach (var draft in drafts)
             {
                 var applied = balances.Apply(draft.Change);
@@ -132,11 +151,19 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                     return await RefuseAsync(applied.Error);
                 }
 
+                batches = batches.Apply(balances.Points, draft.Change.PointsAdded, draft.Change.PointsTaken, month);
                 balances = applied.Value;
                 var entry = new LedgerEntry(
                     nextSeq++, draft.Type, draft.Reason, draft.Change.Points, draft.Change.Principal, draft.Change.Bonus,
                     draft.StoreId, idempotency?.Scope ?? "system", idempotency?.Key ?? string.Empty, time.GetUtcNow(), draft.Reference, draft.RuleVersion, draft.Note);
                 actions.Add(new(TableTransactionActionType.Add, LedgerRows.ToRow(memberId, entry, balances)));
+            }
+
+            if (!hadMonth && batches.Has(month))
+            {
+                // First points of this month for this member: tell the expiry job where to look (before the commit, so
+                // a batch is never without its schedule row; a row whose batch never appeared is skipped by the job).
+                await store.PointsSchedule.UpsertEntityAsync(new TableEntity(PointsMonthPartition(month), memberId), cancellationToken: cancellationToken);
             }
 
             var body = JsonSerializer.Serialize(write.Respond(balances), ConfigJson.Options);
@@ -149,6 +176,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["NextSeq"] = nextSeq,
                 ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
                 ["TierProgress"] = write.TierProgress ?? account.TierProgress,
+                ["PointBatches"] = batches.ToJson(),
             };
             actions.Insert(0, new(TableTransactionActionType.UpdateReplace, newAccount, account.ETag));
             if (idemRowKey is not null)

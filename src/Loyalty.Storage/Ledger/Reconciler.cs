@@ -121,6 +121,11 @@ public sealed class Reconciler(TableStore store)
                 _problems.Add("stored value below zero");
             }
 
+            if (Account.PointBatches is { } json && Loyalty.Domain.Ledger.PointBatches.Parse(json, 0, default).Total != Math.Max(0, b.Points))
+            {
+                _problems.Add($"points by earning month add up to {Loyalty.Domain.Ledger.PointBatches.Parse(json, 0, default).Total}, not the balance {b.Points}");
+            }
+
             if (_sequences.Count != Account.NextSeq - 1 || (_sequences.Count > 0 && (_sequences.Min != 1 || _sequences.Max != Account.NextSeq - 1)))
             {
                 _problems.Add($"ledger holds {_sequences.Count} entries but the account expects {Account.NextSeq - 1}");

@@ -66,6 +66,7 @@ internal static class MemberRows
         row.GetString("Tier") ?? MemberAccount.EntryTier)
     {
         TierProgress = row.GetString("TierProgress"),
+        PointBatches = row.GetString("PointBatches"),
     };
 
     public static TableEntity ToCardRow(string memberId, MemberCard c)

@@ -67,8 +67,11 @@ public sealed class StorageNames
     /// <summary>Coupon issue counters of limited templates, and the expiry and reminder schedule.</summary>
     public string Coupons => TablePrefix + "Coupons";
 
+    /// <summary>Which members hold points earned in which month (<c>points-{yyyy-MM}</c> partitions), for the expiry job.</summary>
+    public string PointsSchedule => TablePrefix + "PointsSchedule";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, PointsSchedule];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

@@ -27,7 +27,11 @@ public sealed class TableStore
         ShopSecrets = tables(names.ShopSecrets);
         OrderEvents = tables(names.OrderEvents);
         Coupons = tables(names.Coupons);
+        PointsSchedule = tables(names.PointsSchedule);
     }
+
+    /// <summary>Earning months per member, for points expiry.</summary>
+    public ITableClient PointsSchedule { get; }
 
     /// <summary>Coupon counters and schedule.</summary>
     public ITableClient Coupons { get; }

@@ -44,6 +44,7 @@ public static class FunctionCatalog
             Http("QuoteSale", "POST", "sales/quote", Staff, QuoteSale.Handle),
             Http("RefundSale", "POST", "sales/{saleId}/refunds", Staff, RefundSale.Handle),
             Http("Redeem", "POST", "members/{memberId}/redemptions", Staff, Redeem.Handle),
+            Http("SetTier", "PUT", "members/{memberId}/tier", [Role.HqAdmin, Role.Ops], SetTier.Handle),
             Http("CheckIn", "POST", "members/{memberId}/check-ins", Staff, CheckIn.Handle),
             Http("AdjustPoints", "POST", "members/{memberId}/adjustments", Staff, Adjust.Handle),
             Http("IssueCoupons", "POST", "members/{memberId}/coupons", [Role.Ops, Role.HqAdmin], CouponsApi.Issue),
@@ -82,6 +83,7 @@ public static class FunctionCatalog
             Timer<PurgeIdempotencyRecords>("PurgeIdempotencyRecords", PurgeIdempotencyRecords.Schedule),
             Timer<ExpireCoupons>("ExpireCoupons", ExpireCoupons.Schedule),
             Timer<ExpirePoints>("ExpirePoints", ExpirePoints.Schedule),
+            Timer<EvaluateTiers>("EvaluateTiers", EvaluateTiers.Schedule),
         ];
     }
 

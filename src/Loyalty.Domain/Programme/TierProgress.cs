@@ -25,13 +25,40 @@ public enum TierPeriod
     CalendarYear,
 }
 
-/// <summary>The tier policy (<c>/api/config/tier-policy</c>): what counts toward tiers and over which period.</summary>
+/// <summary>When a new member enters the first tier.</summary>
+public enum TierEntry
+{
+    /// <summary>At enrolment.</summary>
+    Enrolment,
+    /// <summary>At the first purchase (until then the member has no tier and is priced as the entry tier).</summary>
+    FirstPurchase,
+}
+
+/// <summary>The tier policy (<c>/api/config/tier-policy</c>): what counts toward tiers, over which period, and how tiers go down.</summary>
 /// <param name="Basis">What counts.</param>
 /// <param name="Period">Over which period.</param>
-public sealed record TierPolicy(TierBasis Basis = TierBasis.QualifyingSpend, TierPeriod Period = TierPeriod.Rolling12Months)
+/// <param name="Downgrade">Whether members drop to the tier their progress supports at each period end.</param>
+/// <param name="GraceDays">Days after the period end before the drop takes effect.</param>
+/// <param name="EntryOn">When a new member enters the first tier.</param>
+/// <param name="StartingProgress">Progress a new member starts with (a "pre-stamped card").</param>
+public sealed record TierPolicy(
+    TierBasis Basis = TierBasis.QualifyingSpend,
+    TierPeriod Period = TierPeriod.Rolling12Months,
+    bool Downgrade = false,
+    int GraceDays = 0,
+    TierEntry EntryOn = TierEntry.Enrolment,
+    long StartingProgress = 0)
 {
-    /// <summary>Qualifying spend over a rolling 12 months.</summary>
+    /// <summary>Qualifying spend over a rolling 12 months; no downgrades; entry at enrolment.</summary>
     public static TierPolicy Default { get; } = new();
+
+    /// <summary>
+    /// The start of the period in force on <paramref name="today"/> (the first of the month for a rolling window, the
+    /// first of January for a calendar year) and its key; the previous period ended the day before.
+    /// </summary>
+    public (DateOnly Start, string Key) PeriodOf(DateOnly today) => Period == TierPeriod.CalendarYear
+        ? (new DateOnly(today.Year, 1, 1), today.Year.ToString(CultureInfo.InvariantCulture))
+        : (new DateOnly(today.Year, today.Month, 1), today.ToString("yyyy-MM", CultureInfo.InvariantCulture));
 
     /// <summary>What a purchase adds to the progress.</summary>
     public long ForPurchase(long paid, long pointsEarned) => Basis switch
@@ -67,7 +94,8 @@ public sealed class TierProgress
         var months = new SortedDictionary<string, long>(_months, StringComparer.Ordinal);
         var key = Key(month);
         months[key] = months.GetValueOrDefault(key) + amount;
-        foreach (var old in months.Keys.Where(k => string.CompareOrdinal(k, Key(month.AddMonths(-11))) < 0).ToList())
+        // Thirteen months are kept, so that the twelve months before a period end can still be counted after it.
+        foreach (var old in months.Keys.Where(k => string.CompareOrdinal(k, Key(month.AddMonths(-12))) < 0).ToList())
         {
             months.Remove(old);
         }
@@ -88,14 +116,38 @@ public sealed class TierProgress
 
     /// <summary>
     /// The tier a member in <paramref name="current"/> reaches with <paramref name="total"/>: the highest tier whose
-    /// threshold is met, never below the current one (tiers only go down at period end).
+    /// threshold is met, never below the current one (tiers only go down at period end). A member without a tier (entry
+    /// at first purchase) reaches at least the first.
     /// </summary>
     public static TierRule Reached(IReadOnlyList<TierRule> tiers, string current, long total)
     {
         ArgumentNullException.ThrowIfNull(tiers);
-        var currentIndex = Math.Max(0, tiers.ToList().FindIndex(t => t.Code == current));
-        var reached = tiers.Select((t, i) => (t, i)).Where(x => x.t.Threshold <= total).Select(x => x.i).DefaultIfEmpty(0).Max();
-        return tiers[Math.Max(currentIndex, reached)];
+        return tiers[Math.Max(IndexOf(tiers, current), Supported(tiers, total))];
+    }
+
+    /// <summary>The index of the highest tier whose threshold <paramref name="total"/> meets.</summary>
+    public static int Supported(IReadOnlyList<TierRule> tiers, long total)
+    {
+        ArgumentNullException.ThrowIfNull(tiers);
+        return tiers.Select((t, i) => (t, i)).Where(x => x.t.Threshold <= total).Select(x => x.i).DefaultIfEmpty(0).Max();
+    }
+
+    /// <summary>The index of a tier code, -1 when the member has none (or an unknown one).</summary>
+    public static int IndexOf(IReadOnlyList<TierRule> tiers, string? code)
+    {
+        ArgumentNullException.ThrowIfNull(tiers);
+        return tiers.ToList().FindIndex(t => t.Code == code);
+    }
+
+    /// <summary>
+    /// The tier after the period-end evaluation: the tier the progress supports, never below <paramref name="floor"/>
+    /// (a manually granted tier) and never above the current one.
+    /// </summary>
+    public static TierRule AfterPeriodEnd(IReadOnlyList<TierRule> tiers, string current, string? floor, long total)
+    {
+        ArgumentNullException.ThrowIfNull(tiers);
+        var currentIndex = Math.Max(0, IndexOf(tiers, current));
+        return tiers[Math.Min(currentIndex, Math.Max(Supported(tiers, total), IndexOf(tiers, floor)))];
     }
 
     private static string Key(DateOnly month) => month.ToString("yyyy-MM", CultureInfo.InvariantCulture);

@@ -66,6 +66,9 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Coupons.CouponStore>();
         services.AddSingleton<Coupons.CouponIssuer>();
         services.AddSingleton<Programme.TierUpgrades>();
+        services.AddSingleton<Programme.TierEvaluation>();
+        services.AddSingleton<Programme.SetTier>();
+        services.AddScoped<Programme.EvaluateTiers>();
         services.AddSingleton<Coupons.CouponsApi>();
         services.AddSingleton<Coupons.CouponSchedule>();
         services.AddScoped<Coupons.ExpireCoupons>();

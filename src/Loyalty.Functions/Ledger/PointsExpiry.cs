@@ -64,7 +64,7 @@ internal sealed class PointsExpiry(
 
             if (outcome is Completed or Refused { Error.Code: "nothing_to_expire" or "member_not_found" })
             {
-                await store.PointsSchedule.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, token);
+                await store.Schedules.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, token);
             }
         });
 
@@ -98,7 +98,7 @@ internal sealed class PointsExpiry(
     private async Task<List<TableEntity>> RowsAsync(string filter, CancellationToken ct)
     {
         var rows = new List<TableEntity>();
-        await foreach (var row in store.PointsSchedule.QueryAsync(filter, cancellationToken: ct))
+        await foreach (var row in store.Schedules.QueryAsync(filter, cancellationToken: ct))
         {
             rows.Add(row);
         }

@@ -38,6 +38,7 @@ internal sealed class EnrolMember(
     MemberStore members,
     OrgStore org,
     TableStore store,
+    Programme.ProgrammeConfig programme,
     TimeProvider time,
     IOptions<LoyaltyOptions> options,
     ILogger<EnrolMember> logger)
@@ -139,16 +140,30 @@ internal sealed class EnrolMember(
             enrolment.MarketingConsent,
             state.EnrolledAt);
         var card = new MemberCard(state.CardNumber, enrolment.CardType, CardStatus.Active, state.EnrolledAt);
-        await members.CreateAsync(profile, card, ct);
+        var account = await InitialAccountAsync(ct);
+        await members.CreateAsync(profile, card, account, ct);
         await store.Queue(store.Names.MemberEnrolledQueue).SendMessageAsync(
             JsonSerializer.Serialize(new MemberEnrolled(state.MemberId), JsonDefaults.Options), cancellationToken: ct);
 
-        var view = MemberView.From(new MemberSnapshot(profile, MemberAccount.Empty, [card]), caller.Role);
+        var view = MemberView.From(new MemberSnapshot(profile, account, [card]), caller.Role);
         var json = JsonSerializer.Serialize(view, JsonDefaults.Options);
         await idempotency.CompleteAsync(record, StatusCodes.Status201Created, json, ct);
         logger.LogInformation("Enrolled {MemberId} at {StoreId} via {Channel}", state.MemberId, enrolment.StoreId, enrolment.Channel);
         http.Response.Headers.Location = $"/api/members/{state.MemberId}";
         return Results.Text(json, "application/json", statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>A new member's account under the tier policy: the entry tier now or at the first purchase, and any starting progress.</summary>
+    private async Task<MemberAccount> InitialAccountAsync(CancellationToken ct)
+    {
+        var rules = await programme.GetRulesAsync(ct);
+        var policy = rules.Policy;
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        return MemberAccount.Empty with
+        {
+            Tier = policy.EntryOn == Domain.Programme.TierEntry.Enrolment ? rules.Tiers[0].Code : string.Empty,
+            TierProgress = policy.StartingProgress > 0 ? Domain.Programme.TierProgress.Parse(null).Add(today, policy.StartingProgress).ToJson() : null,
+        };
     }
 
     private static StoredResponse Stored(IdempotencyRecord record)

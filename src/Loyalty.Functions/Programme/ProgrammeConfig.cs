@@ -19,7 +19,9 @@ internal sealed class ProgrammeConfig(ConfigStore config)
     {
         ["earning-rules"] = new Section<EarningRules>(EarningRules.Default, (v, c) => ProgrammeValidation.Check(v, c.Org)),
         ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, c) => ProgrammeValidation.Check(v) ?? CheckTierPacks(v, c.GiftPacks)),
-        [TierPolicySection] = new Section<TierPolicy>(TierPolicy.Default, (_, _) => null),
+        [TierPolicySection] = new Section<TierPolicy>(TierPolicy.Default, (v, _) => v.GraceDays is < 0 or > 365 || v.StartingProgress < 0
+            ? DomainError.Invalid("config_invalid", "graceDays", "graceDays is 0-365 and startingProgress is not negative.")
+            : null),
         [PointsExpirySection] = new Section<Domain.Ledger.PointsExpiryPolicy>(Domain.Ledger.PointsExpiryPolicy.Default, (v, _) => v.Months is < 1 or > 60 || v.ReminderDays is < 0 or > 60
             ? DomainError.Invalid("config_invalid", "months", "months is 1-60 and reminderDays 0-60.")
             : null),

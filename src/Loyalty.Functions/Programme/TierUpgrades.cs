@@ -4,6 +4,7 @@ using Loyalty.Functions.Coupons;
 using Loyalty.Functions.Hosting;
 using Loyalty.Storage.Ledger;
 using Loyalty.Storage.Schema;
+using Loyalty.Storage.Tables;
 using Microsoft.Extensions.Options;
 
 namespace Loyalty.Functions.Programme;
@@ -17,7 +18,7 @@ internal sealed record TierChange(string Progress, TierRule? UpgradedTo, Prepare
 /// tier's upgrade gift pack. The gift is keyed by the tier and the operation that crossed, so the transaction's
 /// retries prepare the same coupons and the pack is granted once per upgrade. Tiers never go down here.
 /// </summary>
-internal sealed class TierUpgrades(CouponIssuer issuer, TimeProvider time, IOptions<LoyaltyOptions> options, ILogger<TierUpgrades> logger)
+internal sealed class TierUpgrades(CouponIssuer issuer, TableStore store, TimeProvider time, IOptions<LoyaltyOptions> options, ILogger<TierUpgrades> logger)
 {
     /// <summary>Today in the chain's time zone.</summary>
     public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
@@ -35,10 +36,13 @@ internal sealed class TierUpgrades(CouponIssuer issuer, TimeProvider time, IOpti
         }
 
         var reached = TierProgress.Reached(rules.Tiers, account.Tier, progress.Total(today, rules.Policy.Period));
-        if (reached.Code == account.Tier || rules.Tiers.All(t => t.Code != account.Tier) && reached == rules.Tiers[0])
+        if (reached.Code == account.Tier)
         {
             return new TierChange(progress.ToJson(), null, null);
         }
+
+        // Listed for the period-end evaluation (written before the commit; an entry for a member who stayed put is harmless).
+        await store.Schedules.UpsertEntityAsync(new TableEntity(TierEvaluation.Partition, account.MemberId), cancellationToken: ct);
 
         PreparedIssue? gift = null;
         if (reached.UpgradeGiftPack is { } packId)

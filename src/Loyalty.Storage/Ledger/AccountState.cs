@@ -13,6 +13,12 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>Points by earning month (JSON); null for accounts from before batches were kept.</summary>
     public string? PointBatches { get; init; }
 
+    /// <summary>A manually granted tier below which the period-end evaluation does not go; null when none.</summary>
+    public string? TierFloor { get; init; }
+
+    /// <summary>The local day the tier last changed (<c>yyyy-MM-dd</c>); null when it never has.</summary>
+    public string? TierSince { get; init; }
+
     /// <summary>
     /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
     /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
@@ -33,5 +39,7 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     {
         TierProgress = row.GetString("TierProgress"),
         PointBatches = row.GetString("PointBatches"),
+        TierFloor = row.GetString("TierFloor"),
+        TierSince = row.GetString("TierSince"),
     };
 }

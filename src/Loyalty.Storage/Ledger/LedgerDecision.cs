@@ -32,6 +32,9 @@ public sealed record WriteDecision(
     /// <summary>The account's new tier progress (JSON), when the operation changes it.</summary>
     public string? TierProgress { get; init; }
 
+    /// <summary>The account's new tier floor (a manually granted tier); empty clears it; null leaves it.</summary>
+    public string? TierFloor { get; init; }
+
     /// <summary>No extra rows.</summary>
     public static IReadOnlyList<TableTransactionAction> None(string body) => [];
 }

@@ -43,15 +43,11 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
     /// <summary>Partition of the points schedule for an earning month.</summary>
     public static string PointsMonthPartition(DateOnly month) => "points-" + PointBatches.Key(month);
 
+    /// <summary>Today in the chain's time zone.</summary>
+    public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), Zone).DateTime);
+
     /// <summary>The first day of the current month in the chain's time zone.</summary>
-    public DateOnly CurrentMonth
-    {
-        get
-        {
-            var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), Zone).DateTime);
-            return new DateOnly(today.Year, today.Month, 1);
-        }
-    }
+    public DateOnly CurrentMonth => new(Today.Year, Today.Month, 1);
 
     /// <summary>Row key of an idempotency record in the member partition.</summary>
     public static string IdempotencyRowKey(IdempotencyContext idempotency)
@@ -163,7 +159,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             {
                 // First points of this month for this member: tell the expiry job where to look (before the commit, so
                 // a batch is never without its schedule row; a row whose batch never appeared is skipped by the job).
-                await store.PointsSchedule.UpsertEntityAsync(new TableEntity(PointsMonthPartition(month), memberId), cancellationToken: cancellationToken);
+                await store.Schedules.UpsertEntityAsync(new TableEntity(PointsMonthPartition(month), memberId), cancellationToken: cancellationToken);
             }
 
             var body = JsonSerializer.Serialize(write.Respond(balances), ConfigJson.Options);
@@ -177,6 +173,10 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
                 ["TierProgress"] = write.TierProgress ?? account.TierProgress,
                 ["PointBatches"] = batches.ToJson(),
+                ["TierFloor"] = write.TierFloor is { } floor ? (floor.Length == 0 ? null : floor) : account.TierFloor,
+                ["TierSince"] = write.Tier is { } tier && tier != account.Tier
+                    ? Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+                    : account.TierSince,
             };
             actions.Insert(0, new(TableTransactionActionType.UpdateReplace, newAccount, account.ETag));
             if (idemRowKey is not null)

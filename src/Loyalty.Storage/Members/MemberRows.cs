@@ -57,6 +57,7 @@ internal static class MemberRows
         ["Tier"] = a.Tier,
         ["NextSeq"] = 1L,
         ["ActiveCards"] = 1,
+        ["TierProgress"] = a.TierProgress,
     };
 
     public static MemberAccount FromAccountRow(TableEntity row) => new(

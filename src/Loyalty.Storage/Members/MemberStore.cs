@@ -73,10 +73,11 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     }
 
     /// <summary>
-    /// Writes a new member partition (profile, empty account, first card) in one transaction. Repeating it after a
-    /// success is harmless.
+    /// Writes a new member partition (profile, account, first card) in one transaction. The account is empty, in the
+    /// entry tier unless <paramref name="account"/> says otherwise (no tier yet, starting progress). Repeating it after
+    /// a success is harmless.
     /// </summary>
-    public async Task CreateAsync(MemberProfile profile, MemberCard card, CancellationToken cancellationToken = default)
+    public async Task CreateAsync(MemberProfile profile, MemberCard card, MemberAccount? account = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(card);
@@ -85,7 +86,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
             await store.Members.SubmitTransactionAsync(
             [
                 new(TableTransactionActionType.Add, MemberRows.ToProfileRow(profile)),
-                new(TableTransactionActionType.Add, MemberRows.ToAccountRow(profile.MemberId, MemberAccount.Empty)),
+                new(TableTransactionActionType.Add, MemberRows.ToAccountRow(profile.MemberId, account ?? MemberAccount.Empty)),
                 new(TableTransactionActionType.Add, MemberRows.ToCardRow(profile.MemberId, card)),
             ],
                 cancellationToken);

@@ -67,11 +67,14 @@ public sealed class StorageNames
     /// <summary>Coupon issue counters of limited templates, and the expiry and reminder schedule.</summary>
     public string Coupons => TablePrefix + "Coupons";
 
-    /// <summary>Which members hold points earned in which month (<c>points-{yyyy-MM}</c> partitions), for the expiry job.</summary>
-    public string PointsSchedule => TablePrefix + "PointsSchedule";
+    /// <summary>
+    /// Work lists of the scheduled jobs: members who earned points in a month (<c>points-{yyyy-MM}</c>, for points
+    /// expiry) and members above the entry tier (<c>tiered</c>, for the period-end tier evaluation).
+    /// </summary>
+    public string Schedules => TablePrefix + "Schedules";
 
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, PointsSchedule];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

@@ -27,11 +27,11 @@ public sealed class TableStore
         ShopSecrets = tables(names.ShopSecrets);
         OrderEvents = tables(names.OrderEvents);
         Coupons = tables(names.Coupons);
-        PointsSchedule = tables(names.PointsSchedule);
+        Schedules = tables(names.Schedules);
     }
 
-    /// <summary>Earning months per member, for points expiry.</summary>
-    public ITableClient PointsSchedule { get; }
+    /// <summary>Work lists of the scheduled jobs (points expiry, tier evaluation).</summary>
+    public ITableClient Schedules { get; }
 
     /// <summary>Coupon counters and schedule.</summary>
     public ITableClient Coupons { get; }

@@ -81,7 +81,7 @@ public sealed class PointsExpiryTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
         var account = (await app.Store.Members.GetEntityAsync(memberId, "account"))!;
         account["PointBatches"] = $$"""{"{{old:yyyy-MM}}":100}""";
         await app.Store.Members.UpdateEntityAsync(account, account.ETag);
-        await app.Store.PointsSchedule.UpsertEntityAsync(new Storage.Tables.TableEntity("points-" + old.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), memberId));
+        await app.Store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity("points-" + old.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), memberId));
 
         await admin.PostOkAsync("/api/sales", Sale(memberId)); // earns 63 this month
         await admin.PostOkAsync($"/api/members/{memberId}/redemptions", new { points = 70, storeId = "sh-001" }); // from the old points

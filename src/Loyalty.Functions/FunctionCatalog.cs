@@ -14,6 +14,7 @@ using Loyalty.Functions.Principals;
 using Loyalty.Functions.Programme;
 using Loyalty.Functions.Sales;
 using Loyalty.Functions.StoredValue;
+using Loyalty.Functions.Tags;
 using Loyalty.Functions.Webhooks;
 using Loyalty.Storage.Schema;
 
@@ -44,6 +45,8 @@ public static class FunctionCatalog
             Http("QuoteSale", "POST", "sales/quote", Staff, QuoteSale.Handle),
             Http("RefundSale", "POST", "sales/{saleId}/refunds", Staff, RefundSale.Handle),
             Http("Redeem", "POST", "members/{memberId}/redemptions", Staff, Redeem.Handle),
+            Http("SetMemberTags", "PUT", "members/{memberId}/tags", [Role.StoreManager, Role.RegionManager, Role.HqAdmin, Role.Ops], TagsApi.SetManual),
+            Http("ListTaggedMembers", "GET", "tags/{tag}/members", Staff, TagsApi.ListMembers),
             Http("SetTier", "PUT", "members/{memberId}/tier", [Role.HqAdmin, Role.Ops], SetTier.Handle),
             Http("CheckIn", "POST", "members/{memberId}/check-ins", Staff, CheckIn.Handle),
             Http("AdjustPoints", "POST", "members/{memberId}/adjustments", Staff, Adjust.Handle),
@@ -84,6 +87,7 @@ public static class FunctionCatalog
             Timer<ExpireCoupons>("ExpireCoupons", ExpireCoupons.Schedule),
             Timer<ExpirePoints>("ExpirePoints", ExpirePoints.Schedule),
             Timer<EvaluateTiers>("EvaluateTiers", EvaluateTiers.Schedule),
+            Timer<RecomputeTags>("RecomputeTags", RecomputeTags.Schedule),
         ];
     }
 

@@ -13,6 +13,12 @@ public sealed record MemberAccount(long Points, long StoredValuePrincipal, long 
     /// <summary>Points by earning month (JSON); null for accounts from before batches were kept.</summary>
     public string? PointBatches { get; init; }
 
+    /// <summary>Automatic tags (comma-separated).</summary>
+    public string? AutoTags { get; init; }
+
+    /// <summary>Tags set by staff (comma-separated).</summary>
+    public string? ManualTags { get; init; }
+
     /// <summary>The tier every member starts in until programme tiers are configured.</summary>
     public const string EntryTier = "standard";
 

@@ -66,6 +66,10 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Coupons.CouponStore>();
         services.AddSingleton<Coupons.CouponIssuer>();
         services.AddSingleton<Programme.TierUpgrades>();
+        services.AddSingleton<Tags.MemberTagging>();
+        services.AddSingleton<Tags.TagsApi>();
+        services.AddSingleton<Tags.TagRecompute>();
+        services.AddScoped<Tags.RecomputeTags>();
         services.AddSingleton<Programme.TierEvaluation>();
         services.AddSingleton<Programme.SetTier>();
         services.AddScoped<Programme.EvaluateTiers>();

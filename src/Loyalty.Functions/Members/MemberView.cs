@@ -48,9 +48,18 @@ internal sealed record MemberView(
             p.EnrolledAt,
             member.Account.Tier,
             new BalancesView(member.Account.Points, new StoredValueView(member.Account.StoredValuePrincipal, member.Account.StoredValueBonus)),
-            [.. member.Cards.OrderBy(c => c.IssuedAt).Select(CardView.From)]);
+            [.. member.Cards.OrderBy(c => c.IssuedAt).Select(CardView.From)])
+        {
+            Tags = new TagsView(Domain.Tags.TagRules.Split(member.Account.AutoTags), Domain.Tags.TagRules.Split(member.Account.ManualTags)),
+        };
     }
+
+    /// <summary>Automatic and manual tags.</summary>
+    public TagsView? Tags { get; init; }
 }
+
+/// <summary>A member's tags: computed from purchases, and set by staff.</summary>
+internal sealed record TagsView(IReadOnlyList<string> Auto, IReadOnlyList<string> Manual);
 
 /// <summary>Points that expire together, and the last day they can be used.</summary>
 internal sealed record ExpiringPoints(long Points, string LastDay);

@@ -17,7 +17,14 @@ namespace Loyalty.Functions.Sales;
 /// transaction.
 /// </summary>
 internal sealed class RefundService(
-    MemberTransactions transactions, MemberStore members, SaleIndex sales, CouponStore coupons, ProgrammeConfig programme, TierUpgrades upgrades, TimeProvider time)
+    MemberTransactions transactions,
+    MemberStore members,
+    SaleIndex sales,
+    CouponStore coupons,
+    ProgrammeConfig programme,
+    TierUpgrades upgrades,
+    Tags.MemberTagging tagging,
+    TimeProvider time)
 {
     /// <summary>The member and record of a sale; null when no such sale was recorded.</summary>
     public async Task<(string MemberId, SaleRecord Record)?> FindAsync(string saleId, CancellationToken ct)
@@ -33,6 +40,7 @@ internal sealed class RefundService(
         ArgumentNullException.ThrowIfNull(request);
         var lines = request.Lines?.Select(l => new RefundLine(l.Line, l.Quantity)).ToList();
         var rules = await programme.GetRulesAsync(ct);
+        Tags.TagChange? tags = null;
         var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
         {
             var earlier = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId!), token) : null;
@@ -80,7 +88,9 @@ internal sealed class RefundService(
                 _ => 0,
             };
             var tier = await upgrades.ApplyAsync(account, rules, undo, $"refund:{saleId}/{request.RefundId}", storeId, token);
-            return upgrades.Apply(new WriteDecision(
+            var stats = Domain.Tags.MemberStats.Parse(account.Stats).WithRefund(upgrades.Today, r.Amount - r.OffsetRestored, []);
+            tags = await tagging.ChangeAsync(account, stats, account.Tier, upgrades.Today, token);
+            return Tags.MemberTagging.Apply(upgrades.Apply(new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.Refund, "refund", r.Change, storeId, $"{saleId}/{request.RefundId!}", null, null),
                 balances => new RefundReceipt(
                     saleId, request.RefundId!, memberId, storeId, r.Amount, r.PointsClawedBack, r.PointsRestored,
@@ -95,8 +105,13 @@ internal sealed class RefundService(
                         ["Receipt"] = body,
                     }),
                     .. couponRows,
-                ]), tier, memberId, idempotency.Scope);
+                ]), tier, memberId, idempotency.Scope), tags);
         }, ct);
+        if (outcome is Completed { Replayed: false } && tags is { Removed.Count: > 0 })
+        {
+            await tagging.UnlistAsync(memberId, tags.Removed, ct);
+        }
+
         return outcome;
     }
 }

@@ -30,6 +30,7 @@ internal sealed class SaleService(
     OrgStore org,
     ProgrammeConfig programme,
     TierUpgrades upgrades,
+    Tags.MemberTagging tagging,
     TimeProvider time,
     IOptions<LoyaltyOptions> options)
 {
@@ -67,6 +68,7 @@ internal sealed class SaleService(
             return (new DomainError("sale_id_conflict", $"Sale '{request.SaleId}' belongs to another member.", ErrorKind.Conflict, "saleId"), null);
         }
 
+        Tags.TagChange? tags = null;
         var outcome = await transactions.ExecuteAsync(memberId!, idempotency, async (account, token) =>
         {
             // First attempt: the sale row's insert fails if the sale exists; a retry reads it.
@@ -142,8 +144,17 @@ internal sealed class SaleService(
                     UpgradeGift = gift,
                 },
                 body => [new(TableTransactionActionType.Add, SaleRows.ToRow(record, idempotency.RequestHash, body)), .. cardRows, .. couponRows]);
-            return upgrades.Apply(decision, change, memberId, idempotency.Scope);
+            // Stats and automatic tags follow the purchase in the same transaction.
+            var stats = Domain.Tags.MemberStats.Parse(account.Stats)
+                .WithPurchase(upgrades.Today, q.Net - q.PointsOffset, q.Lines.GroupBy(l => l.Category, StringComparer.OrdinalIgnoreCase).Select(g => (g.Key, g.Sum(l => l.Net))));
+            tags = await tagging.ChangeAsync(account, stats, change.UpgradedTo?.Code ?? account.Tier, upgrades.Today, token);
+            return Tags.MemberTagging.Apply(upgrades.Apply(decision, change, memberId!, idempotency.Scope), tags);
         }, ct);
+        if (outcome is Completed { Replayed: false } && tags is { Removed.Count: > 0 })
+        {
+            await tagging.UnlistAsync(memberId!, tags.Removed, ct);
+        }
+
         return (null, outcome);
     }
 

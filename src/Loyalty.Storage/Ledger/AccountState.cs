@@ -19,6 +19,15 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>The local day the tier last changed (<c>yyyy-MM-dd</c>); null when it never has.</summary>
     public string? TierSince { get; init; }
 
+    /// <summary>Purchase statistics (JSON), for automatic tags.</summary>
+    public string? Stats { get; init; }
+
+    /// <summary>Automatic tags (comma-separated).</summary>
+    public string? AutoTags { get; init; }
+
+    /// <summary>Tags set by staff (comma-separated).</summary>
+    public string? ManualTags { get; init; }
+
     /// <summary>
     /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
     /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
@@ -41,5 +50,8 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         PointBatches = row.GetString("PointBatches"),
         TierFloor = row.GetString("TierFloor"),
         TierSince = row.GetString("TierSince"),
+        Stats = row.GetString("Stats"),
+        AutoTags = row.GetString("AutoTags"),
+        ManualTags = row.GetString("ManualTags"),
     };
 }

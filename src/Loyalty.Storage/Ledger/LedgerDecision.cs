@@ -35,6 +35,15 @@ public sealed record WriteDecision(
     /// <summary>The account's new tier floor (a manually granted tier); empty clears it; null leaves it.</summary>
     public string? TierFloor { get; init; }
 
+    /// <summary>New purchase statistics (JSON); null leaves them.</summary>
+    public string? Stats { get; init; }
+
+    /// <summary>New automatic tags (comma-separated); null leaves them.</summary>
+    public string? AutoTags { get; init; }
+
+    /// <summary>New manual tags (comma-separated); null leaves them.</summary>
+    public string? ManualTags { get; init; }
+
     /// <summary>No extra rows.</summary>
     public static IReadOnlyList<TableTransactionAction> None(string body) => [];
 }

@@ -27,7 +27,7 @@ public sealed class LedgerQuery(TableStore store)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var items = new List<LedgerLine>(pageSize);
-        var continuation = Decode(continuationToken);
+        var continuation = string.IsNullOrEmpty(continuationToken) ? null : TableContinuation.Decode(continuationToken) ?? throw new FormatException("Bad continuation token.");
         var query = Filter(memberId, filter);
 
         // Filters on non-key properties may yield short or empty pages with a continuation: keep reading.
@@ -39,7 +39,7 @@ public sealed class LedgerQuery(TableStore store)
         }
         while (items.Count < pageSize && continuation is not null);
 
-        return new LedgerPage(items, Encode(continuation));
+        return new LedgerPage(items, continuation?.Encode());
     }
 
     /// <summary>Every matching entry, newest first.</summary>
@@ -71,30 +71,5 @@ public sealed class LedgerQuery(TableStore store)
         }
 
         return sb.ToString();
-    }
-
-    // Continuation values are opaque service tokens; they travel as one base64url string. The query's partition
-    // filter keeps a token from another member from reading anything but this member's ledger.
-    private static string? Encode(TableContinuation? continuation) =>
-        continuation is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(continuation.NextPartitionKey + "\n" + continuation.NextRowKey))
-            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static TableContinuation? Decode(string? token)
-    {
-        if (string.IsNullOrEmpty(token))
-        {
-            return null;
-        }
-
-        var padded = token.Replace('-', '+').Replace('_', '/');
-        padded += new string('=', (4 - (padded.Length % 4)) % 4);
-        var buffer = new byte[padded.Length];
-        if (!Convert.TryFromBase64String(padded, buffer, out var written))
-        {
-            throw new FormatException("Bad continuation token.");
-        }
-
-        var parts = Encoding.UTF8.GetString(buffer, 0, written).Split('\n');
-        return parts is [{ Length: > 0 } pk, var rk] ? new TableContinuation(pk, rk.Length == 0 ? null : rk) : throw new FormatException("Bad continuation token.");
     }
 }

@@ -177,6 +177,9 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["TierSince"] = write.Tier is { } tier && tier != account.Tier
                     ? Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
                     : account.TierSince,
+                ["Stats"] = write.Stats ?? account.Stats,
+                ["AutoTags"] = write.AutoTags ?? account.AutoTags,
+                ["ManualTags"] = write.ManualTags ?? account.ManualTags,
             };
             actions.Insert(0, new(TableTransactionActionType.UpdateReplace, newAccount, account.ETag));
             if (idemRowKey is not null)

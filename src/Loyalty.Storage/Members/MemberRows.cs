@@ -68,6 +68,8 @@ internal static class MemberRows
     {
         TierProgress = row.GetString("TierProgress"),
         PointBatches = row.GetString("PointBatches"),
+        AutoTags = row.GetString("AutoTags"),
+        ManualTags = row.GetString("ManualTags"),
     };
 
     public static TableEntity ToCardRow(string memberId, MemberCard c)

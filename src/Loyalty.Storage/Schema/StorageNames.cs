@@ -73,8 +73,11 @@ public sealed class StorageNames
     /// </summary>
     public string Schedules => TablePrefix + "Schedules";
 
+    /// <summary>Members by tag (<c>tag-{tag}</c> partitions), for segments and filters.</summary>
+    public string Segments => TablePrefix + "Segments";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

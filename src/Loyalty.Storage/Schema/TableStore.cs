@@ -28,7 +28,11 @@ public sealed class TableStore
         OrderEvents = tables(names.OrderEvents);
         Coupons = tables(names.Coupons);
         Schedules = tables(names.Schedules);
+        Segments = tables(names.Segments);
     }
+
+    /// <summary>Members by tag.</summary>
+    public ITableClient Segments { get; }
 
     /// <summary>Work lists of the scheduled jobs (points expiry, tier evaluation).</summary>
     public ITableClient Schedules { get; }

@@ -59,6 +59,7 @@ public static class FunctionCatalog
             Http("GetOrg", "GET", "config/org", Staff, OrgApi.GetAsync),
             Http("PutOrg", "PUT", "config/org", [Role.HqAdmin], OrgApi.PutAsync),
             Http("GetConfig", "GET", "config/{section}", Staff, ConfigApi.GetAsync),
+            Http("SetScopeEarningRate", "PUT", "config/earning-rules/scopes/{scopeId}", [Role.HqAdmin, Role.Ops, Role.RegionManager, Role.StoreManager], ScopeRatesApi.Handle),
             Http("PutConfig", "PUT", "config/{section}", [Role.HqAdmin, Role.Ops], ConfigApi.PutAsync),
             Http("Reconcile", "POST", "ops/reconcile", [Role.HqAdmin, Role.Ops], ReconcileApi.Handle),
             Http("ShopOrderWebhook", "POST", "webhooks/shops/{shopId}/orders", Anonymous, ShopWebhook.Handle),

@@ -72,6 +72,7 @@ internal static class ServiceRegistration
         services.AddScoped<Tags.RecomputeTags>();
         services.AddSingleton<Programme.TierEvaluation>();
         services.AddSingleton<Programme.SetTier>();
+        services.AddSingleton<Programme.ScopeRatesApi>();
         services.AddScoped<Programme.EvaluateTiers>();
         services.AddSingleton<Coupons.CouponsApi>();
         services.AddSingleton<Coupons.CouponSchedule>();

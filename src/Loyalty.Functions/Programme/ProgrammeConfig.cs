@@ -23,6 +23,7 @@ internal sealed class ProgrammeConfig(ConfigStore config)
             ? DomainError.Invalid("config_invalid", "graceDays", "graceDays is 0-365 and startingProgress is not negative.")
             : null),
         [Tags.MemberTagging.Section] = new Section<IReadOnlyList<Domain.Tags.TagRule>>([], (v, c) => Tags.MemberTagging.Check(v, c.Tiers)),
+        [ScopeRatesApi.PolicySection] = new Section<OverridePolicy>(OverridePolicy.Default, (_, _) => null),
         [PointsExpirySection] = new Section<Domain.Ledger.PointsExpiryPolicy>(Domain.Ledger.PointsExpiryPolicy.Default, (v, _) => v.Months is < 1 or > 60 || v.ReminderDays is < 0 or > 60
             ? DomainError.Invalid("config_invalid", "months", "months is 1-60 and reminderDays 0-60.")
             : null),

@@ -47,6 +47,7 @@ public static class FunctionCatalog
             Http("Redeem", "POST", "members/{memberId}/redemptions", Staff, Redeem.Handle),
             Http("SetMemberTags", "PUT", "members/{memberId}/tags", [Role.StoreManager, Role.RegionManager, Role.HqAdmin, Role.Ops], TagsApi.SetManual),
             Http("ListTaggedMembers", "GET", "tags/{tag}/members", Staff, TagsApi.ListMembers),
+            Http("BuyMembership", "POST", "members/{memberId}/memberships", Staff, BuyMembership.Handle),
             Http("SetTier", "PUT", "members/{memberId}/tier", [Role.HqAdmin, Role.Ops], SetTier.Handle),
             Http("CheckIn", "POST", "members/{memberId}/check-ins", Staff, CheckIn.Handle),
             Http("AdjustPoints", "POST", "members/{memberId}/adjustments", Staff, Adjust.Handle),

@@ -19,6 +19,8 @@ public enum LedgerEntryType
     Bonus,
     /// <summary>Points that reached the end of their validity (the oldest earning months).</summary>
     Expiry,
+    /// <summary>A paid membership bought or renewed (stored value spent on it, if paid that way).</summary>
+    Membership,
 }
 
 /// <summary>

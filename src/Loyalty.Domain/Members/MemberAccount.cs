@@ -19,6 +19,12 @@ public sealed record MemberAccount(long Points, long StoredValuePrincipal, long 
     /// <summary>Tags set by staff (comma-separated).</summary>
     public string? ManualTags { get; init; }
 
+    /// <summary>The tier of a paid membership, valid until <see cref="PaidUntil"/>.</summary>
+    public string? PaidTier { get; init; }
+
+    /// <summary>End of the paid membership (exclusive).</summary>
+    public DateTimeOffset? PaidUntil { get; init; }
+
     /// <summary>The tier every member starts in until programme tiers are configured.</summary>
     public const string EntryTier = "standard";
 

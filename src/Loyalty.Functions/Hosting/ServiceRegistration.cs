@@ -73,6 +73,8 @@ internal static class ServiceRegistration
         services.AddSingleton<Programme.TierEvaluation>();
         services.AddSingleton<Programme.SetTier>();
         services.AddSingleton<Programme.ScopeRatesApi>();
+        services.AddSingleton<Programme.BuyMembership>();
+        services.AddSingleton<Members.MemberViews>();
         services.AddScoped<Programme.EvaluateTiers>();
         services.AddSingleton<Coupons.CouponsApi>();
         services.AddSingleton<Coupons.CouponSchedule>();

@@ -39,6 +39,7 @@ internal sealed class EnrolMember(
     OrgStore org,
     TableStore store,
     Programme.ProgrammeConfig programme,
+    MemberViews views,
     TimeProvider time,
     IOptions<LoyaltyOptions> options,
     ILogger<EnrolMember> logger)
@@ -145,7 +146,7 @@ internal sealed class EnrolMember(
         await store.Queue(store.Names.MemberEnrolledQueue).SendMessageAsync(
             JsonSerializer.Serialize(new MemberEnrolled(state.MemberId), JsonDefaults.Options), cancellationToken: ct);
 
-        var view = MemberView.From(new MemberSnapshot(profile, account, [card]), caller.Role);
+        var view = await views.BuildAsync(new MemberSnapshot(profile, account, [card]), caller.Role, ct);
         var json = JsonSerializer.Serialize(view, JsonDefaults.Options);
         await idempotency.CompleteAsync(record, StatusCodes.Status201Created, json, ct);
         logger.LogInformation("Enrolled {MemberId} at {StoreId} via {Channel}", state.MemberId, enrolment.StoreId, enrolment.Channel);

@@ -10,7 +10,7 @@ namespace Loyalty.Functions.Members;
 /// <summary><c>GET /api/members?phone=|cardNumber=</c>: look a member up at the till by exactly one of phone or card.</summary>
 internal static class FindMember
 {
-    public static async Task<IResult> Handle(HttpContext http, MemberStore members, IOptions<LoyaltyOptions> options)
+    public static async Task<IResult> Handle(HttpContext http, MemberStore members, MemberViews views, IOptions<LoyaltyOptions> options)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(options);
@@ -46,6 +46,7 @@ internal static class FindMember
 
         var memberId = await members.FindByIndexAsync(indexKey, http.RequestAborted);
         var member = memberId is null ? null : await members.GetAsync(memberId, http.RequestAborted);
-        return member is null ? GetMember.NotFound() : TypedResults.Ok(MemberView.From(member, http.Caller().Role));
+        ArgumentNullException.ThrowIfNull(views);
+        return member is null ? GetMember.NotFound() : TypedResults.Ok(await views.BuildAsync(member, http.Caller().Role, http.RequestAborted));
     }
 }

@@ -56,7 +56,27 @@ internal sealed record MemberView(
 
     /// <summary>Automatic and manual tags.</summary>
     public TagsView? Tags { get; init; }
+
+    /// <summary>A paid membership: its tier and end (shown while it is or was held).</summary>
+    public PaidMembershipView? PaidMembership { get; init; }
+
+    /// <summary>The tier whose benefits apply now (the earned tier or a valid paid membership's, whichever is higher).</summary>
+    public string? EffectiveTier { get; init; }
+
+    /// <summary>The view with the paid membership and the tier that applies at <paramref name="now"/>.</summary>
+    public MemberView WithMembership(MemberAccount account, IReadOnlyList<Domain.Programme.TierRule> tiers, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        return this with
+        {
+            PaidMembership = account.PaidTier is { } tier && account.PaidUntil is { } until ? new PaidMembershipView(tier, until, until > now) : null,
+            EffectiveTier = Domain.Programme.PaidMembershipRules.Effective(tiers, account.Tier, account.PaidTier, account.PaidUntil, now),
+        };
+    }
 }
+
+/// <summary>A paid membership: tier, end, and whether it is still valid.</summary>
+internal sealed record PaidMembershipView(string Tier, DateTimeOffset PaidUntil, bool Valid);
 
 /// <summary>A member's tags: computed from purchases, and set by staff.</summary>
 internal sealed record TagsView(IReadOnlyList<string> Auto, IReadOnlyList<string> Manual);

@@ -23,6 +23,7 @@ internal sealed class ProgrammeConfig(ConfigStore config)
             ? DomainError.Invalid("config_invalid", "graceDays", "graceDays is 0-365 and startingProgress is not negative.")
             : null),
         [Tags.MemberTagging.Section] = new Section<IReadOnlyList<Domain.Tags.TagRule>>([], (v, c) => Tags.MemberTagging.Check(v, c.Tiers)),
+        [PaidMembershipSection] = new Section<PaidMembershipRules>(PaidMembershipRules.Default, (v, c) => v.Check(c.Tiers)),
         [ScopeRatesApi.PolicySection] = new Section<OverridePolicy>(OverridePolicy.Default, (_, _) => null),
         [PointsExpirySection] = new Section<Domain.Ledger.PointsExpiryPolicy>(Domain.Ledger.PointsExpiryPolicy.Default, (v, _) => v.Months is < 1 or > 60 || v.ReminderDays is < 0 or > 60
             ? DomainError.Invalid("config_invalid", "months", "months is 1-60 and reminderDays 0-60.")
@@ -35,6 +36,13 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         [CouponTemplatesSection] = new Section<IReadOnlyList<CouponTemplate>>([], CheckTemplates),
         [GiftPacksSection] = new Section<GiftPackRules>(GiftPackRules.Default, (v, c) => CouponValidation.Check(v, c.CouponTemplates) ?? CheckTierPacks(c.Tiers, v)),
     };
+
+    /// <summary>Name of the paid-membership section.</summary>
+    public const string PaidMembershipSection = "paid-membership";
+
+    /// <summary>The paid membership plans on sale.</summary>
+    public async Task<PaidMembershipRules> GetPaidMembershipAsync(CancellationToken cancellationToken) =>
+        (await config.GetAsync(PaidMembershipSection, PaidMembershipRules.Default, cancellationToken)).Value;
 
     /// <summary>Name of the points-expiry section.</summary>
     public const string PointsExpirySection = "points-expiry";

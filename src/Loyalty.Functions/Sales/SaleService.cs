@@ -103,7 +103,8 @@ internal sealed class SaleService(
                 return card.Error;
             }
 
-            var tier = rules.Tier(account.Tier);
+            // Priced at the higher of the earned tier and a valid paid membership's tier.
+            var tier = rules.Tier(PaidMembershipRules.Effective(rules.Tiers, account.Tier, account.PaidTier, account.PaidUntil, time.GetUtcNow()));
             var uses = held.Select(h => new CouponUse(h.Coupon.Code, h.Coupon.Terms)).ToList();
             var quote = SalePricing.Price(lines, tier, rules, memberDay, request.PointsToRedeem ?? 0, request.PayWithStoredValue ?? 0, account.Balances, uses);
             if (!quote.IsSuccess)
@@ -235,7 +236,7 @@ internal sealed class SaleService(
         }
 
         var balances = new Balances(account.Points, account.StoredValuePrincipal, account.StoredValueBonus);
-        var tier = rules.Tier(account.Tier);
+        var tier = rules.Tier(PaidMembershipRules.Effective(rules.Tiers, account.Tier, account.PaidTier, account.PaidUntil, time.GetUtcNow()));
         var quote = SalePricing.Price(Lines(request), tier, rules, memberDay, request.PointsToRedeem ?? 0, request.PayWithStoredValue ?? 0, balances, uses);
         if (!quote.IsSuccess)
         {

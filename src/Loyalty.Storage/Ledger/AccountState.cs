@@ -28,6 +28,12 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>Tags set by staff (comma-separated).</summary>
     public string? ManualTags { get; init; }
 
+    /// <summary>The tier of a paid membership (付费会员), valid until <see cref="PaidUntil"/>.</summary>
+    public string? PaidTier { get; init; }
+
+    /// <summary>End of the paid membership (exclusive).</summary>
+    public DateTimeOffset? PaidUntil { get; init; }
+
     /// <summary>
     /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
     /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
@@ -53,5 +59,7 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         Stats = row.GetString("Stats"),
         AutoTags = row.GetString("AutoTags"),
         ManualTags = row.GetString("ManualTags"),
+        PaidTier = row.GetString("PaidTier"),
+        PaidUntil = row.GetDateTimeOffset("PaidUntil"),
     };
 }

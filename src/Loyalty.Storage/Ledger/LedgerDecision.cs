@@ -44,6 +44,9 @@ public sealed record WriteDecision(
     /// <summary>New manual tags (comma-separated); null leaves them.</summary>
     public string? ManualTags { get; init; }
 
+    /// <summary>A paid membership bought or renewed: its tier and end; null leaves it.</summary>
+    public (string Tier, DateTimeOffset Until)? PaidMembership { get; init; }
+
     /// <summary>No extra rows.</summary>
     public static IReadOnlyList<TableTransactionAction> None(string body) => [];
 }

@@ -180,6 +180,8 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["Stats"] = write.Stats ?? account.Stats,
                 ["AutoTags"] = write.AutoTags ?? account.AutoTags,
                 ["ManualTags"] = write.ManualTags ?? account.ManualTags,
+                ["PaidTier"] = write.PaidMembership?.Tier ?? account.PaidTier,
+                ["PaidUntil"] = write.PaidMembership?.Until ?? account.PaidUntil,
             };
             actions.Insert(0, new(TableTransactionActionType.UpdateReplace, newAccount, account.ETag));
             if (idemRowKey is not null)

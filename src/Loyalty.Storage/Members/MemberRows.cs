@@ -70,6 +70,8 @@ internal static class MemberRows
         PointBatches = row.GetString("PointBatches"),
         AutoTags = row.GetString("AutoTags"),
         ManualTags = row.GetString("ManualTags"),
+        PaidTier = row.GetString("PaidTier"),
+        PaidUntil = row.GetDateTimeOffset("PaidUntil"),
     };
 
     public static TableEntity ToCardRow(string memberId, MemberCard c)

@@ -19,7 +19,9 @@ public sealed class TierProgressTests
         Assert.Equal(5_000, progress.Total(new DateOnly(2026, 12, 20), TierPeriod.Rolling12Months)); // December 2025 has left the window
         Assert.Equal(5_000, progress.Total(new DateOnly(2026, 11, 20), TierPeriod.CalendarYear));
 
-        var later = progress.Add(new DateOnly(2026, 12, 1), 10);
+        // Thirteen months are kept (the twelve before a period end must stay countable after it).
+        Assert.Contains("2025-12", progress.Add(new DateOnly(2026, 12, 1), 10).Months.Keys);
+        var later = progress.Add(new DateOnly(2027, 1, 1), 10);
         Assert.DoesNotContain("2025-12", later.Months.Keys);
         Assert.Equal(later.Months, TierProgress.Parse(later.ToJson()).Months);
     }

@@ -57,12 +57,12 @@ public static class ProgrammeValidation
             : null);
     }
 
-    /// <summary>Validates tiers: 1 to 7, unique codes, sensible rates.</summary>
+    /// <summary>Validates tiers: 3 to 7, unique codes, sensible rates, thresholds rising from 0.</summary>
     public static DomainError? Check(IReadOnlyList<TierRule> tiers)
     {
-        if (tiers is null || tiers.Count is < 1 or > 7)
+        if (tiers is null || tiers.Count is < 3 or > 7)
         {
-            return Invalid("tiers", "Configure 1 to 7 tiers, entry tier first.");
+            return Invalid("tiers", "Configure 3 to 7 tiers, entry tier first.");
         }
 
         if (tiers.Select(t => t.Code).Distinct(StringComparer.Ordinal).Count() != tiers.Count)

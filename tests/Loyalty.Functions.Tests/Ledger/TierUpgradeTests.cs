@@ -130,15 +130,25 @@ public sealed class TierUpgradeTests(TierApp app) : IClassFixture<TierApp>
             {
                 new { code = "standard", name = "a", pricePercent = 10_000, pointsMultiplierPercent = 100 },
                 new { code = "silver", name = "b", pricePercent = 9_800, pointsMultiplierPercent = 120, threshold = 5_000, upgradeGiftPack = "nope" },
+                new { code = "gold", name = "c", pricePercent = 9_500, pointsMultiplierPercent = 150, threshold = 50_000, upgradeGiftPack = "nope" },
             },
         });
         var removesPack = await admin.PutAsJsonAsync("/api/config/gift-packs", new { value = new { packs = Array.Empty<object>() } });
         var badPolicy = await admin.PutAsJsonAsync("/api/config/tier-policy", new { value = new { basis = "mood" } });
+        var twoTiers = await admin.PutAsJsonAsync("/api/config/tiers", new
+        {
+            value = new object[]
+            {
+                new { code = "standard", name = "a", pricePercent = 10_000, pointsMultiplierPercent = 100 },
+                new { code = "silver", name = "b", pricePercent = 9_800, pointsMultiplierPercent = 120, threshold = 5_000 },
+            },
+        });
 
         Assert.Equal("threshold", (await overlapping.AssertProblemAsync(HttpStatusCode.BadRequest, "config_invalid")).GetProperty("field").GetString());
         Assert.Equal("upgradeGiftPack", (await unknownPack.AssertProblemAsync(HttpStatusCode.BadRequest, "config_invalid")).GetProperty("field").GetString());
         await removesPack.AssertProblemAsync(HttpStatusCode.BadRequest, "config_invalid");
         await badPolicy.AssertProblemAsync(HttpStatusCode.BadRequest, "config_invalid");
+        Assert.Equal("tiers", (await twoTiers.AssertProblemAsync(HttpStatusCode.BadRequest, "config_invalid")).GetProperty("field").GetString());
         var policy = await admin.GetJsonAsync("/api/config/tier-policy");
         Assert.Equal("qualifyingSpend", policy.GetProperty("value").GetProperty("basis").GetString());
     }

@@ -60,19 +60,20 @@ internal static class MemberRows
         ["TierProgress"] = a.TierProgress,
     };
 
-    public static MemberAccount FromAccountRow(TableEntity row) => new(
-        row.GetInt64("Points") ?? 0,
-        row.GetInt64("Principal") ?? 0,
-        row.GetInt64("Bonus") ?? 0,
-        row.GetString("Tier") ?? MemberAccount.EntryTier)
+    // The account's columns are read in one place (AccountState); the snapshot view takes what it shows from there.
+    public static MemberAccount FromAccountRow(TableEntity row)
     {
-        TierProgress = row.GetString("TierProgress"),
-        PointBatches = row.GetString("PointBatches"),
-        AutoTags = row.GetString("AutoTags"),
-        ManualTags = row.GetString("ManualTags"),
-        PaidTier = row.GetString("PaidTier"),
-        PaidUntil = row.GetDateTimeOffset("PaidUntil"),
-    };
+        var state = Ledger.AccountState.From(row);
+        return new MemberAccount(state.Balances.Points, state.Balances.Principal, state.Balances.Bonus, state.Tier)
+        {
+            TierProgress = state.TierProgress,
+            PointBatches = state.PointBatches,
+            AutoTags = state.AutoTags,
+            ManualTags = state.ManualTags,
+            PaidTier = state.PaidTier,
+            PaidUntil = state.PaidUntil,
+        };
+    }
 
     public static TableEntity ToCardRow(string memberId, MemberCard c)
     {

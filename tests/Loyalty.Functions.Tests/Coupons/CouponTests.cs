@@ -251,6 +251,23 @@ public sealed class CouponTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>, IAs
     }
 
     [Fact]
+    public async Task FullRefund_AfterTheCouponsWindow_LeavesItExpired()
+    {
+        using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
+        var (memberId, _) = await app.EnrolAsync();
+        var code = (await IssueAsync(ops, memberId, "dairy-10"))[0];
+        var receipt = await ops.PostOkAsync("/api/sales", Sale(memberId, [code]));
+        var row = (await app.Store.Members.GetEntityAsync(memberId, "coupon-" + code))!;
+        row["ValidUntil"] = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await app.Store.Members.UpdateEntityAsync(row, row.ETag);
+
+        var refund = await ops.PostOkAsync($"/api/sales/{receipt.GetProperty("saleId").GetString()}/refunds", new { refundId = "r1" });
+
+        Assert.Equal(0, refund.GetProperty("couponsRestored").GetArrayLength());
+        Assert.Equal("expired", (await CouponAsync(ops, memberId, code)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task NonStackingPercentCoupon_PricesCoveredLinesWithoutTheTierDiscount()
     {
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));

@@ -90,6 +90,7 @@ public static class FunctionCatalog
             Timer<ExpirePoints>("ExpirePoints", ExpirePoints.Schedule),
             Timer<EvaluateTiers>("EvaluateTiers", EvaluateTiers.Schedule),
             Timer<RecomputeTags>("RecomputeTags", RecomputeTags.Schedule),
+            Timer<Campaigns.StartBirthdayGifts>("StartBirthdayGifts", Campaigns.StartBirthdayGifts.Schedule),
         ];
     }
 

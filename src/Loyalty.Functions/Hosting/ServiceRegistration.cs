@@ -112,9 +112,15 @@ internal static class ServiceRegistration
         services.AddScoped<WelcomeNewMember>();
         services.AddSingleton<Webhooks.OrderEventProcessor>();
         services.AddSingleton<Campaigns.GrantGiftPackBatch>();
+        services.AddSingleton<Campaigns.ListBirthdayMembers>();
+        services.AddSingleton<Campaigns.GrantBirthdayGifts>();
+        services.AddScoped<Campaigns.StartBirthdayGifts>();
         services.AddSingleton(sp => new Loyalty.Durable.Model.OrchestrationRegistry()
             .AddOrchestrator(Campaigns.GiftPackCampaign.Name, () => new Campaigns.GiftPackCampaign())
-            .AddActivity(Campaigns.GrantGiftPackBatch.Name, sp.GetRequiredService<Campaigns.GrantGiftPackBatch>));
+            .AddActivity(Campaigns.GrantGiftPackBatch.Name, sp.GetRequiredService<Campaigns.GrantGiftPackBatch>)
+            .AddOrchestrator(Campaigns.BirthdayGifts.Name, () => new Campaigns.BirthdayGifts())
+            .AddActivity(Campaigns.ListBirthdayMembers.Name, sp.GetRequiredService<Campaigns.ListBirthdayMembers>)
+            .AddActivity(Campaigns.GrantBirthdayGifts.Name, sp.GetRequiredService<Campaigns.GrantBirthdayGifts>));
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<TableStore>();

@@ -142,6 +142,12 @@ internal sealed class EnrolMember(
             state.EnrolledAt);
         var card = new MemberCard(state.CardNumber, enrolment.CardType, CardStatus.Active, state.EnrolledAt);
         var account = await InitialAccountAsync(ct);
+        if (profile.Birthday is { } birthday)
+        {
+            // The birthday work list (before the member exists: a listed id without a member is skipped).
+            await store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity(Campaigns.BirthdayCalendar.Partition(birthday), profile.MemberId), cancellationToken: ct);
+        }
+
         await members.CreateAsync(profile, card, account, ct);
         await store.Queue(store.Names.MemberEnrolledQueue).SendMessageAsync(
             JsonSerializer.Serialize(new MemberEnrolled(state.MemberId), JsonDefaults.Options), cancellationToken: ct);

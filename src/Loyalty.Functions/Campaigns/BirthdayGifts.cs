@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Loyalty.Domain.Programme;
+using Loyalty.Durable.Model;
+using Loyalty.Functions.Coupons;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Notifications;
+using Loyalty.Functions.Programme;
+using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Schema;
+using Loyalty.Storage.Tables;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.Campaigns;
+
+/// <summary>Input of <see cref="BirthdayGifts"/>: the chain-local day (<c>yyyy-MM-dd</c>).</summary>
+internal sealed record BirthdayInput(string Date);
+
+/// <summary>Input of one <see cref="GrantBirthdayGifts"/> call.</summary>
+internal sealed record BirthdayBatch(string Date, IReadOnlyList<string> MemberIds);
+
+/// <summary>What a batch (and the day) did.</summary>
+internal sealed record BirthdayTally(int Granted, int NoGift, int Notified, int Refused)
+{
+    public static BirthdayTally Empty { get; } = new(0, 0, 0, 0);
+
+    public BirthdayTally Add(BirthdayTally o) => new(Granted + o.Granted, NoGift + o.NoGift, Notified + o.Notified, Refused + o.Refused);
+}
+
+/// <summary>The day's result.</summary>
+internal sealed record BirthdayResult(string Date, int Members, int Granted, int NoGift, int Notified, int Refused);
+
+/// <summary>Birthdays: which month-days to celebrate on a date, and the work-list partition of a month-day.</summary>
+internal static class BirthdayCalendar
+{
+    /// <summary>Partition of the <c>Schedules</c> table listing members born on a month-day.</summary>
+    public static string Partition(DateOnly birthday) => "birthday-" + birthday.ToString("MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The month-days celebrated on <paramref name="date"/>: its own, and 29 February on 28 February of a common year.</summary>
+    public static IReadOnlyList<string> PartitionsFor(DateOnly date) =>
+        date is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(date.Year)
+            ? [Partition(date), "birthday-02-29"]
+            : [Partition(date)];
+}
+
+/// <summary>
+/// The day's birthday gifts (生日礼): lists the members born on the day, then grants each the birthday gift pack of
+/// their tier and sends the birthday message, in batches. The instance id is the date, so the daily timer starting it
+/// twice starts it once; each grant is keyed by (year, member), so a crashed run resumed, or any repeat, grants nothing
+/// twice in a year.
+/// </summary>
+internal sealed class BirthdayGifts : TaskOrchestrator<BirthdayInput, BirthdayResult>
+{
+    public const string Name = "BirthdayGifts";
+    private static readonly RetryPolicy Retry = new(5, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1));
+
+    /// <summary>The instance id of a day.</summary>
+    public static string InstanceId(DateOnly date) => "birthday-" + date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public override async Task<BirthdayResult> RunAsync(TaskOrchestrationContext context, BirthdayInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var members = await context.CallActivityAsync<List<string>>(ListBirthdayMembers.Name, input.Date, Retry);
+        var batches = members.Chunk(50).ToList();
+        var tally = BirthdayTally.Empty;
+        for (var i = 0; i < batches.Count; i += 4)
+        {
+            var window = batches.Skip(i).Take(4).Select(b => context.CallActivityAsync<BirthdayTally>(GrantBirthdayGifts.Name, new BirthdayBatch(input.Date, b), Retry));
+            foreach (var result in await Task.WhenAll(window))
+            {
+                tally = tally.Add(result);
+            }
+
+            context.SetCustomStatus(new { batchesDone = Math.Min(i + 4, batches.Count), batches = batches.Count, tally.Granted });
+        }
+
+        return new BirthdayResult(input.Date, members.Count, tally.Granted, tally.NoGift, tally.Notified, tally.Refused);
+    }
+}
+
+/// <summary>Activity: the members born on a date's month-day(s).</summary>
+internal sealed class ListBirthdayMembers(TableStore store) : TaskActivity<string, List<string>>
+{
+    public const string Name = "ListBirthdayMembers";
+
+    public override async Task<List<string>> RunAsync(TaskActivityContext context, string input)
+    {
+        var date = DateOnly.ParseExact(input, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var members = new List<string>();
+        foreach (var partition in BirthdayCalendar.PartitionsFor(date))
+        {
+            await foreach (var row in store.Schedules.QueryAsync(TableFilter.Partition(partition)))
+            {
+                members.Add(row.RowKey);
+            }
+        }
+
+        return [.. members.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+}
+
+/// <summary>Activity: grants a batch of members their tier's birthday pack, once per year, and queues the birthday message.</summary>
+internal sealed class GrantBirthdayGifts(MemberStore members, CouponIssuer issuer, ProgrammeConfig programme, NotificationOutbox outbox, TimeProvider time)
+    : TaskActivity<BirthdayBatch, BirthdayTally>
+{
+    public const string Name = "GrantBirthdayGifts";
+
+    public override async Task<BirthdayTally> RunAsync(TaskActivityContext context, BirthdayBatch input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var year = input.Date[..4];
+        var rules = await programme.GetRulesAsync(CancellationToken.None);
+        var packs = await programme.GetGiftPacksAsync(CancellationToken.None);
+        int granted = 0, noGift = 0, notified = 0, refused = 0;
+        await Parallel.ForEachAsync(input.MemberIds, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (memberId, ct) =>
+        {
+            var member = await members.GetAsync(memberId, ct);
+            if (member is null)
+            {
+                Interlocked.Increment(ref refused);
+                return;
+            }
+
+            var tier = rules.Tier(PaidMembershipRules.Effective(rules.Tiers, member.Account.Tier, member.Account.PaidTier, member.Account.PaidUntil, time.GetUtcNow()));
+            string? giftName = null;
+            if (tier.BirthdayGiftPack is { } packId)
+            {
+                var plan = await issuer.PlanPackAsync(packId, "birthday", member.Profile.StoreId, ct);
+                var outcome = plan.IsSuccess
+                    ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext("system:birthday:" + year, memberId, "birthday"), "orchestration:" + context.InstanceId, ct)
+                    : new Refused(plan.Error);
+                if (outcome is Completed)
+                {
+                    Interlocked.Increment(ref granted);
+                    giftName = packs.Find(packId)?.Name;
+                }
+                else
+                {
+                    Interlocked.Increment(ref refused);
+                }
+            }
+            else
+            {
+                Interlocked.Increment(ref noGift);
+            }
+
+            var text = $"{member.Profile.Name}，生日快乐！" + (giftName is null ? string.Empty : $"您的生日礼「{giftName}」已放入账户。");
+            if (await outbox.QueueAsync(memberId, "birthday-" + year, "birthday", text, marketing: true, ct) == OutboxResult.Queued)
+            {
+                Interlocked.Increment(ref notified);
+            }
+        });
+        return new BirthdayTally(granted, noGift, notified, refused);
+    }
+}
+
+/// <summary>Timer-triggered, hourly: starts the chain-local day's birthday instance, unless it exists already.</summary>
+internal sealed class StartBirthdayGifts(IOrchestrationClient client, TimeProvider time, IOptions<LoyaltyOptions> options, ILogger<StartBirthdayGifts> logger) : ITimerFunction
+{
+    public const string Schedule = "0 5 * * * *";
+
+    public async Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
+    {
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        var id = BirthdayGifts.InstanceId(today);
+        if (await client.GetAsync(id, cancellationToken) is not null)
+        {
+            return;
+        }
+
+        await client.StartAsync(BirthdayGifts.Name, new BirthdayInput(today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), id, cancellationToken);
+        logger.LogInformation("Started {InstanceId}", id);
+    }
+}

@@ -41,10 +41,10 @@ internal sealed class SaleService(
     public async Task<(DomainError? Error, MemberOutcome? Outcome)> RecordAsync(SaleRequest request, IdempotencyContext idempotency, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var codes = (request.CouponCodes ?? []).Select(CouponCode.Normalise).ToList();
-        if (codes.Count > MaxCoupons || codes.Any(c => c is null) || codes.Distinct(StringComparer.Ordinal).Count() != codes.Count)
+        var (codes, codesError) = Codes(request);
+        if (codesError is not null)
         {
-            return (DomainError.Invalid("coupon_codes_invalid", "couponCodes", $"couponCodes lists up to {MaxCoupons} distinct codes of {CouponCode.Length} characters."), null);
+            return (codesError, null);
         }
 
         var lines = Lines(request);
@@ -191,10 +191,10 @@ internal sealed class SaleService(
     public async Task<Result<SaleQuoteView>> QuoteAsync(SaleRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var codes = (request.CouponCodes ?? []).Select(CouponCode.Normalise).ToList();
-        if (codes.Count > MaxCoupons || codes.Any(c => c is null) || codes.Distinct(StringComparer.Ordinal).Count() != codes.Count)
+        var (codes, codesError) = Codes(request);
+        if (codesError is not null)
         {
-            return DomainError.Invalid("coupon_codes_invalid", "couponCodes", $"couponCodes lists up to {MaxCoupons} distinct codes of {CouponCode.Length} characters.");
+            return codesError;
         }
 
         var (rules, tree, _, memberDay) = await ContextAsync(request.StoreId!, ct);
@@ -252,6 +252,15 @@ internal sealed class SaleService(
             true,
             Receipt(request.SaleId ?? string.Empty, memberId ?? string.Empty, request.StoreId!, q, receiptCoupons, tier.Code, rules.Version, after.IsSuccess ? after.Value : balances),
             reached.Code != account.Tier && memberId is not null ? reached.Code : null);
+    }
+
+    /// <summary>The coupon codes as typed, normalised; an error when there are too many, duplicates, or malformed ones.</summary>
+    private static (List<string?> Codes, DomainError? Error) Codes(SaleRequest request)
+    {
+        var codes = (request.CouponCodes ?? []).Select(CouponCode.Normalise).ToList();
+        return codes.Count > MaxCoupons || codes.Any(c => c is null) || codes.Distinct(StringComparer.Ordinal).Count() != codes.Count
+            ? (codes, DomainError.Invalid("coupon_codes_invalid", "couponCodes", $"couponCodes lists up to {MaxCoupons} distinct codes of {CouponCode.Length} characters."))
+            : (codes, null);
     }
 
     private static List<SaleLine> Lines(SaleRequest request) =>

@@ -47,7 +47,14 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
     public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), Zone).DateTime);
 
     /// <summary>The first day of the current month in the chain's time zone.</summary>
-    public DateOnly CurrentMonth => new(Today.Year, Today.Month, 1);
+    public DateOnly CurrentMonth
+    {
+        get
+        {
+            var today = Today;
+            return new(today.Year, today.Month, 1);
+        }
+    }
 
     /// <summary>Row key of an idempotency record in the member partition.</summary>
     public static string IdempotencyRowKey(IdempotencyContext idempotency)

@@ -7,15 +7,7 @@ namespace Loyalty.Domain.Tests.Coupons;
 
 public sealed class CouponPricingTests
 {
-    private static readonly ProgrammeRules Rules = new(
-        new EarningRules(1, ["tobacco"], 100, 50),
-        ProgrammeRules.DefaultTiers,
-        [],
-        TopUpRules.Default,
-        StoredValueRules.Default,
-        ProgrammeRules.DefaultRewards,
-        AdjustmentAuthority.Default,
-        "test");
+    private static readonly ProgrammeRules Rules = TestRules.With(new EarningRules(1, ["tobacco"], 100, 50));
 
     private static readonly TierRule Standard = ProgrammeRules.DefaultTiers[0];
     private static readonly TierRule Gold = ProgrammeRules.DefaultTiers[2];

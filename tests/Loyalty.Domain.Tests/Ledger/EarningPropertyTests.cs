@@ -45,7 +45,7 @@ public sealed class EarningPropertyTests
         from earning in Earning
         from tier in Gen.Elements(ProgrammeRules.DefaultTiers.ToArray())
         from day in Gen.Elements(100, 150, 200, 300)
-        select new Scenario([.. lines], new ProgrammeRules(earning, ProgrammeRules.DefaultTiers, [], TopUpRules.Default, StoredValueRules.Default, [], AdjustmentAuthority.Default, "p"), tier, day))
+        select new Scenario([.. lines], TestRules.With(earning), tier, day))
         .ToArbitrary();
 
     [Fact]

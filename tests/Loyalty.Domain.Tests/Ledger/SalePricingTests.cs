@@ -6,15 +6,7 @@ namespace Loyalty.Domain.Tests.Ledger;
 
 public sealed class SalePricingTests
 {
-    private static readonly ProgrammeRules Rules = new(
-        new EarningRules(1, ["tobacco"], 100, 50),
-        ProgrammeRules.DefaultTiers,
-        [new MemberDayRule(15, 200)],
-        TopUpRules.Default,
-        StoredValueRules.Default,
-        ProgrammeRules.DefaultRewards,
-        AdjustmentAuthority.Default,
-        "test");
+    private static readonly ProgrammeRules Rules = TestRules.With(new EarningRules(1, ["tobacco"], 100, 50), [new MemberDayRule(15, 200)]);
 
     private static readonly TierRule Gold = ProgrammeRules.DefaultTiers[2];
     private static readonly TierRule Standard = ProgrammeRules.DefaultTiers[0];

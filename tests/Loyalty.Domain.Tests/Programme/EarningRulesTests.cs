@@ -20,7 +20,7 @@ public sealed class EarningRulesTests
     private static readonly TierRule Standard = ProgrammeRules.DefaultTiers[0];
 
     private static long Points(EarningRules earning, params SaleLine[] lines) =>
-        SalePricing.Price(lines, Standard, new ProgrammeRules(earning, ProgrammeRules.DefaultTiers, [], TopUpRules.Default, StoredValueRules.Default, [], AdjustmentAuthority.Default, "t"), 100, 0, 0, default).Value!.PointsEarned;
+        SalePricing.Price(lines, Standard, TestRules.With(earning), 100, 0, 0, default).Value!.PointsEarned;
 
     [Fact]
     public void SkuMultiplier_WinsOverItsCategory_AndExcludedSkusEarnNothing()
@@ -68,9 +68,7 @@ public sealed class EarningRulesTests
     [InlineData(2026, 11, 19, 19, 100)] // a Thursday evening
     public void MemberDays_ByDayOfMonth_OrByWeekdayWithinHours_HighestApplies(int year, int month, int day, int hour, int expected)
     {
-        var rules = new ProgrammeRules(EarningRules.Default, ProgrammeRules.DefaultTiers,
-            [new MemberDayRule(15, 200), new MemberDayRule(null, 300, [DayOfWeek.Wednesday], 18, 22)],
-            TopUpRules.Default, StoredValueRules.Default, [], AdjustmentAuthority.Default, "t");
+        var rules = TestRules.With(EarningRules.Default, [new MemberDayRule(15, 200), new MemberDayRule(null, 300, [DayOfWeek.Wednesday], 18, 22)]);
 
         Assert.Equal(expected, rules.MemberDayMultiplier(new DateTime(year, month, day, hour, 0, 0)));
     }

@@ -13,37 +13,14 @@ public sealed class BirthdayGiftsTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
 {
     private static DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime);
 
-    private static async Task PutAsync(HttpClient admin, string section, object value)
-    {
-        var response = await admin.PutAsJsonAsync($"/api/config/{section}", new { value });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    private static async Task<JsonElement> RunAsync(HttpClient ops, string instanceId, string date)
-    {
-        var start = await ops.PostAsync($"/api/orchestrations/BirthdayGifts?instanceId={instanceId}", new { date }, null);
-        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
-        JsonElement done = default;
-        await Api.EventuallyAsync(
-            async () =>
-            {
-                var response = await ops.GetAsync($"/api/orchestrations/{instanceId}");
-                done = await response.JsonAsync();
-                return response.StatusCode == HttpStatusCode.OK;
-            },
-            $"{instanceId} to finish");
-        Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
-        return done.GetProperty("output");
-    }
-
     [Fact]
     public async Task TodaysMembers_GetTheirTiersGiftOncePerYear_AndTheDailyStartIsANoOpTheSecondTime()
     {
         using var admin = app.Client(LoyaltyApp.AdminKey);
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
-        await PutAsync(admin, "coupon-templates", new[] { new { templateId = "bday-cake", name = "生日蛋糕券", kind = "amountOff", amountOff = 2_000, validDays = 30 } });
-        await PutAsync(admin, "gift-packs", new { packs = new[] { new { packId = "bday", name = "生日礼包", points = 188, coupons = new[] { new { templateId = "bday-cake" } } } } });
-        await PutAsync(admin, "tiers", new object[]
+        await admin.PutConfigAsync("coupon-templates", new[] { new { templateId = "bday-cake", name = "生日蛋糕券", kind = "amountOff", amountOff = 2_000, validDays = 30 } });
+        await admin.PutConfigAsync("gift-packs", new { packs = new[] { new { packId = "bday", name = "生日礼包", points = 188, coupons = new[] { new { templateId = "bday-cake" } } } } });
+        await admin.PutConfigAsync("tiers", new object[]
         {
             new { code = "standard", name = "普通会员", pricePercent = 10_000, pointsMultiplierPercent = 100, birthdayGiftPack = "bday" },
             new { code = "silver", name = "白银会员", pricePercent = 9_800, pointsMultiplierPercent = 120, threshold = 100_000, birthdayGiftPack = "bday" },
@@ -63,8 +40,8 @@ public sealed class BirthdayGiftsTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         await app.SetTierAsync(celebrated[2], "gold"); // gold has no birthday pack
         var date = Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-        var first = await RunAsync(ops, BirthdayGiftsInstance(date), date);
-        var again = await RunAsync(ops, "birthday-rerun-" + Guid.NewGuid().ToString("N")[..6], date);
+        var first = (await ops.RunOrchestrationAsync("BirthdayGifts", BirthdayGiftsInstance(date), new { date })).GetProperty("output");
+        var again = (await ops.RunOrchestrationAsync("BirthdayGifts", "birthday-rerun-" + Guid.NewGuid().ToString("N")[..6], new { date })).GetProperty("output");
 
         Assert.Equal(3, first.GetProperty("members").GetInt32());
         Assert.Equal(2, first.GetProperty("granted").GetInt32());

@@ -31,20 +31,11 @@ public sealed class CouponTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>, IAs
     public async Task InitializeAsync()
     {
         using var admin = app.Client(LoyaltyApp.AdminKey);
-        await PutConfigAsync(admin, "coupon-templates", Templates);
-        await PutConfigAsync(admin, "gift-packs", Packs);
+        await admin.PutConfigAsync("coupon-templates", Templates);
+        await admin.PutConfigAsync("gift-packs", Packs);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
-
-    private static async Task PutConfigAsync(HttpClient client, string section, object value)
-    {
-        var current = await client.GetJsonAsync($"/api/config/{section}");
-        using var request = Api.Json(HttpMethod.Put, $"/api/config/{section}", JsonSerializer.Serialize(new { value }));
-        request.Headers.TryAddWithoutValidation("If-Match", $"\"{current.GetProperty("version").GetInt64()}\"");
-        var response = await client.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
 
     private static object Sale(string memberId, string[] coupons, string storeId = "sh-001", string? saleId = null) => new
     {
@@ -321,14 +312,14 @@ public sealed class CouponTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>, IAs
     public async Task SignUpPack_IsGrantedOnceAtEnrolment_WithPointsCouponsAndTheWelcomeText()
     {
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
-        await PutConfigAsync(ops, "gift-packs", new { packs = PackList, signUpPack = "welcome" });
+        await ops.PutConfigAsync("gift-packs", new { packs = PackList, signUpPack = "welcome" });
         try
         {
             await SignUpAsync(ops);
         }
         finally
         {
-            await PutConfigAsync(ops, "gift-packs", Packs);
+            await ops.PutConfigAsync("gift-packs", Packs);
         }
     }
 

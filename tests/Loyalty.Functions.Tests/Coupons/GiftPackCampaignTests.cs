@@ -10,31 +10,8 @@ public sealed class GiftPackCampaignTests(LoyaltyApp app) : IClassFixture<Loyalt
 {
     private static async Task ConfigureAsync(HttpClient admin)
     {
-        (await admin.PutAsJsonAsync("/api/config/coupon-templates", new
-        {
-            value = new[] { new { templateId = "thanks-5", name = "感恩回馈", kind = "amountOff", amountOff = 500, validDays = 14 } },
-        })).EnsureSuccessStatusCode();
-        (await admin.PutAsJsonAsync("/api/config/gift-packs", new
-        {
-            value = new { packs = new[] { new { packId = "thanks", name = "感恩礼包", points = 50, coupons = new[] { new { templateId = "thanks-5", quantity = 2 } } } } },
-        })).EnsureSuccessStatusCode();
-    }
-
-    private static async Task<JsonElement> RunAsync(HttpClient ops, string instanceId, object input)
-    {
-        var start = await ops.PostAsync($"/api/orchestrations/GiftPackCampaign?instanceId={instanceId}", input, null);
-        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
-        JsonElement done = default;
-        await Api.EventuallyAsync(
-            async () =>
-            {
-                var response = await ops.GetAsync($"/api/orchestrations/{instanceId}");
-                done = await response.JsonAsync();
-                return response.StatusCode == HttpStatusCode.OK;
-            },
-            $"campaign {instanceId} to finish");
-        Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
-        return done;
+        await admin.PutConfigAsync("coupon-templates", new[] { new { templateId = "thanks-5", name = "感恩回馈", kind = "amountOff", amountOff = 500, validDays = 14 } });
+        await admin.PutConfigAsync("gift-packs", new { packs = new[] { new { packId = "thanks", name = "感恩礼包", points = 50, coupons = new[] { new { templateId = "thanks-5", quantity = 2 } } } } });
     }
 
     [Fact]
@@ -46,8 +23,8 @@ public sealed class GiftPackCampaignTests(LoyaltyApp app) : IClassFixture<Loyalt
         var members = (await Task.WhenAll(Enumerable.Range(0, 23).Select(_ => app.EnrolAsync()))).Select(m => m.MemberId).ToList();
         var input = new { campaignId = "thanks-2026", giftPackId = "thanks", memberIds = members.Append("M0000000000NO").ToArray(), batchSize = 5 };
 
-        var first = await RunAsync(ops, "gift-thanks-a", input);
-        var second = await RunAsync(ops, "gift-thanks-b", input); // another instance, same campaign
+        var first = await ops.RunOrchestrationAsync("GiftPackCampaign", "gift-thanks-a", input);
+        var second = await ops.RunOrchestrationAsync("GiftPackCampaign", "gift-thanks-b", input); // another instance, same campaign
 
         var output = first.GetProperty("output");
         Assert.Equal(24, output.GetProperty("targeted").GetInt32());
@@ -76,7 +53,7 @@ public sealed class GiftPackCampaignTests(LoyaltyApp app) : IClassFixture<Loyalt
         await ConfigureAsync(admin);
         var (memberId, _) = await app.EnrolAsync();
 
-        var done = await RunAsync(ops, "gift-unknown", new { campaignId = "c2", giftPackId = "nope", memberIds = new[] { memberId } });
+        var done = await ops.RunOrchestrationAsync("GiftPackCampaign", "gift-unknown", new { campaignId = "c2", giftPackId = "nope", memberIds = new[] { memberId } });
 
         Assert.Equal(1, done.GetProperty("output").GetProperty("refusedBy").GetProperty("gift_pack_unknown").GetInt32());
         Assert.Equal(0, (await ops.GetJsonAsync($"/api/members/{memberId}/coupons")).GetProperty("items").GetArrayLength());

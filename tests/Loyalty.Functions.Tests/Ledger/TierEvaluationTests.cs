@@ -15,20 +15,15 @@ public sealed class DowngradeApp : LoyaltyApp
     {
         await base.InitializeAsync();
         using var admin = Client(AdminKey);
-        await PutAsync(admin, "tiers", new object[]
+        await admin.PutConfigAsync("tiers", new object[]
         {
             new { code = "standard", name = "普通会员", pricePercent = 10_000, pointsMultiplierPercent = 100 },
             new { code = "silver", name = "白银会员", pricePercent = 9_800, pointsMultiplierPercent = 120, threshold = 5_000 },
             new { code = "gold", name = "黄金会员", pricePercent = 9_500, pointsMultiplierPercent = 150, threshold = 1_000_000 },
         });
-        await PutAsync(admin, "tier-policy", new { basis = "qualifyingSpend", period = "rolling12Months", downgrade = true, graceDays = 3, startingProgress = 1_000 });
+        await admin.PutConfigAsync("tier-policy", new { basis = "qualifyingSpend", period = "rolling12Months", downgrade = true, graceDays = 3, startingProgress = 1_000 });
     }
 
-    public static async Task PutAsync(HttpClient admin, string section, object value)
-    {
-        var response = await admin.PutAsJsonAsync($"/api/config/{section}", new { value });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
 }
 
 public sealed class TierEvaluationTests(DowngradeApp app) : IClassFixture<DowngradeApp>
@@ -130,7 +125,7 @@ public sealed class TierEvaluationTests(DowngradeApp app) : IClassFixture<Downgr
     public async Task EntryOnFirstPurchase_LeavesNewMembersWithoutATier_UntilTheyBuy()
     {
         using var admin = app.Client(LoyaltyApp.AdminKey);
-        await DowngradeApp.PutAsync(admin, "tier-policy", new { downgrade = true, graceDays = 3, entryOn = "firstPurchase" });
+        await admin.PutConfigAsync("tier-policy", new { downgrade = true, graceDays = 3, entryOn = "firstPurchase" });
         try
         {
             var (memberId, _) = await app.EnrolAsync();
@@ -143,7 +138,7 @@ public sealed class TierEvaluationTests(DowngradeApp app) : IClassFixture<Downgr
         }
         finally
         {
-            await DowngradeApp.PutAsync(admin, "tier-policy", new { basis = "qualifyingSpend", period = "rolling12Months", downgrade = true, graceDays = 3, startingProgress = 1_000 });
+            await admin.PutConfigAsync("tier-policy", new { basis = "qualifyingSpend", period = "rolling12Months", downgrade = true, graceDays = 3, startingProgress = 1_000 });
         }
     }
 

@@ -13,9 +13,9 @@ public sealed class TierApp : LoyaltyApp
     {
         await base.InitializeAsync();
         using var admin = Client(AdminKey);
-        await PutAsync(admin, "coupon-templates", new[] { new { templateId = "silver-welcome", name = "白银升级券", kind = "amountOff", amountOff = 800, validDays = 30 } });
-        await PutAsync(admin, "gift-packs", new { packs = new[] { new { packId = "silver-gift", name = "白银升级礼包", points = 300, coupons = new[] { new { templateId = "silver-welcome" } } } } });
-        await PutAsync(admin, "tiers", new object[]
+        await admin.PutConfigAsync("coupon-templates", new[] { new { templateId = "silver-welcome", name = "白银升级券", kind = "amountOff", amountOff = 800, validDays = 30 } });
+        await admin.PutConfigAsync("gift-packs", new { packs = new[] { new { packId = "silver-gift", name = "白银升级礼包", points = 300, coupons = new[] { new { templateId = "silver-welcome" } } } } });
+        await admin.PutConfigAsync("tiers", new object[]
         {
             new { code = "standard", name = "普通会员", pricePercent = 10_000, pointsMultiplierPercent = 100 },
             new { code = "silver", name = "白银会员", pricePercent = 9_800, pointsMultiplierPercent = 120, threshold = 5_000, upgradeGiftPack = "silver-gift", benefits = new[] { "免运费" } },
@@ -23,11 +23,6 @@ public sealed class TierApp : LoyaltyApp
         });
     }
 
-    private static async Task PutAsync(HttpClient admin, string section, object value)
-    {
-        var response = await admin.PutAsJsonAsync($"/api/config/{section}", new { value });
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
 }
 
 public sealed class TierUpgradeTests(TierApp app) : IClassFixture<TierApp>

@@ -70,6 +70,31 @@ public static class Api
         return problem;
     }
 
+    /// <summary>Replaces a configuration section (<c>PUT /api/config/{section}</c> with <c>{value}</c>) and asserts a 2xx.</summary>
+    public static async Task PutConfigAsync(this HttpClient client, string section, object value)
+    {
+        var response = await client.PutAsJsonAsync($"/api/config/{section}", new { value });
+        Assert.True(response.IsSuccessStatusCode, $"PUT config/{section} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Starts an orchestration with an instance id, waits until it finishes, asserts it completed, and returns its status.</summary>
+    public static async Task<JsonElement> RunOrchestrationAsync(this HttpClient client, string name, string instanceId, object input)
+    {
+        var start = await client.PostAsync($"/api/orchestrations/{name}?instanceId={instanceId}", input, null);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        JsonElement done = default;
+        await EventuallyAsync(
+            async () =>
+            {
+                var response = await client.GetAsync($"/api/orchestrations/{instanceId}");
+                done = await response.JsonAsync();
+                return response.StatusCode == HttpStatusCode.OK;
+            },
+            $"{instanceId} to finish");
+        Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
+        return done;
+    }
+
     /// <summary>Polls until <paramref name="check"/> holds or 20 s pass.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> check, string what)
     {

@@ -1,4 +1,5 @@
 using Loyalty.Domain.Auth;
+using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Cards;
 using Loyalty.Functions.Coupons;
 using Loyalty.Functions.Durable;
@@ -54,6 +55,10 @@ public static class FunctionCatalog
             Http("IssueCoupons", "POST", "members/{memberId}/coupons", [Role.Ops, Role.HqAdmin], CouponsApi.Issue),
             Http("ListCoupons", "GET", "members/{memberId}/coupons", Staff, CouponsApi.List),
             Http("RevokeCoupon", "POST", "members/{memberId}/coupons/{code}/revoke", [Role.Ops, Role.HqAdmin], CouponsApi.Revoke),
+            Http("RefundStoredValue", "POST", "members/{memberId}/stored-value-refunds", Staff, RefundStoredValue.Handle),
+            Http("ListApprovals", "GET", "approvals", Staff, ApprovalsApi.List),
+            Http("GetApproval", "GET", "approvals/{approvalId}", Staff, ApprovalsApi.Get),
+            Http("DecideApproval", "POST", "approvals/{approvalId}/decision", [Role.StoreManager, Role.RegionManager, Role.HqAdmin], ApprovalsApi.Decide),
             Http("GetLedger", "GET", "members/{memberId}/ledger", Staff, LedgerApi.Handle),
             Http("IssueCard", "POST", "members/{memberId}/cards", Staff, IssueCard.Handle),
             Http("CardOperation", "POST", "cards/{cardNumber}/{op}", Staff, CardOperations.Handle),

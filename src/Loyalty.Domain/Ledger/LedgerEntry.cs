@@ -21,6 +21,8 @@ public enum LedgerEntryType
     Expiry,
     /// <summary>A paid membership bought or renewed (stored value spent on it, if paid that way).</summary>
     Membership,
+    /// <summary>Stored-value principal paid back to the member (退储值); bonus value is never paid out.</summary>
+    StoredValueRefund,
 }
 
 /// <summary>

@@ -1,14 +1,18 @@
 using System.Text.Json;
+using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Auth;
 using Loyalty.Domain.Cards;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Members;
+using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Ledger;
 using Loyalty.Functions.Members;
 using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Approvals;
 using Loyalty.Storage.Members;
+using Loyalty.Storage.Org;
 using Loyalty.Storage.Tables;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +24,7 @@ namespace Loyalty.Functions.Cards;
 /// Unfreezing, replacing and cancelling are for store managers and above. A replacement gets a new number and keeps
 /// the balance (balances belong to the account); it needs an Idempotency-Key.
 /// </summary>
-internal sealed class CardOperations(MemberTransactions transactions, MemberStore members, TimeProvider time, IOptions<LoyaltyOptions> options)
+internal sealed class CardOperations(MemberTransactions transactions, MemberStore members, OrgStore org, ApprovalRequests approvals, TimeProvider time, IOptions<LoyaltyOptions> options)
 {
     private static readonly Role[] ManagerRoles = [Role.StoreManager, Role.RegionManager, Role.HqAdmin, Role.Ops];
 
@@ -76,7 +80,28 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
             newNumber = await IssueCard.ClaimNumberAsync(members, memberId, MemberTransactions.IdempotencyRowKey(idempotency!), options.Value.CardPrefix, ct);
         }
 
-        var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
+        if (operation == CardOperation.Unfreeze && await NeedsApprovalAsync(memberId, cardNumber, caller.Role, ct))
+        {
+            if (idempotency is null)
+            {
+                return keyProblem!;
+            }
+
+            var tree = await org.GetRequiredAsync(ct);
+            var member = await members.GetAsync(memberId, ct);
+            return await approvals.RequestFromHttpAsync(http, idempotency, new ApprovalRequest(
+                ApprovalAction.CardUnfreeze, member!.Account.StoredValuePrincipal + member.Account.StoredValueBonus, member.Profile.StoreId, memberId,
+                "****" + cardNumber[^4..], reason ?? "unfreeze", new UnfreezePayload(cardNumber, reason)), tree);
+        }
+
+        var outcome = await ApplyAsync(memberId, cardNumber, operation, op, caller.Id, reason, idempotency, newNumber, ct);
+        return MemberOperation.ToResult(outcome);
+    }
+
+    /// <summary>Applies a card operation in one member transaction (at once, or when an approved unfreeze is applied).</summary>
+    public async Task<MemberOutcome> ApplyAsync(string memberId, string cardNumber, CardOperation operation, string op, string actorId, string? reason, IdempotencyContext? idempotency, string? newNumber, CancellationToken cancellationToken)
+    {
+        return await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
         {
             var row = await members.GetCardRowAsync(memberId, cardNumber, token) ?? throw new InvalidOperationException("The card row vanished.");
             var card = MemberStore.CardFrom(row);
@@ -93,7 +118,7 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
             {
                 new(TableTransactionActionType.UpdateReplace, MemberStore.CardRow(memberId, updated), row.ETag),
                 new(TableTransactionActionType.Add, transactions.AuditRow(
-                    memberId, caller.Id, "card." + op, cardNumber[^4..],
+                    memberId, actorId, "card." + op, cardNumber[^4..],
                     JsonSerializer.Serialize(new { status = card.Status.ToString() }, Storage.Config.ConfigJson.Options),
                     JsonSerializer.Serialize(new { status = updated.Status.ToString(), replacedBy = newNumber?[^4..], reason }, Storage.Config.ConfigJson.Options))),
             };
@@ -108,7 +133,37 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
                 _ => rows,
                 StatusCodes.Status200OK,
                 delta);
-        }, ct);
-        return MemberOperation.ToResult(outcome);
+        }, cancellationToken);
+    }
+
+    // Unfreezing needs approval when the policy says so for the account's stored value and the card is frozen now.
+    private async Task<bool> NeedsApprovalAsync(string memberId, string cardNumber, Role role, CancellationToken cancellationToken)
+    {
+        var policy = await approvals.GetPolicyAsync(cancellationToken);
+        if (policy.For(ApprovalAction.CardUnfreeze).ApprovalAbove is null)
+        {
+            return false;
+        }
+
+        var member = await members.GetAsync(memberId, cancellationToken);
+        return member is not null
+            && member.Cards.Any(c => c.CardNumber == cardNumber && c.Status == CardStatus.Frozen)
+            && policy.NeedsApproval(ApprovalAction.CardUnfreeze, member.Account.StoredValuePrincipal + member.Account.StoredValueBonus, role);
+    }
+}
+
+/// <summary>What an approved unfreeze applies.</summary>
+internal sealed record UnfreezePayload(string CardNumber, string? Reason);
+
+/// <summary>Applies an approved unfreeze (keyed by the approval id, so applying it again changes nothing).</summary>
+internal sealed class ApproveUnfreeze(CardOperations cards) : IApprovedAction
+{
+    public ApprovalAction Action => ApprovalAction.CardUnfreeze;
+
+    public Task<MemberOutcome> ApplyAsync(ApprovalRecord approval, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        var payload = JsonSerializer.Deserialize<UnfreezePayload>(approval.Payload, Storage.Config.ConfigJson.Options)!;
+        return cards.ApplyAsync(approval.MemberId!, payload.CardNumber, CardOperation.Unfreeze, "unfreeze", "approval:" + approval.Id, payload.Reason, ApprovalRecipients.Idempotency(approval), null, cancellationToken);
     }
 }

@@ -34,7 +34,21 @@ internal static class OrchestrationsApi
             return Problems.Create(StatusCodes.Status400BadRequest, "instance_id_invalid", "instanceId is up to 100 characters without / \\ # ?.", "instanceId");
         }
 
-        var id = await client.StartAsync(name, input, string.IsNullOrEmpty(requested) ? null : requested, http.RequestAborted);
+        object? start = input;
+        if (name == Campaigns.Reactivation.Name)
+        {
+            // Checked here so a bad campaign is a 400, and stamped with its requester (who asks for the budget's approval).
+            var (campaign, invalid) = ReadCampaign(input, http.Caller());
+            if (invalid is not null)
+            {
+                return invalid;
+            }
+
+            start = campaign;
+            requested = string.IsNullOrEmpty(requested) ? Campaigns.Reactivation.InstanceId(campaign!.CampaignId) : requested;
+        }
+
+        var id = await client.StartAsync(name, start, string.IsNullOrEmpty(requested) ? null : requested, http.RequestAborted);
         var links = Links(http, id);
         http.Response.Headers.Location = links.StatusQueryGetUri;
         return TypedResults.Accepted(links.StatusQueryGetUri, links);
@@ -121,6 +135,28 @@ internal static class OrchestrationsApi
         return await client.PurgeAsync(instanceId, http.RequestAborted)
             ? TypedResults.Ok(new { instancesDeleted = 1 })
             : NotFound(instanceId);
+    }
+
+    private static (Campaigns.ReactivationInput? Input, IResult? Problem) ReadCampaign(JsonElement? body, Domain.Auth.Principal caller)
+    {
+        Campaigns.ReactivationInput? campaign = null;
+        try
+        {
+            campaign = body?.Deserialize<Campaigns.ReactivationInput>(JsonDefaults.Options);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.Create(StatusCodes.Status400BadRequest, "campaign_invalid", "The campaign does not have the expected shape: " + ex.Message));
+        }
+
+        if (campaign is null)
+        {
+            return (null, Problems.Create(StatusCodes.Status400BadRequest, "campaign_invalid", "Send the campaign's parameters."));
+        }
+
+        return campaign.Check() is { } error
+            ? (null, Problems.From(error))
+            : (campaign with { RequestedBy = caller.Id, RequesterRole = caller.Role }, null);
     }
 
     private static async Task<(JsonElement? Input, IResult? Problem)> ReadOptionalJsonAsync(HttpContext http, int maxBytes)

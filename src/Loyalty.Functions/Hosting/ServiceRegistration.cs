@@ -111,6 +111,21 @@ internal static class ServiceRegistration
         services.AddSingleton<Cards.CardOperations>();
         services.AddScoped<WelcomeNewMember>();
         services.AddSingleton<Webhooks.OrderEventProcessor>();
+        services.AddSingleton<StoredValue.RefundStoredValue>();
+        services.AddSingleton<Storage.Approvals.ApprovalStore>();
+        services.AddSingleton<Approvals.ApprovalRequests>();
+        services.AddSingleton<Approvals.ApprovalsApi>();
+        services.AddSingleton<Approvals.OpenApprovalStage>();
+        services.AddSingleton<Approvals.CloseApproval>();
+        services.AddSingleton<Approvals.IApprovedAction, Approvals.ApproveAdjustment>();
+        services.AddSingleton<Approvals.IApprovedAction, StoredValue.ApproveStoredValueRefund>();
+        services.AddSingleton<Approvals.IApprovedAction, Cards.ApproveUnfreeze>();
+        services.AddSingleton<Approvals.IApprovedAction, Approvals.ApproveCampaignBudget>();
+        services.AddSingleton<Campaigns.PrepareReactivation>();
+        services.AddSingleton<Campaigns.SelectReactivationTargets>();
+        services.AddSingleton<Campaigns.RequestBudgetApproval>();
+        services.AddSingleton<Campaigns.OfferReactivation>();
+        services.AddSingleton<Campaigns.FollowUpReactivation>();
         services.AddSingleton<Campaigns.GrantGiftPackBatch>();
         services.AddSingleton<Campaigns.ListBirthdayMembers>();
         services.AddSingleton<Campaigns.GrantBirthdayGifts>();
@@ -120,7 +135,16 @@ internal static class ServiceRegistration
             .AddActivity(Campaigns.GrantGiftPackBatch.Name, sp.GetRequiredService<Campaigns.GrantGiftPackBatch>)
             .AddOrchestrator(Campaigns.BirthdayGifts.Name, () => new Campaigns.BirthdayGifts())
             .AddActivity(Campaigns.ListBirthdayMembers.Name, sp.GetRequiredService<Campaigns.ListBirthdayMembers>)
-            .AddActivity(Campaigns.GrantBirthdayGifts.Name, sp.GetRequiredService<Campaigns.GrantBirthdayGifts>));
+            .AddActivity(Campaigns.GrantBirthdayGifts.Name, sp.GetRequiredService<Campaigns.GrantBirthdayGifts>)
+            .AddOrchestrator(Campaigns.Reactivation.Name, () => new Campaigns.Reactivation())
+            .AddActivity(Campaigns.PrepareReactivation.Name, sp.GetRequiredService<Campaigns.PrepareReactivation>)
+            .AddActivity(Campaigns.SelectReactivationTargets.Name, sp.GetRequiredService<Campaigns.SelectReactivationTargets>)
+            .AddActivity(Campaigns.RequestBudgetApproval.Name, sp.GetRequiredService<Campaigns.RequestBudgetApproval>)
+            .AddActivity(Campaigns.OfferReactivation.Name, sp.GetRequiredService<Campaigns.OfferReactivation>)
+            .AddActivity(Campaigns.FollowUpReactivation.Name, sp.GetRequiredService<Campaigns.FollowUpReactivation>)
+            .AddOrchestrator(Approvals.ApprovalWorkflow.Name, () => new Approvals.ApprovalWorkflow())
+            .AddActivity(Approvals.OpenApprovalStage.Name, sp.GetRequiredService<Approvals.OpenApprovalStage>)
+            .AddActivity(Approvals.CloseApproval.Name, sp.GetRequiredService<Approvals.CloseApproval>));
         services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<TableStore>();

@@ -1,9 +1,12 @@
 using System.Text.Json;
+using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Ledger;
+using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Programme;
 using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
 using Loyalty.Storage.Org;
 using Microsoft.Extensions.Options;
 
@@ -17,9 +20,10 @@ internal sealed record AdjustmentReceipt(string MemberId, long Points, string Re
 
 /// <summary>
 /// Manual points adjustment: applied at once within the caller's authority (configured per role) and audited in the
-/// same transaction; above it, 403 <c>approval_required</c>. A negative adjustment cannot take points below zero.
+/// same transaction; above it, 202 with an approval that goes up the chain (see <see cref="ApprovalWorkflow"/>) and
+/// applies the adjustment once approved. A negative adjustment cannot take points below zero.
 /// </summary>
-internal sealed class Adjust(MemberTransactions transactions, OrgStore org, ProgrammeConfig programme, IOptions<LoyaltyOptions> options)
+internal sealed class Adjust(MemberTransactions transactions, OrgStore org, ProgrammeConfig programme, MemberStore members, ApprovalRequests approvals, IOptions<LoyaltyOptions> options)
 {
     private static readonly string[] ServerOwned = ["balance", "balances", "memberId"];
 
@@ -51,23 +55,50 @@ internal sealed class Adjust(MemberTransactions transactions, OrgStore org, Prog
 
         var rules = await programme.GetRulesAsync(http.RequestAborted);
         var change = PointsOperations.Adjustment(request.Points ?? 0, request.Reason, caller.Role, rules.Authority);
+        if (change.Error is { Code: "approval_required" })
+        {
+            // Above the caller's authority: the request goes up the chain instead (202 with the approval).
+            if (!await members.ExistsAsync(memberId, http.RequestAborted))
+            {
+                return Problems.Create(StatusCodes.Status404NotFound, "member_not_found", "No such member.");
+            }
+
+            var reasonText = request.Reason!.Trim();
+            return await approvals.RequestFromHttpAsync(http, idempotency, new ApprovalRequest(
+                ApprovalAction.PointsAdjustment, request.Points!.Value, storeId, memberId, memberId, reasonText,
+                new AdjustmentPayload(request.Points.Value, reasonText, storeId)), tree);
+        }
+
         if (!change.IsSuccess)
         {
             return Problems.From(change.Error);
         }
 
-        var reason = request.Reason!.Trim();
-        var outcome = await transactions.ExecuteAsync(memberId, idempotency, (account, _) =>
-        {
-            var decision = new WriteDecision(
-                new LedgerEntryDraft(LedgerEntryType.Adjustment, "adjustment.manual", change.Value, storeId, null, rules.Version, reason),
-                balances => new AdjustmentReceipt(memberId, change.Value.Points, reason, storeId, BalancesDto.From(balances)),
-                body => [new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(
-                    memberId, caller.Id, "points.adjust", memberId,
-                    JsonSerializer.Serialize(new { account.Balances.Points }, Storage.Config.ConfigJson.Options),
-                    JsonSerializer.Serialize(new { points = change.Value.Points, reason }, Storage.Config.ConfigJson.Options)))]);
-            return Task.FromResult<Domain.Common.Result<LedgerDecision>>(decision);
-        }, http.RequestAborted);
+        var outcome = await ApplyAsync(memberId, change.Value.Points, request.Reason!.Trim(), storeId, caller.Id, idempotency, http.RequestAborted);
         return MemberOperation.ToResult(outcome);
     }
+
+    /// <summary>
+    /// Writes an adjustment of <paramref name="points"/> with its audit row, exactly once under
+    /// <paramref name="idempotency"/>: at once within authority, or when an approval of it is applied.
+    /// </summary>
+    public async Task<Storage.Ledger.MemberOutcome> ApplyAsync(string memberId, long points, string reason, string storeId, string actorId, IdempotencyContext idempotency, CancellationToken cancellationToken)
+    {
+        var rules = await programme.GetRulesAsync(cancellationToken);
+        var change = new LedgerChange(points, 0, 0);
+        return await transactions.ExecuteAsync(memberId, idempotency, (account, _) =>
+        {
+            var decision = new WriteDecision(
+                new LedgerEntryDraft(LedgerEntryType.Adjustment, "adjustment.manual", change, storeId, null, rules.Version, reason),
+                balances => new AdjustmentReceipt(memberId, points, reason, storeId, BalancesDto.From(balances)),
+                body => [new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(
+                    memberId, actorId, "points.adjust", memberId,
+                    JsonSerializer.Serialize(new { account.Balances.Points }, Storage.Config.ConfigJson.Options),
+                    JsonSerializer.Serialize(new { points, reason }, Storage.Config.ConfigJson.Options)))]);
+            return Task.FromResult<Domain.Common.Result<LedgerDecision>>(decision);
+        }, cancellationToken);
+    }
 }
+
+/// <summary>What an approved adjustment applies.</summary>
+internal sealed record AdjustmentPayload(long Points, string Reason, string StoreId);

@@ -6,6 +6,7 @@ using Loyalty.Functions.Notifications;
 using Loyalty.Functions.Programme;
 using Loyalty.Storage.Ledger;
 using Loyalty.Storage.Org;
+using Loyalty.Storage.Members;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
 using Microsoft.Extensions.Options;
@@ -76,7 +77,7 @@ internal sealed class PointsExpiry(
             var soon = await RowsAsync(TableFilter.Partition(MemberTransactions.PointsMonthPartition(next)), ct);
             await Parallel.ForEachAsync(soon, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (row, token) =>
             {
-                var account = await store.Members.GetEntityAsync(row.RowKey, "account", token);
+                var account = await store.Members.GetEntityAsync(row.RowKey, MemberStore.AccountRow, token);
                 var amount = account is null ? 0 : PointBatches.Parse(account.GetString("PointBatches"), account.GetInt64("Points") ?? 0, transactions.CurrentMonth).EarnedThrough(next);
                 if (amount > 0)
                 {

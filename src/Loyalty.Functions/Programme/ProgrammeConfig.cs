@@ -33,6 +33,7 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         ["stored-value"] = new Section<StoredValueRules>(StoredValueRules.Default, (_, _) => null),
         ["rewards"] = new Section<IReadOnlyList<Reward>>(ProgrammeRules.DefaultRewards, (v, _) => ProgrammeValidation.Check(v)),
         ["adjustment-authority"] = new Section<AdjustmentAuthority>(AdjustmentAuthority.Default, (v, _) => ProgrammeValidation.Check(v)),
+        [Approvals.ApprovalRequests.PolicySection] = new Section<Domain.Approvals.ApprovalPolicy>(Domain.Approvals.ApprovalPolicy.Default, (v, _) => v.Check()),
         [CouponTemplatesSection] = new Section<IReadOnlyList<CouponTemplate>>([], CheckTemplates),
         [GiftPacksSection] = new Section<GiftPackRules>(GiftPackRules.Default, (v, c) => CouponValidation.Check(v, c.CouponTemplates) ?? CheckTierPacks(c.Tiers, v)),
     };

@@ -6,6 +6,7 @@ using Loyalty.Functions.Http;
 using Loyalty.Functions.Ledger;
 using Loyalty.Functions.Members;
 using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
 using Microsoft.Extensions.Options;
@@ -108,7 +109,7 @@ internal sealed class TagsApi(MemberTransactions transactions, MemberTagging tag
         foreach (var row in page.Items)
         {
             // The list may hold a member who lost the tag a moment ago: check the member's own row.
-            var account = await store.Members.GetEntityAsync(row.RowKey, "account", ct);
+            var account = await store.Members.GetEntityAsync(row.RowKey, MemberStore.AccountRow, ct);
             if (account is not null && MemberTagging.Carries(account, tag))
             {
                 items.Add(new TaggedMember(row.RowKey, account.GetString("Tier") ?? string.Empty,

@@ -17,6 +17,12 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
 
     private const string IndexRow = "m";
 
+    /// <summary>RowKey of a member's account row (balances, tier, stats, tags).</summary>
+    public const string AccountRow = MemberRows.Account;
+
+    /// <summary>RowKey of a member's profile row.</summary>
+    public const string ProfileRow = MemberRows.Profile;
+
     /// <summary>Index key of a phone (by keyed hash).</summary>
     public static string PhoneIndexKey(string phoneHash) => "phone-" + phoneHash;
 

@@ -76,8 +76,14 @@ public sealed class StorageNames
     /// <summary>Members by tag (<c>tag-{tag}</c> partitions), for segments and filters.</summary>
     public string Segments => TablePrefix + "Segments";
 
+    /// <summary>Approval requests (one partition; <c>a-{id}</c> rows and <c>pending-{id}</c> index rows).</summary>
+    public string Approvals => TablePrefix + "Approvals";
+
+    /// <summary>Campaign work lists: the members a reactivation campaign targets (<c>targets-{campaignId}</c>).</summary>
+    public string Campaigns => TablePrefix + "Campaigns";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments, Approvals, Campaigns];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

@@ -29,7 +29,15 @@ public sealed class TableStore
         Coupons = tables(names.Coupons);
         Schedules = tables(names.Schedules);
         Segments = tables(names.Segments);
+        Approvals = tables(names.Approvals);
+        Campaigns = tables(names.Campaigns);
     }
+
+    /// <summary>Approval requests.</summary>
+    public ITableClient Approvals { get; }
+
+    /// <summary>Campaign work lists.</summary>
+    public ITableClient Campaigns { get; }
 
     /// <summary>Members by tag.</summary>
     public ITableClient Segments { get; }

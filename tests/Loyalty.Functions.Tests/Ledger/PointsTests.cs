@@ -90,11 +90,11 @@ public sealed class PointsTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
     }
 
     [Theory]
-    [InlineData("storeManager", "sh-001", 501)]
-    [InlineData("storeManager", "sh-001", -501)]
-    [InlineData("terminal", "sh-001", 1)]
-    [InlineData("regionManager", "east", 5_001)]
-    public async Task Adjust_AboveAuthority_403ApprovalRequired_NothingWritten(string role, string scope, long points)
+    [InlineData("storeManager", "sh-001", 501, "region", "east")]
+    [InlineData("storeManager", "sh-001", -501, "region", "east")]
+    [InlineData("terminal", "sh-001", 1, "store", "sh-001")]
+    [InlineData("regionManager", "east", 5_001, "hq", "hq")]
+    public async Task Adjust_AboveAuthority_202WithAnApproval_NothingWrittenYet(string role, string scope, long points, string level, string waitingScope)
     {
         using var caller = app.Client(await app.KeyForAsync(role, scope));
         using var admin = app.Client(LoyaltyApp.AdminKey);
@@ -103,8 +103,16 @@ public sealed class PointsTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 
         var response = await caller.PostAsync($"/api/members/{memberId}/adjustments", new { points, reason = "too much" }, Guid.NewGuid().ToString());
 
-        await response.AssertProblemAsync(HttpStatusCode.Forbidden, "approval_required");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var approval = await response.JsonAsync();
+        Assert.Equal("pending", approval.GetProperty("status").GetString());
+        Assert.Equal("pointsAdjustment", approval.GetProperty("action").GetString());
+        Assert.Equal(points, approval.GetProperty("amount").GetInt64());
+        Assert.Equal(level, approval.GetProperty("waitingFor").GetString());
+        Assert.Equal(waitingScope, approval.GetProperty("waitingScopeId").GetString());
+        Assert.Equal($"/api/approvals/{approval.GetProperty("approvalId").GetString()}", response.Headers.Location!.ToString());
         Assert.Equal(10_000, (await admin.BalancesAsync(memberId)).Points);
+        Assert.Equal(1, await admin.LedgerCountAsync(memberId));
     }
 
     [Fact]

@@ -1,0 +1,252 @@
+using System.Globalization;
+using Azure;
+using Loyalty.Domain.Approvals;
+using Loyalty.Domain.Auth;
+using Loyalty.Domain.Org;
+using Loyalty.Domain.Tags;
+using Loyalty.Durable.Model;
+using Loyalty.Functions.Approvals;
+using Loyalty.Functions.Coupons;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Notifications;
+using Loyalty.Functions.Programme;
+using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Org;
+using Loyalty.Storage.Schema;
+using Loyalty.Storage.Tables;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.Campaigns;
+
+/// <summary>The campaign target list: <c>Campaigns</c> table, partition <c>targets-{campaignId}</c>, one row per member.</summary>
+internal static class CampaignTargets
+{
+    public static string Partition(string campaignId) => "targets-" + campaignId;
+
+    /// <summary>The chain-local day of an instant.</summary>
+    public static DateOnly LocalDay(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
+
+    public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Activity: the dormancy cut-off (chain-local) and the cost of one offer; refuses an offer whose coupon template is gone.</summary>
+internal sealed class PrepareReactivation(ProgrammeConfig programme, TimeProvider time, IOptions<LoyaltyOptions> options) : TaskActivity<ReactivationInput, ReactivationPlan>
+{
+    public const string Name = "PrepareReactivation";
+
+    public override async Task<ReactivationPlan> RunAsync(TaskActivityContext context, ReactivationInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var today = CampaignTargets.LocalDay(time.GetUtcNow(), options.Value.ChainTimeZone);
+        var cutoff = CampaignTargets.Day(today.AddDays(-input.NoPurchaseDays));
+        if (input.Offer.Points is { } points)
+        {
+            // Points are valued at what they take off a price (积分抵扣), in fen.
+            var rules = await programme.GetRulesAsync(CancellationToken.None);
+            return new ReactivationPlan(cutoff, points * 100 / Math.Max(1, rules.Earning.OffsetPointsPerYuan), null);
+        }
+
+        var templates = await programme.GetCouponTemplatesAsync(CancellationToken.None);
+        return templates.FirstOrDefault(t => t.TemplateId == input.Offer.CouponTemplateId) is { } template
+            ? new ReactivationPlan(cutoff, template.FaceValue, null)
+            : new ReactivationPlan(cutoff, 0, "coupon_template_unknown");
+    }
+}
+
+/// <summary>
+/// Activity: one page of the member table (account and profile rows): the dormant members of the segment. A real run
+/// writes them to the campaign's target list (upserts, so a retried page writes the same rows); a dry run only counts.
+/// </summary>
+internal sealed class SelectReactivationTargets(TableStore store, MemberStore members, OrgStore org) : TaskActivity<TargetPage, TargetPageResult>
+{
+    public const string Name = "SelectReactivationTargets";
+    private const int PageSize = 1000;
+    private static readonly string[] Columns = ["PartitionKey", "RowKey", "Tier", "Stats", "AutoTags", "ManualTags", "StoreId", "EnrolledAt", "MarketingConsent"];
+
+    public override async Task<TargetPageResult> RunAsync(TaskActivityContext context, TargetPage input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var tree = await org.GetRequiredAsync(CancellationToken.None);
+        var filter = $"RowKey eq {TableFilter.Quote(MemberStore.AccountRow)} or RowKey eq {TableFilter.Quote(MemberStore.ProfileRow)}";
+        var page = await store.Members.QueryPageAsync(filter, PageSize, TableContinuation.Decode(input.Continuation), Columns, CancellationToken.None);
+        var rows = page.Items.GroupBy(r => r.PartitionKey, StringComparer.Ordinal).ToList();
+        var matched = new List<TableEntity>();
+        var scanned = 0;
+        foreach (var member in rows)
+        {
+            var account = member.FirstOrDefault(r => r.RowKey == MemberStore.AccountRow);
+            if (account is null)
+            {
+                continue; // its account row ended the previous page, which handled it
+            }
+
+            scanned++;
+            var profile = member.FirstOrDefault(r => r.RowKey == MemberStore.ProfileRow) ?? await members.GetRowAsync(member.Key, MemberStore.ProfileRow, CancellationToken.None);
+            if (profile is not null && Matches(input, account, profile, tree))
+            {
+                matched.Add(new TableEntity(CampaignTargets.Partition(input.CampaignId), member.Key) { ["StoreId"] = profile.GetString("StoreId") });
+            }
+        }
+
+        if (!input.DryRun)
+        {
+            foreach (var chunk in matched.Chunk(100))
+            {
+                await store.Campaigns.SubmitTransactionAsync([.. chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertMerge, e))], CancellationToken.None);
+            }
+        }
+
+        return new TargetPageResult(scanned, matched.Count, page.Continuation?.Encode());
+    }
+
+    private static bool Matches(TargetPage input, TableEntity account, TableEntity profile, OrgTree tree)
+    {
+        var stats = MemberStats.Parse(account.GetString("Stats"));
+        var last = stats.LastPurchase ?? (profile.GetDateTimeOffset("EnrolledAt") is { } enrolled ? CampaignTargets.Day(DateOnly.FromDateTime(enrolled.UtcDateTime)) : null);
+        if (last is null || string.CompareOrdinal(last, input.Cutoff) > 0)
+        {
+            return false;
+        }
+
+        var segment = input.Segment;
+        if (segment is null)
+        {
+            return true;
+        }
+
+        var storeId = profile.GetString("StoreId") ?? string.Empty;
+        var tags = TagRules.Split(account.GetString("AutoTags")).Concat(TagRules.Split(account.GetString("ManualTags")));
+        return (segment.Tiers is not { Count: > 0 } tiers || tiers.Contains(account.GetString("Tier") ?? string.Empty, StringComparer.Ordinal))
+            && (segment.Stores is not { Count: > 0 } stores || stores.Contains(storeId, StringComparer.Ordinal))
+            && (segment.Regions is not { Count: > 0 } regions || regions.Any(r => tree.Contains(r, storeId)))
+            && (segment.Tags is not { Count: > 0 } wanted || tags.Any(t => wanted.Contains(t, StringComparer.Ordinal)));
+    }
+}
+
+/// <summary>Activity: opens the budget's approval when the policy wants one (id derived from the instance); null when it does not.</summary>
+internal sealed class RequestBudgetApproval(ApprovalRequests approvals, OrgStore org) : TaskActivity<BudgetRequest, string?>
+{
+    public const string Name = "RequestBudgetApproval";
+
+    public override async Task<string?> RunAsync(TaskActivityContext context, BudgetRequest input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var policy = await approvals.GetPolicyAsync(CancellationToken.None);
+        if (!policy.NeedsApproval(ApprovalAction.CampaignBudget, input.Budget, input.RequesterRole))
+        {
+            return null;
+        }
+
+        var tree = await org.GetRequiredAsync(CancellationToken.None);
+        var requester = new Principal(input.RequestedBy, input.RequesterRole, tree.Hq.Id);
+        var id = ApprovalRequests.IdFor("campaign", input.InstanceId);
+        var reason = $"唤醒活动 {input.CampaignId}：目标 {input.Targeted} 人，预计成本 {input.EstimatedCost / 100m:0.00} 元";
+        var opened = await approvals.OpenAsync(requester, new ApprovalRequest(ApprovalAction.CampaignBudget, input.Budget, tree.Hq.Id, null, input.CampaignId, reason,
+            new CampaignBudgetPayload(input.InstanceId)), id, input.InstanceId, tree, CancellationToken.None);
+        return opened.IsSuccess ? opened.Value.Record.Id : throw new InvalidOperationException(opened.Error.Message);
+    }
+}
+
+/// <summary>
+/// Activity: offers up to <see cref="OfferPage.MaxGrants"/> targets from a continuation. Each grant is keyed by
+/// (campaign, member), the message by the same pair, and the target row is marked offered afterwards; a page run again
+/// after a crash re-finds its grants (counted as granted, written once) and sends nothing twice.
+/// </summary>
+internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, ProgrammeConfig programme, NotificationOutbox outbox, MemberStore members)
+    : TaskActivity<OfferPage, OfferPageResult>
+{
+    public const string Name = "OfferReactivation";
+
+    public override async Task<OfferPageResult> RunAsync(TaskActivityContext context, OfferPage input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var page = await store.Campaigns.QueryPageAsync(TableFilter.Partition(CampaignTargets.Partition(input.CampaignId)), input.MaxGrants, TableContinuation.Decode(input.Continuation), cancellationToken: CancellationToken.None);
+        IssuePlan plan;
+        string offerText;
+        if (input.Offer.Points is { } points)
+        {
+            plan = new IssuePlan("reactivation", null, points, [], string.Empty);
+            offerText = $"送您 {points} 积分";
+        }
+        else
+        {
+            var template = (await programme.GetCouponTemplatesAsync(CancellationToken.None)).First(t => t.TemplateId == input.Offer.CouponTemplateId);
+            template = input.Offer.CouponValidDays is { } days ? template with { ValidDays = days, ValidFrom = null, ValidTo = null } : template;
+            plan = new IssuePlan("reactivation", null, 0, [(template, 1)], string.Empty);
+            offerText = $"送您一张「{template.Name}」";
+        }
+
+        int granted = 0, notified = 0, refused = 0;
+        await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (target, ct) =>
+        {
+            var memberId = target.RowKey;
+            var outcome = await issuer.IssueAsync(memberId, plan with { StoreId = target.GetString("StoreId") ?? string.Empty },
+                new IdempotencyContext("system:reactivation:" + input.CampaignId, memberId, "reactivation"), "orchestration:" + context.InstanceId, ct);
+            if (outcome is not Completed)
+            {
+                Interlocked.Increment(ref refused);
+                return;
+            }
+
+            Interlocked.Increment(ref granted);
+            var member = await members.GetAsync(memberId, ct);
+            var text = $"{member?.Profile.Name}，好久不见！{offerText}，{input.WindowDays} 天内到店消费即可使用。";
+            if (await outbox.QueueAsync(memberId, input.CampaignId + "-offer", "reactivation_offer", text, marketing: true, ct) == OutboxResult.Queued)
+            {
+                Interlocked.Increment(ref notified);
+            }
+
+            await store.Campaigns.UpsertEntityAsync(new TableEntity(target.PartitionKey, memberId) { ["Offered"] = true }, TableUpdateMode.Merge, ct);
+        });
+        return new OfferPageResult(page.Items.Count, granted, notified, refused, page.Continuation?.Encode());
+    }
+}
+
+/// <summary>
+/// Activity: a page of the offered targets. <c>remind</c> sends the reminder to those who have not bought since the offer
+/// day; <c>measure</c> counts those who have (a purchase on or after the offer day, up to the end of the window).
+/// </summary>
+internal sealed class FollowUpReactivation(TableStore store, MemberStore members, NotificationOutbox outbox, IOptions<LoyaltyOptions> options)
+    : TaskActivity<FollowUpPage, FollowUpResult>
+{
+    public const string Name = "FollowUpReactivation";
+    private const int PageSize = 500;
+
+    public override async Task<FollowUpResult> RunAsync(TaskActivityContext context, FollowUpPage input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var zone = options.Value.ChainTimeZone;
+        var offerDay = CampaignTargets.Day(CampaignTargets.LocalDay(input.OfferAt, zone));
+        var windowEnd = CampaignTargets.Day(CampaignTargets.LocalDay(input.OfferAt.AddDays(input.WindowDays), zone));
+        var filter = $"{TableFilter.Partition(CampaignTargets.Partition(input.CampaignId))} and Offered eq true";
+        var page = await store.Campaigns.QueryPageAsync(filter, PageSize, TableContinuation.Decode(input.Continuation), cancellationToken: CancellationToken.None);
+        var count = 0;
+        await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (target, ct) =>
+        {
+            var account = await members.GetRowAsync(target.RowKey, MemberStore.AccountRow, ct);
+            var last = MemberStats.Parse(account?.GetString("Stats")).LastPurchase;
+            var cameBack = last is not null && string.CompareOrdinal(last, offerDay) >= 0 && string.CompareOrdinal(last, windowEnd) <= 0;
+            if (input.Kind == "measure")
+            {
+                if (cameBack)
+                {
+                    Interlocked.Increment(ref count);
+                }
+
+                return;
+            }
+
+            if (!cameBack && account is not null)
+            {
+                var member = await members.GetAsync(target.RowKey, ct);
+                var text = $"{member?.Profile.Name}，您的回归礼还在等您，活动 {windowEnd} 截止。";
+                if (await outbox.QueueAsync(target.RowKey, input.CampaignId + "-reminder", "reactivation_reminder", text, marketing: true, ct) == OutboxResult.Queued)
+                {
+                    Interlocked.Increment(ref count);
+                }
+            }
+        });
+        return new FollowUpResult(page.Items.Count, count, page.Continuation?.Encode());
+    }
+}

@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Loyalty.Domain.Approvals;
+using Loyalty.Domain.Ledger;
+using Loyalty.Functions.Approvals;
+using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Http;
+using Loyalty.Functions.Ledger;
+using Loyalty.Functions.Programme;
+using Loyalty.Storage.Approvals;
+using Loyalty.Storage.Config;
+using Loyalty.Storage.Ledger;
+using Loyalty.Storage.Members;
+using Loyalty.Storage.Org;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.StoredValue;
+
+/// <summary>Body of <c>POST /api/members/{memberId}/stored-value-refunds</c> (amount in fen).</summary>
+internal sealed record StoredValueRefundRequest(long? Amount, string? StoreId, string? Reason);
+
+/// <summary>The answer: what was paid back, and the balances.</summary>
+internal sealed record StoredValueRefundReceipt(string MemberId, long Amount, string StoreId, string Reason, BalancesDto Balances);
+
+/// <summary>
+/// Stored-value refund (退储值): pays principal back to the member; bonus value is never paid out. The account needs
+/// an active card. Up to the <c>approval-policy</c> threshold it is applied at once with an audit row; above it, the
+/// answer is 202 with an approval, and the refund is applied when the chain approves it.
+/// </summary>
+internal sealed class RefundStoredValue(MemberTransactions transactions, MemberStore members, OrgStore org, ProgrammeConfig programme, ApprovalRequests approvals, IOptions<LoyaltyOptions> options)
+{
+    private const long MaxAmount = 100_000_000;
+    private static readonly string[] ServerOwned = ["balance", "balances", "memberId"];
+
+    public static Task<IResult> Handle(HttpContext http, string memberId, RefundStoredValue handler) => handler.HandleAsync(http, memberId);
+
+    public async Task<IResult> HandleAsync(HttpContext http, string memberId)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var (prepared, problem) = await MemberOperation.PrepareAsync<StoredValueRefundRequest>(http, options.Value.MaxRequestBodyBytes, ServerOwned);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (caller, request, idempotency) = prepared!;
+        if (MemberOperation.CheckMemberId(memberId) is { } missing)
+        {
+            return missing;
+        }
+
+        if (request.Amount is not (>= 1 and <= MaxAmount))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "amount_invalid", $"amount is 1-{MaxAmount} fen.", "amount");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > PointsOperations.MaxReasonLength)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "reason_required", $"Give a reason of 1-{PointsOperations.MaxReasonLength} characters.", "reason");
+        }
+
+        var tree = await org.GetRequiredAsync(http.RequestAborted);
+        if (MemberOperation.CheckStore(caller, tree, request.StoreId) is { } storeProblem)
+        {
+            return storeProblem;
+        }
+
+        var amount = request.Amount.Value;
+        var reason = request.Reason.Trim();
+        var policy = await approvals.GetPolicyAsync(http.RequestAborted);
+        if (policy.NeedsApproval(ApprovalAction.StoredValueRefund, amount, caller.Role))
+        {
+            // Refuse at once what could never be applied: an unknown member, no usable card, not enough principal.
+            var member = await members.GetAsync(memberId, http.RequestAborted);
+            if (member is null)
+            {
+                return Problems.Create(StatusCodes.Status404NotFound, "member_not_found", "No such member.");
+            }
+
+            if (member.Account.StoredValuePrincipal < amount)
+            {
+                return Problems.Create(StatusCodes.Status422UnprocessableEntity, "insufficient_stored_value", "Only principal can be refunded, and there is not that much.", "amount");
+            }
+
+            if (member.Cards.All(c => c.Status != Domain.Members.CardStatus.Active))
+            {
+                return Problems.Create(StatusCodes.Status409Conflict, "no_active_card", "The member has no active card (lost, frozen or cancelled).");
+            }
+
+            return await approvals.RequestFromHttpAsync(http, idempotency, new ApprovalRequest(
+                ApprovalAction.StoredValueRefund, amount, request.StoreId!, memberId, memberId, reason,
+                new StoredValueRefundPayload(amount, request.StoreId!, reason)), tree);
+        }
+
+        return MemberOperation.ToResult(await ApplyAsync(memberId, amount, request.StoreId!, reason, caller.Id, idempotency, http.RequestAborted));
+    }
+
+    /// <summary>Pays <paramref name="amount"/> of principal back, exactly once under <paramref name="idempotency"/>.</summary>
+    public async Task<MemberOutcome> ApplyAsync(string memberId, long amount, string storeId, string reason, string actorId, IdempotencyContext idempotency, CancellationToken cancellationToken)
+    {
+        var rules = await programme.GetRulesAsync(cancellationToken);
+        return await transactions.ExecuteAsync(memberId, idempotency, async (account, ct) =>
+        {
+            var card = await CardChecks.CheckAsync(members, account, null, ct);
+            if (!card.IsSuccess)
+            {
+                return card.Error;
+            }
+
+            return new WriteDecision(
+                new LedgerEntryDraft(LedgerEntryType.StoredValueRefund, "stored_value.refund", new LedgerChange(0, -amount, 0), storeId, null, rules.Version, reason),
+                balances => new StoredValueRefundReceipt(memberId, amount, storeId, reason, BalancesDto.From(balances)),
+                body => [new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(
+                    memberId, actorId, "stored_value.refund", memberId,
+                    JsonSerializer.Serialize(new { account.Balances.Principal }, ConfigJson.Options),
+                    JsonSerializer.Serialize(new { amount, reason }, ConfigJson.Options)))]);
+        }, cancellationToken);
+    }
+}
+
+/// <summary>What an approved stored-value refund applies.</summary>
+internal sealed record StoredValueRefundPayload(long Amount, string StoreId, string Reason);
+
+/// <summary>Applies an approved stored-value refund.</summary>
+internal sealed class ApproveStoredValueRefund(RefundStoredValue refunds) : IApprovedAction
+{
+    public ApprovalAction Action => ApprovalAction.StoredValueRefund;
+
+    public Task<MemberOutcome> ApplyAsync(ApprovalRecord approval, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        var payload = JsonSerializer.Deserialize<StoredValueRefundPayload>(approval.Payload, ConfigJson.Options)!;
+        return refunds.ApplyAsync(approval.MemberId!, payload.Amount, payload.StoreId, payload.Reason, "approval:" + approval.Id, ApprovalRecipients.Idempotency(approval), cancellationToken);
+    }
+}

@@ -28,8 +28,22 @@ internal sealed record BirthdayTally(int Granted, int NoGift, int Notified, int 
     public BirthdayTally Add(BirthdayTally o) => new(Granted + o.Granted, NoGift + o.NoGift, Notified + o.Notified, Refused + o.Refused);
 }
 
-/// <summary>The day's result.</summary>
-internal sealed record BirthdayResult(string Date, int Members, int Granted, int NoGift, int Notified, int Refused);
+/// <summary>The day's result: birthdays (gifts and messages), reminders of birthdays ahead, and enrolment anniversaries.</summary>
+internal sealed record BirthdayResult(string Date, int Members, int Granted, int NoGift, int Notified, int Refused, int Reminded = 0, int Anniversaries = 0, int AnniversaryGifts = 0);
+
+/// <summary>
+/// Options of the birthday run (section <c>birthday-care</c>): a reminder <see cref="ReminderDaysAhead"/> days before a
+/// birthday (生日提醒), and enrolment anniversaries (纪念日) with an optional gift pack.
+/// </summary>
+internal sealed record BirthdayCare(int? ReminderDaysAhead = null, bool Anniversaries = false, string? AnniversaryGiftPack = null)
+{
+    public const string Section = "birthday-care";
+
+    public static BirthdayCare Default { get; } = new();
+}
+
+/// <summary>What the day's run does besides birthdays: the date whose birthdays to announce ahead, and anniversaries.</summary>
+internal sealed record BirthdayCarePlan(string? ReminderDate, bool Anniversaries);
 
 /// <summary>Birthdays: which month-days to celebrate on a date, and the work-list partition of a month-day.</summary>
 internal static class BirthdayCalendar
@@ -37,11 +51,14 @@ internal static class BirthdayCalendar
     /// <summary>Partition of the <c>Schedules</c> table listing members born on a month-day.</summary>
     public static string Partition(DateOnly birthday) => "birthday-" + birthday.ToString("MM-dd", CultureInfo.InvariantCulture);
 
+    /// <summary>Partition of the <c>Schedules</c> table listing members enrolled on a month-day (any year; the row keeps the year).</summary>
+    public static string AnniversaryPartition(DateOnly enrolled) => "anniversary-" + enrolled.ToString("MM-dd", CultureInfo.InvariantCulture);
+
     /// <summary>The month-days celebrated on <paramref name="date"/>: its own, and 29 February on 28 February of a common year.</summary>
-    public static IReadOnlyList<string> PartitionsFor(DateOnly date) =>
+    public static IReadOnlyList<string> PartitionsFor(DateOnly date, string prefix = "birthday-") =>
         date is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(date.Year)
-            ? [Partition(date), "birthday-02-29"]
-            : [Partition(date)];
+            ? [prefix + date.ToString("MM-dd", CultureInfo.InvariantCulture), prefix + "02-29"]
+            : [prefix + date.ToString("MM-dd", CultureInfo.InvariantCulture)];
 }
 
 /// <summary>
@@ -76,7 +93,140 @@ internal sealed class BirthdayGifts : TaskOrchestrator<BirthdayInput, BirthdayRe
             context.SetCustomStatus(new { batchesDone = Math.Min(i + 4, batches.Count), batches = batches.Count, tally.Granted });
         }
 
-        return new BirthdayResult(input.Date, members.Count, tally.Granted, tally.NoGift, tally.Notified, tally.Refused);
+        // Options: birthdays N days ahead get a reminder; enrolment anniversaries a message (and a gift if configured).
+        var care = await context.CallActivityAsync<BirthdayCarePlan>(PlanBirthdayCare.Name, input.Date, Retry);
+        var reminded = 0;
+        if (care.ReminderDate is { } ahead)
+        {
+            var upcoming = await context.CallActivityAsync<List<string>>(ListBirthdayMembers.Name, ahead, Retry);
+            foreach (var batch in upcoming.Chunk(100))
+            {
+                reminded += await context.CallActivityAsync<int>(RemindBirthdays.Name, new BirthdayBatch(ahead, batch), Retry);
+            }
+        }
+
+        var anniversary = BirthdayTally.Empty;
+        var celebrating = 0;
+        if (care.Anniversaries)
+        {
+            var enrolled = await context.CallActivityAsync<List<string>>(ListAnniversaryMembers.Name, input.Date, Retry);
+            celebrating = enrolled.Count;
+            foreach (var batch in enrolled.Chunk(50))
+            {
+                anniversary = anniversary.Add(await context.CallActivityAsync<BirthdayTally>(GrantAnniversaries.Name, new BirthdayBatch(input.Date, batch), Retry));
+            }
+        }
+
+        return new BirthdayResult(input.Date, members.Count, tally.Granted, tally.NoGift, tally.Notified, tally.Refused, reminded, celebrating, anniversary.Granted);
+    }
+}
+
+/// <summary>Activity: reads the <c>birthday-care</c> options for a day.</summary>
+internal sealed class PlanBirthdayCare(Storage.Config.ConfigStore config) : TaskActivity<string, BirthdayCarePlan>
+{
+    public const string Name = "PlanBirthdayCare";
+
+    public override async Task<BirthdayCarePlan> RunAsync(TaskActivityContext context, string input)
+    {
+        var care = (await config.GetAsync(BirthdayCare.Section, BirthdayCare.Default, CancellationToken.None)).Value;
+        var date = DateOnly.ParseExact(input, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return new BirthdayCarePlan(
+            care.ReminderDaysAhead is { } days ? date.AddDays(days).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+            care.Anniversaries);
+    }
+}
+
+/// <summary>Activity: reminds members (with consent) of their coming birthday, once per year.</summary>
+internal sealed class RemindBirthdays(MemberStore members, NotificationOutbox outbox) : TaskActivity<BirthdayBatch, int>
+{
+    public const string Name = "RemindBirthdays";
+
+    public override async Task<int> RunAsync(TaskActivityContext context, BirthdayBatch input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var reminded = 0;
+        await Parallel.ForEachAsync(input.MemberIds, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (memberId, ct) =>
+        {
+            if (await members.GetAsync(memberId, ct) is not { } member)
+            {
+                return;
+            }
+
+            var text = $"{member.Profile.Name}，{input.Date[5..]} 是您的生日，生日当天会员专享礼遇等您来领。";
+            if (await outbox.QueueAsync(memberId, "birthday-reminder-" + input.Date[..4], "birthday_reminder", text, marketing: true, ct) == OutboxResult.Queued)
+            {
+                Interlocked.Increment(ref reminded);
+            }
+        });
+        return reminded;
+    }
+}
+
+/// <summary>Activity: the members enrolled on a date's month-day in an earlier year.</summary>
+internal sealed class ListAnniversaryMembers(TableStore store) : TaskActivity<string, List<string>>
+{
+    public const string Name = "ListAnniversaryMembers";
+
+    public override async Task<List<string>> RunAsync(TaskActivityContext context, string input)
+    {
+        var date = DateOnly.ParseExact(input, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var members = new List<string>();
+        foreach (var partition in BirthdayCalendar.PartitionsFor(date, "anniversary-"))
+        {
+            await foreach (var row in store.Schedules.QueryAsync(TableFilter.Partition(partition)))
+            {
+                if (row.GetInt32("Year") is { } year && year < date.Year)
+                {
+                    members.Add(row.RowKey);
+                }
+            }
+        }
+
+        return [.. members.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+}
+
+/// <summary>Activity: the anniversary message and, when configured, gift pack (once per member and year).</summary>
+internal sealed class GrantAnniversaries(MemberStore members, CouponIssuer issuer, Storage.Config.ConfigStore config, NotificationOutbox outbox, IOptions<LoyaltyOptions> options)
+    : TaskActivity<BirthdayBatch, BirthdayTally>
+{
+    public const string Name = "GrantAnniversaries";
+
+    public override async Task<BirthdayTally> RunAsync(TaskActivityContext context, BirthdayBatch input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var care = (await config.GetAsync(BirthdayCare.Section, BirthdayCare.Default, CancellationToken.None)).Value;
+        var year = int.Parse(input.Date[..4], CultureInfo.InvariantCulture);
+        int granted = 0, noGift = 0, notified = 0, refused = 0;
+        await Parallel.ForEachAsync(input.MemberIds, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (memberId, ct) =>
+        {
+            if (await members.GetAsync(memberId, ct) is not { } member)
+            {
+                Interlocked.Increment(ref refused);
+                return;
+            }
+
+            if (care.AnniversaryGiftPack is { } packId)
+            {
+                var plan = await issuer.PlanPackAsync(packId, "anniversary", member.Profile.StoreId, ct);
+                var outcome = plan.IsSuccess
+                    ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext("system:anniversary:" + year.ToString(CultureInfo.InvariantCulture), memberId, "anniversary"), "orchestration:" + context.InstanceId, ct)
+                    : new Refused(plan.Error);
+                Interlocked.Increment(ref outcome is Completed ? ref granted : ref refused);
+            }
+            else
+            {
+                Interlocked.Increment(ref noGift);
+            }
+
+            var years = year - TimeZoneInfo.ConvertTime(member.Profile.EnrolledAt, options.Value.ChainTimeZone).Year;
+            var text = $"{member.Profile.Name}，感谢您成为会员 {years} 周年！" + (care.AnniversaryGiftPack is null ? string.Empty : "周年礼已放入您的账户。");
+            if (await outbox.QueueAsync(memberId, "anniversary-" + input.Date[..4], "anniversary", text, marketing: true, ct) == OutboxResult.Queued)
+            {
+                Interlocked.Increment(ref notified);
+            }
+        });
+        return new BirthdayTally(granted, noGift, notified, refused);
     }
 }
 

@@ -129,6 +129,10 @@ internal static class ServiceRegistration
         services.AddSingleton<Campaigns.GrantGiftPackBatch>();
         services.AddSingleton<Campaigns.ListBirthdayMembers>();
         services.AddSingleton<Campaigns.GrantBirthdayGifts>();
+        services.AddSingleton<Campaigns.PlanBirthdayCare>();
+        services.AddSingleton<Campaigns.RemindBirthdays>();
+        services.AddSingleton<Campaigns.ListAnniversaryMembers>();
+        services.AddSingleton<Campaigns.GrantAnniversaries>();
         services.AddScoped<Campaigns.StartBirthdayGifts>();
         services.AddSingleton(sp => new Loyalty.Durable.Model.OrchestrationRegistry()
             .AddOrchestrator(Campaigns.GiftPackCampaign.Name, () => new Campaigns.GiftPackCampaign())
@@ -136,6 +140,10 @@ internal static class ServiceRegistration
             .AddOrchestrator(Campaigns.BirthdayGifts.Name, () => new Campaigns.BirthdayGifts())
             .AddActivity(Campaigns.ListBirthdayMembers.Name, sp.GetRequiredService<Campaigns.ListBirthdayMembers>)
             .AddActivity(Campaigns.GrantBirthdayGifts.Name, sp.GetRequiredService<Campaigns.GrantBirthdayGifts>)
+            .AddActivity(Campaigns.PlanBirthdayCare.Name, sp.GetRequiredService<Campaigns.PlanBirthdayCare>)
+            .AddActivity(Campaigns.RemindBirthdays.Name, sp.GetRequiredService<Campaigns.RemindBirthdays>)
+            .AddActivity(Campaigns.ListAnniversaryMembers.Name, sp.GetRequiredService<Campaigns.ListAnniversaryMembers>)
+            .AddActivity(Campaigns.GrantAnniversaries.Name, sp.GetRequiredService<Campaigns.GrantAnniversaries>)
             .AddOrchestrator(Campaigns.Reactivation.Name, () => new Campaigns.Reactivation())
             .AddActivity(Campaigns.PrepareReactivation.Name, sp.GetRequiredService<Campaigns.PrepareReactivation>)
             .AddActivity(Campaigns.SelectReactivationTargets.Name, sp.GetRequiredService<Campaigns.SelectReactivationTargets>)

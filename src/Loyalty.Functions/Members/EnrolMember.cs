@@ -142,11 +142,18 @@ internal sealed class EnrolMember(
             state.EnrolledAt);
         var card = new MemberCard(state.CardNumber, enrolment.CardType, CardStatus.Active, state.EnrolledAt);
         var account = await InitialAccountAsync(ct);
+        // The birthday and anniversary work lists (before the member exists: a listed id without a member is skipped).
+        var enrolledOn = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(state.EnrolledAt, options.Value.ChainTimeZone).DateTime);
+        var lists = new List<Task>
+        {
+            store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity(Campaigns.BirthdayCalendar.AnniversaryPartition(enrolledOn), profile.MemberId) { ["Year"] = enrolledOn.Year }, cancellationToken: ct),
+        };
         if (profile.Birthday is { } birthday)
         {
-            // The birthday work list (before the member exists: a listed id without a member is skipped).
-            await store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity(Campaigns.BirthdayCalendar.Partition(birthday), profile.MemberId), cancellationToken: ct);
+            lists.Add(store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity(Campaigns.BirthdayCalendar.Partition(birthday), profile.MemberId), cancellationToken: ct));
         }
+
+        await Task.WhenAll(lists);
 
         await members.CreateAsync(profile, card, account, ct);
         await store.Queue(store.Names.MemberEnrolledQueue).SendMessageAsync(

@@ -34,6 +34,11 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         ["rewards"] = new Section<IReadOnlyList<Reward>>(ProgrammeRules.DefaultRewards, (v, _) => ProgrammeValidation.Check(v)),
         ["adjustment-authority"] = new Section<AdjustmentAuthority>(AdjustmentAuthority.Default, (v, _) => ProgrammeValidation.Check(v)),
         [Approvals.ApprovalRequests.PolicySection] = new Section<Domain.Approvals.ApprovalPolicy>(Domain.Approvals.ApprovalPolicy.Default, (v, _) => v.Check()),
+        [Campaigns.BirthdayCare.Section] = new Section<Campaigns.BirthdayCare>(Campaigns.BirthdayCare.Default, (v, c) => v.ReminderDaysAhead is < 1 or > 30
+            ? DomainError.Invalid("config_invalid", "reminderDaysAhead", "reminderDaysAhead is 1-30 days.")
+            : v.AnniversaryGiftPack is { } pack && c.GiftPacks.Find(pack) is null
+                ? DomainError.Invalid("config_invalid", "anniversaryGiftPack", $"No gift pack '{pack}'.")
+                : null),
         [CouponTemplatesSection] = new Section<IReadOnlyList<CouponTemplate>>([], CheckTemplates),
         [GiftPacksSection] = new Section<GiftPackRules>(GiftPackRules.Default, (v, c) => CouponValidation.Check(v, c.CouponTemplates) ?? CheckTierPacks(c.Tiers, v)),
     };

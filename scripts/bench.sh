@@ -3,6 +3,7 @@
 # regions and stores, measures the storage bound, sales through the app, and a store day, then checks the ledger
 # invariants of every member touched. Prints a report and writes artifacts/bench/result.json.
 #   BENCH_MEMBERS (10000)  BENCH_TERMINALS (32)  BENCH_SECONDS per phase (20)  BENCH_PORT (7171)
+#   BENCH_CAMPAIGN_MEMBERS (20000): dormant members of the reactivation campaign phase
 # Exits non-zero when any request errs or any invariant fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +40,11 @@ status=0
 dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll \
   --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --app-pid "$APP_PID" \
   --members "$MEMBERS" --terminals "$TERMINALS" --seconds "$SECONDS_PER_PHASE" --json artifacts/bench/result.json || status=$?
+
+# A reactivation campaign over BENCH_CAMPAIGN_MEMBERS (20000) dormant members, through the management API.
+dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --campaign-only \
+  --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --members "${BENCH_CAMPAIGN_MEMBERS:-20000}" \
+  --terminals 1 --seconds 1 --json artifacts/bench/campaign.json || status=$?
 
 # The orchestration runtime on the same Azurite: sequential and fan-out/fan-in activities per second, 1,000 instances.
 dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --durable-only \

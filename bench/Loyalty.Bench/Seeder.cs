@@ -18,20 +18,21 @@ internal static class Seeder
     public const long OpeningPoints = 10_000;
     public const long OpeningPrincipal = 100_000;
 
-    public static async Task<SeededMember[]> SeedAsync(TableStore store, string phoneHashKey, IReadOnlyList<string> stores, int count, int concurrency)
+    public static async Task<SeededMember[]> SeedAsync(TableStore store, string phoneHashKey, IReadOnlyList<string> stores, int count, int concurrency, string idPrefix = "M", string phonePrefix = "+86139", string? lastPurchase = null)
     {
         var members = new SeededMember[count];
         var now = DateTimeOffset.UtcNow;
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
         {
-            var memberId = "M" + i.ToString("D12", CultureInfo.InvariantCulture).Replace('0', 'B');
+            var memberId = idPrefix + i.ToString("D12", CultureInfo.InvariantCulture).Replace('0', 'B');
             var card = Loyalty.Domain.Members.CardNumber.FromSeed("8860", memberId, 0).Value;
-            var phone = "+86139" + i.ToString("D8", CultureInfo.InvariantCulture);
+            var phone = phonePrefix + i.ToString("D8", CultureInfo.InvariantCulture);
             var storeId = stores[i % stores.Count];
             await store.Members.SubmitTransactionAsync(
             [
-                Add(memberId, "profile", ("Phone", phone), ("Name", "Bench " + i), ("Gender", "Unspecified"), ("StoreId", storeId), ("Channel", "Store"), ("MarketingConsent", false), ("EnrolledAt", now)),
-                Add(memberId, "account", ("Points", OpeningPoints), ("Principal", OpeningPrincipal), ("Bonus", 0L), ("Tier", "standard"), ("NextSeq", 2L), ("ActiveCards", 1)),
+                Add(memberId, "profile", ("Phone", phone), ("Name", "Bench " + i), ("Gender", "Unspecified"), ("StoreId", storeId), ("Channel", "Store"), ("MarketingConsent", lastPurchase is not null && i % 2 == 0), ("EnrolledAt", now)),
+                Add(memberId, "account", ("Points", OpeningPoints), ("Principal", OpeningPrincipal), ("Bonus", 0L), ("Tier", "standard"), ("NextSeq", 2L), ("ActiveCards", 1),
+                    ("Stats", lastPurchase is null ? "{}" : "{\"l\":\"" + lastPurchase + "\"}")),
                 Add(memberId, "card-" + card, ("CardNumber", card), ("Type", "Personal"), ("Status", "Active"), ("IssuedAt", now)),
                 Add(memberId, "ledger-" + (999_999_999_999 - 1).ToString("D12", CultureInfo.InvariantCulture),
                     ("Seq", 1L), ("Type", "Adjustment"), ("Reason", "opening_balance"), ("Points", OpeningPoints), ("Principal", OpeningPrincipal), ("Bonus", 0L),

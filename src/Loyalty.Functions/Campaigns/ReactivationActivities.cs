@@ -178,7 +178,7 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
         }
 
         int granted = 0, notified = 0, refused = 0;
-        await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (target, ct) =>
+        await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (target, ct) =>
         {
             var memberId = target.RowKey;
             var outcome = await issuer.IssueAsync(memberId, plan with { StoreId = target.GetString("StoreId") ?? string.Empty },
@@ -190,11 +190,16 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
             }
 
             Interlocked.Increment(ref granted);
-            var member = await members.GetAsync(memberId, ct);
-            var text = $"{member?.Profile.Name}，好久不见！{offerText}，{input.WindowDays} 天内到店消费即可使用。";
-            if (await outbox.QueueAsync(memberId, input.CampaignId + "-offer", "reactivation_offer", text, marketing: true, ct) == OutboxResult.Queued)
+
+            // One point read for the name and the consent (the outbox's own consent check would read the member again).
+            var profile = await members.GetRowAsync(memberId, MemberStore.ProfileRow, ct);
+            if (profile?.GetBoolean("MarketingConsent") == true)
             {
-                Interlocked.Increment(ref notified);
+                var text = $"{profile.GetString("Name")}，好久不见！{offerText}，{input.WindowDays} 天内到店消费即可使用。";
+                if (await outbox.QueueAsync(memberId, input.CampaignId + "-offer", "reactivation_offer", text, marketing: false, ct) == OutboxResult.Queued)
+                {
+                    Interlocked.Increment(ref notified);
+                }
             }
 
             await store.Campaigns.UpsertEntityAsync(new TableEntity(target.PartitionKey, memberId) { ["Offered"] = true }, TableUpdateMode.Merge, ct);
@@ -237,11 +242,10 @@ internal sealed class FollowUpReactivation(TableStore store, MemberStore members
                 return;
             }
 
-            if (!cameBack && account is not null)
+            if (!cameBack && account is not null && await members.GetRowAsync(target.RowKey, MemberStore.ProfileRow, ct) is { } profile && profile.GetBoolean("MarketingConsent") == true)
             {
-                var member = await members.GetAsync(target.RowKey, ct);
-                var text = $"{member?.Profile.Name}，您的回归礼还在等您，活动 {windowEnd} 截止。";
-                if (await outbox.QueueAsync(target.RowKey, input.CampaignId + "-reminder", "reactivation_reminder", text, marketing: true, ct) == OutboxResult.Queued)
+                var text = $"{profile.GetString("Name")}，您的回归礼还在等您，活动 {windowEnd} 截止。";
+                if (await outbox.QueueAsync(target.RowKey, input.CampaignId + "-reminder", "reactivation_reminder", text, marketing: false, ct) == OutboxResult.Queued)
                 {
                     Interlocked.Increment(ref count);
                 }

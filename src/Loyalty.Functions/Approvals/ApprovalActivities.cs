@@ -131,7 +131,7 @@ internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprov
                     Refused refused => ("failed", JsonSerializer.Serialize(new { code = refused.Error.Code, detail = refused.Error.Message }, ConfigJson.Options)),
                     _ => throw new InvalidOperationException($"Unexpected outcome {applied}."),
                 };
-                steps.Add(new ApprovalStep(now, status, null, "system", status == "applied" ? null : ErrorCode(result)));
+                steps.Add(new ApprovalStep(now, status, null, "system", (applied as Refused)?.Error.Code));
             }
             else
             {
@@ -156,17 +156,6 @@ internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprov
             await NotifyAsync(final);
             return new ApprovalOutcome(final.Id, final.Status, final.StageIndex, final.Result);
         }
-    }
-
-    private static string? ErrorCode(string? json)
-    {
-        if (json is null)
-        {
-            return null;
-        }
-
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.GetProperty("code").GetString();
     }
 
     private async Task NotifyAsync(ApprovalRecord record)

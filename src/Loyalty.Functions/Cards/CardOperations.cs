@@ -80,7 +80,7 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
             newNumber = await IssueCard.ClaimNumberAsync(members, memberId, MemberTransactions.IdempotencyRowKey(idempotency!), options.Value.CardPrefix, ct);
         }
 
-        if (operation == CardOperation.Unfreeze && await NeedsApprovalAsync(memberId, cardNumber, caller.Role, ct))
+        if (operation == CardOperation.Unfreeze && await NeedsApprovalAsync(memberId, cardNumber, caller.Role, ct) is { } member)
         {
             if (idempotency is null)
             {
@@ -88,9 +88,8 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
             }
 
             var tree = await org.GetRequiredAsync(ct);
-            var member = await members.GetAsync(memberId, ct);
             return await approvals.RequestFromHttpAsync(http, idempotency, new ApprovalRequest(
-                ApprovalAction.CardUnfreeze, member!.Account.StoredValuePrincipal + member.Account.StoredValueBonus, member.Profile.StoreId, memberId,
+                ApprovalAction.CardUnfreeze, member.Account.StoredValuePrincipal + member.Account.StoredValueBonus, member.Profile.StoreId, memberId,
                 "****" + cardNumber[^4..], reason ?? "unfreeze", new UnfreezePayload(cardNumber, reason)), tree);
         }
 
@@ -136,19 +135,22 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
         }, cancellationToken);
     }
 
-    // Unfreezing needs approval when the policy says so for the account's stored value and the card is frozen now.
-    private async Task<bool> NeedsApprovalAsync(string memberId, string cardNumber, Role role, CancellationToken cancellationToken)
+    // Unfreezing needs approval when the policy says so for the account's stored value and the card is frozen now:
+    // the member read for that decision, or null when no approval is needed.
+    private async Task<MemberSnapshot?> NeedsApprovalAsync(string memberId, string cardNumber, Role role, CancellationToken cancellationToken)
     {
         var policy = await approvals.GetPolicyAsync(cancellationToken);
         if (policy.For(ApprovalAction.CardUnfreeze).ApprovalAbove is null)
         {
-            return false;
+            return null;
         }
 
         var member = await members.GetAsync(memberId, cancellationToken);
         return member is not null
             && member.Cards.Any(c => c.CardNumber == cardNumber && c.Status == CardStatus.Frozen)
-            && policy.NeedsApproval(ApprovalAction.CardUnfreeze, member.Account.StoredValuePrincipal + member.Account.StoredValueBonus, role);
+            && policy.NeedsApproval(ApprovalAction.CardUnfreeze, member.Account.StoredValuePrincipal + member.Account.StoredValueBonus, role)
+                ? member
+                : null;
     }
 }
 

@@ -53,5 +53,7 @@ if [ -n "$first_member" ]; then
     \"lines\":[{\"sku\":\"MILK-1L\",\"category\":\"dairy\",\"quantity\":2,\"unitPrice\":1590},{\"sku\":\"RICE-5KG\",\"category\":\"grocery\",\"quantity\":1,\"unitPrice\":6990}]}" demo-sale-1 >/dev/null
   api POST /api/sales/demo-sh-001-0001/refunds '{"refundId":"demo-r1","lines":[{"line":0,"quantity":1}]}' demo-refund-1 >/dev/null
 fi
+# The programme-health figures of the dashboard come from the daily snapshot: take the first one now.
+api POST /api/ops/reports/snapshot '{}' demo-snapshot >/dev/null
 echo "seed: demo chain ready (2 regions, 4 stores, 6 members with a sign-up gift pack; ledger history on 13800000001)" >&2
 echo "$terminal"

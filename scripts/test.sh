@@ -6,6 +6,8 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/install.sh
+# The dashboard's browser test drives headless Chromium; a CJK font makes its screenshot readable.
+command -v chromium >/dev/null && dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || apt_install chromium fonts-wqy-zenhei
 set +e
 mkdir -p artifacts
 

@@ -95,7 +95,10 @@ internal sealed class CouponIssuer(
             var decision = new WriteDecision(
                 issue.Entry,
                 balances => new IssueReceipt(memberId, plan.Source, plan.GiftPackId, plan.Points, [.. issue.Coupons.Select(CouponView.From)], BalancesDto.From(balances)),
-                body => Rows(memberId, issue, actor));
+                body => Rows(memberId, issue, actor))
+            {
+                ReportStoreId = plan.StoreId,
+            };
             return Task.FromResult<Result<LedgerDecision>>(decision);
         }, ct);
 

@@ -60,6 +60,11 @@ internal static class Pipeline
         {
             app.MapInvocations(functions);
         }
+        else
+        {
+            // Locally the reports page is also at /dashboard (the Functions host serves every HTTP function under its route prefix).
+            app.MapGet("/dashboard", Reports.DashboardPage.Handle).ExcludeFromDescription();
+        }
 
         return app;
     }

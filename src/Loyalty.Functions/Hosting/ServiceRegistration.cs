@@ -87,6 +87,7 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Ledger.LedgerQuery>();
         services.AddSingleton<Storage.Ledger.SaleIndex>();
         services.AddSingleton<Storage.Ledger.Reconciler>();
+        services.AddSingleton<Storage.Reports.ReportProjector>();
         services.AddSingleton<Storage.Webhooks.ShopSecretStore>();
         return services;
     }
@@ -171,6 +172,10 @@ internal static class ServiceRegistration
         services.AddScoped<Webhooks.ProcessOrderEvent>();
         services.AddScoped<Webhooks.ProcessPosSaleEvent>();
         services.AddScoped<SendNotification>();
+        services.AddScoped<Reports.ProjectReportFact>();
+        services.AddSingleton<Storage.Reports.ReportStore>();
+        services.AddSingleton<Reports.HealthSnapshot>();
+        services.AddScoped<Reports.TakeHealthSnapshot>();
         services.AddScoped<Maintenance.PurgeIdempotencyRecords>();
         services.AddSingleton<INotificationSender, RecordingNotificationSender>();
         services.AddSingleton<IEnumerable<FunctionDefinition>>(sp => FunctionCatalog.Build(sp.GetRequiredService<TableStore>().Names));

@@ -105,7 +105,10 @@ internal sealed class RefundService(
                         ["Receipt"] = body,
                     }),
                     .. couponRows,
-                ]), tier, memberId, idempotency.Scope), tags);
+                ])
+            {
+                Report = Reports.SaleReport.Refund(r.Amount, r.PrincipalRestored, r.BonusRestored),
+            }, tier, memberId, idempotency.Scope), tags);
         }, ct);
         if (outcome is Completed { Replayed: false } && tags is { Removed.Count: > 0 })
         {

@@ -38,7 +38,7 @@ internal sealed class SaleService(
     /// <summary>Most coupons one sale may use.</summary>
     public const int MaxCoupons = 5;
 
-    public async Task<(DomainError? Error, MemberOutcome? Outcome)> RecordAsync(SaleRequest request, IdempotencyContext idempotency, CancellationToken ct)
+    public async Task<(DomainError? Error, MemberOutcome? Outcome)> RecordAsync(SaleRequest request, IdempotencyContext idempotency, CancellationToken ct, string channel = Reports.SaleChannels.Store)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (codes, codesError) = Codes(request);
@@ -146,7 +146,9 @@ internal sealed class SaleService(
                 },
                 body => [new(TableTransactionActionType.Add, SaleRows.ToRow(record, idempotency.RequestHash, body)), .. cardRows, .. couponRows]);
             // Stats and automatic tags follow the purchase in the same transaction.
-            var stats = Domain.Tags.MemberStats.Parse(account.Stats)
+            var before = Domain.Tags.MemberStats.Parse(account.Stats);
+            decision = decision with { Report = Reports.SaleReport.Counters(q, channel, before.LastPurchase, upgrades.Today) };
+            var stats = before
                 .WithPurchase(upgrades.Today, q.Net - q.PointsOffset, q.Lines.GroupBy(l => l.Category, StringComparer.OrdinalIgnoreCase).Select(g => (g.Key, g.Sum(l => l.Net))));
             tags = await tagging.ChangeAsync(account, stats, change.UpgradedTo?.Code ?? account.Tier, upgrades.Today, token);
             return Tags.MemberTagging.Apply(upgrades.Apply(decision, change, memberId!, idempotency.Scope), tags);

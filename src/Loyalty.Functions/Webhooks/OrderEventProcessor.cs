@@ -47,7 +47,7 @@ internal sealed class OrderEventProcessor(
                 }
 
                 var request = new SaleRequest(saleId, message.StoreId, memberId, null, e.Lines, e.PayWithStoredValue, e.PointsToRedeem);
-                var (error, outcome) = await sales.RecordAsync(request, idempotency, ct);
+                var (error, outcome) = await sales.RecordAsync(request, idempotency, ct, message.Source == "shop" ? Reports.SaleChannels.Online : Reports.SaleChannels.Store);
                 await FinishAsync(message, error?.Code, outcome, ct);
                 return;
             case "order.refunded":

@@ -47,6 +47,15 @@ public sealed record WriteDecision(
     /// <summary>A paid membership bought or renewed: its tier and end; null leaves it.</summary>
     public (string Tier, DateTimeOffset Until)? PaidMembership { get; init; }
 
+    /// <summary>
+    /// Report counters of the operation beyond what its ledger entries say (sale amounts, coupons used, channel),
+    /// counted at <see cref="ReportStoreId"/>; null adds none.
+    /// </summary>
+    public Reports.ReportCounters? Report { get; init; }
+
+    /// <summary>The store <see cref="Report"/> is counted at; null: the store of the first ledger entry.</summary>
+    public string? ReportStoreId { get; init; }
+
     /// <summary>No extra rows.</summary>
     public static IReadOnlyList<TableTransactionAction> None(string body) => [];
 }

@@ -6,6 +6,7 @@ using Loyalty.Domain.Common;
 using Loyalty.Domain.Ledger;
 using Loyalty.Storage.Config;
 using Loyalty.Storage.Members;
+using Loyalty.Storage.Reports;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
 
@@ -146,8 +147,10 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             var month = CurrentMonth;
             var batches = PointBatches.Parse(account.PointBatches, account.Balances.Points, month);
             var hadMonth = batches.Has(month);
+            var facts = new Dictionary<string, ReportCounters>(StringComparer.Ordinal);
             foreach (var draft in drafts)
             {
+                FactsAt(facts, draft.StoreId).AddEntry(draft.Type, draft.Reason, draft.Change);
                 var applied = balances.Apply(draft.Change);
                 if (!applied.IsSuccess)
                 {
@@ -203,8 +206,17 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             }
 
             actions.AddRange(write.Rows(body));
+            var reportStore = write.ReportStoreId ?? (drafts.Count > 0 ? drafts[0].StoreId : ReportCounters.ChainLevel);
+            if (write.Report is { IsEmpty: false } extra)
+            {
+                FactsAt(facts, reportStore).Add(extra.Values);
+            }
+
+            ReportCounters.AddCoupons(FactsAt(facts, reportStore), actions);
+
             try
             {
+                await AddFactsAsync(memberId, facts, actions, cancellationToken);
                 await store.Members.SubmitTransactionAsync(actions, cancellationToken);
                 return new Completed(write.Status, body, Replayed: false);
             }
@@ -219,6 +231,41 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             }
         }
     }
+
+    private static ReportCounters FactsAt(Dictionary<string, ReportCounters> facts, string storeId)
+    {
+        if (!facts.TryGetValue(storeId, out var counters))
+        {
+            facts[storeId] = counters = new ReportCounters();
+        }
+
+        return counters;
+    }
+
+    /// <summary>
+    /// Adds a fact row per store to the transaction and tells the report projector about it first. The message goes
+    /// out before the commit, so a crash between the two cannot lose a committed fact; a message whose transaction did
+    /// not commit finds no row and is dropped by the projector after a grace period.
+    /// </summary>
+    private async Task AddFactsAsync(string memberId, Dictionary<string, ReportCounters> facts, List<TableTransactionAction> actions, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (storeId, counters) in facts)
+        {
+            if (counters.IsEmpty)
+            {
+                continue;
+            }
+
+            var row = ReportFactRows.ToRow(memberId, Guid.NewGuid().ToString("N"), storeId, Today, counters, now);
+            await store.Queue(store.Names.ReportFactsQueue).SendMessageAsync(
+                JsonSerializer.Serialize(new ReportFactMessage(memberId, row.RowKey, now), ConfigJson.Options), FactDelay, cancellationToken: cancellationToken);
+            actions.Add(new(TableTransactionActionType.Add, row));
+        }
+    }
+
+    /// <summary>How long a fact message stays invisible: long enough for its transaction to have committed, usually.</summary>
+    public static readonly TimeSpan FactDelay = TimeSpan.FromSeconds(1);
 
     private static MemberOutcome? Replay(TableEntity? idemRow, IdempotencyContext? idempotency) => idemRow is null
         ? null

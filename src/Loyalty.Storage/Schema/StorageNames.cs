@@ -82,14 +82,23 @@ public sealed class StorageNames
     /// <summary>Campaign work lists: the members a reactivation campaign targets (<c>targets-{campaignId}</c>).</summary>
     public string Campaigns => TablePrefix + "Campaigns";
 
+    /// <summary>
+    /// Report aggregates: per store (<c>s-{storeId}</c> partitions) the counters of each day (<c>d-{day}-{shard}</c>),
+    /// running totals (<c>t-{shard}</c>), the markers of facts already counted, and the programme-health snapshots.
+    /// </summary>
+    public string Reports => TablePrefix + "Reports";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments, Approvals, Campaigns];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments, Approvals, Campaigns, Reports];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";
 
     /// <summary>The notifications outbox.</summary>
     public string NotificationsQueue => QueuePrefix + "notifications";
+
+    /// <summary>Report facts of committed member transactions, for the report projector.</summary>
+    public string ReportFactsQueue => QueuePrefix + "report-facts";
 
     /// <summary>Order events of online shops (and events that must wait, from either source).</summary>
     public string OrderEventsQueue => QueuePrefix + "order-events";

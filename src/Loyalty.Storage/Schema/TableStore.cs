@@ -31,7 +31,11 @@ public sealed class TableStore
         Segments = tables(names.Segments);
         Approvals = tables(names.Approvals);
         Campaigns = tables(names.Campaigns);
+        Reports = tables(names.Reports);
     }
+
+    /// <summary>Report aggregates.</summary>
+    public ITableClient Reports { get; }
 
     /// <summary>Approval requests.</summary>
     public ITableClient Approvals { get; }

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Loyalty.Functions.Hosting;
+using Loyalty.Storage.Config;
+using Loyalty.Storage.Reports;
+using Loyalty.Storage.Schema;
+
+namespace Loyalty.Functions.Reports;
+
+/// <summary>
+/// Queue-triggered (report-facts): counts a committed member operation into its store's day. The message is sent
+/// before the operation commits, so it can arrive first: a fact row not there yet is looked for again with a growing
+/// delay, and given up once <see cref="Grace"/> has passed (its transaction failed or was retried under another fact).
+/// Counting is exactly once per fact (see <see cref="ReportProjector"/>), so redeliveries and replays change nothing.
+/// </summary>
+internal sealed class ProjectReportFact(ReportProjector projector, TableStore store, TimeProvider time, ILogger<ProjectReportFact> logger) : IQueueFunction
+{
+    /// <summary>How long after its first sending a fact may still appear.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(5);
+
+    public async Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var message = JsonSerializer.Deserialize<ReportFactMessage>(invocation.Body, ConfigJson.Options);
+        if (message is null || string.IsNullOrEmpty(message.MemberId) || string.IsNullOrEmpty(message.RowKey) || !message.RowKey.StartsWith(ReportFactRows.Prefix, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException("A report-facts message names a member and a fact row.");
+        }
+
+        var result = await projector.ProjectAsync(message.MemberId, message.RowKey, cancellationToken);
+        if (result != ProjectionResult.Missing)
+        {
+            return;
+        }
+
+        if (time.GetUtcNow() - message.FirstSent > Grace)
+        {
+            logger.LogInformation("Report fact {RowKey} of {MemberId} never committed; dropped", message.RowKey, message.MemberId);
+            return;
+        }
+
+        var delay = TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(message.Tries + 1, 6)));
+        await store.Queue(store.Names.ReportFactsQueue).SendMessageAsync(
+            JsonSerializer.Serialize(message with { Tries = message.Tries + 1 }, ConfigJson.Options), delay, cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text.Json;
+using Loyalty.Functions.Tests.Support;
+using Loyalty.Storage.Config;
+using Loyalty.Storage.Reports;
+using Loyalty.Storage.Tables;
+using Loyalty.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Loyalty.Functions.Tests.Reports;
+
+/// <summary>Liability, stored-value and consumption figures against the ledger, through refunds, replays and injected failures.</summary>
+public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
+{
+    private static object Sale(string memberId, string storeId, long unitPrice, int quantity, long payWithStoredValue = 0) => new
+    {
+        saleId = "S-" + Guid.NewGuid().ToString("N")[..16],
+        storeId,
+        memberId,
+        lines = new[] { new { sku = "TEA", category = "drinks", quantity, unitPrice } },
+        payWithStoredValue,
+    };
+
+    private static long Net(JsonElement receipt) =>
+        receipt.GetProperty("gross").GetInt64() - receipt.GetProperty("memberDiscount").GetInt64() - receipt.GetProperty("couponDiscount").GetInt64();
+
+    private static long SvPaid(JsonElement receipt) => receipt.GetProperty("storedValuePaid").GetProperty("total").GetInt64();
+
+    [Fact]
+    public async Task Figures_FollowTheLedger_ThroughRefunds_AndReplayedFactsCountOnce()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var (m1, _) = await app.EnrolAsync("sh-001");
+        var (m2, _) = await app.EnrolAsync("hz-001");
+        var (m3, _) = await app.EnrolAsync("gz-001");
+        var t1 = await admin.PostOkAsync($"/api/members/{m1}/top-ups", new { amount = 10_000, storeId = "sh-001" });
+        var t2 = await admin.PostOkAsync($"/api/members/{m2}/top-ups", new { amount = 20_000, storeId = "hz-001", channel = "online" });
+        var t3 = await admin.PostOkAsync($"/api/members/{m3}/top-ups", new { amount = 5_000, storeId = "gz-001" });
+        var s1 = await admin.PostOkAsync("/api/sales", Sale(m1, "sh-001", 2_550, 2, payWithStoredValue: 3_000));
+        var s2 = await admin.PostOkAsync("/api/sales", Sale(m2, "hz-001", 4_000, 3));
+        var s3 = await admin.PostOkAsync("/api/sales", Sale(m1, "hz-001", 1_000, 1, payWithStoredValue: 1_000));
+        var r2 = await admin.PostOkAsync($"/api/sales/{s2.GetProperty("saleId").GetString()}/refunds", new { refundId = "all" });
+        var r3 = await admin.PostOkAsync($"/api/sales/{s3.GetProperty("saleId").GetString()}/refunds", new { refundId = "half", amount = 500 });
+
+        // Stored value by store: what was topped up there (principal and bonus) less what was spent there, plus refunds back.
+        long Bonus(JsonElement topUp) => topUp.GetProperty("bonus").GetInt64();
+        long Restored(JsonElement refund) => refund.GetProperty("storedValueRestored").GetProperty("total").GetInt64();
+        var expectedSv = new Dictionary<string, long>
+        {
+            ["sh-001"] = 10_000 + Bonus(t1) - SvPaid(s1),
+            ["hz-001"] = 20_000 + Bonus(t2) - SvPaid(s3) + Restored(r3),
+            ["gz-001"] = 5_000 + Bonus(t3),
+        };
+
+        var liability = await EventuallyLiabilityAsync(admin, expectedSv);
+        await Api.EventuallyAsync(async () =>
+        {
+            var total = (await admin.GetJsonAsync("/api/reports/consumption")).GetProperty("total");
+            return total.GetProperty("sales").GetInt64() == 3 && total.GetProperty("refunds").GetInt64() == 2 && total.GetProperty("topUps").GetInt64() == 3;
+        }, "every sale, refund and top-up is counted");
+        liability = await admin.GetJsonAsync("/api/reports/liability");
+        var balances = new[] { await admin.BalancesAsync(m1), await admin.BalancesAsync(m2), await admin.BalancesAsync(m3) };
+        var total = liability.GetProperty("total");
+        Assert.Equal(balances.Sum(b => b.Points), total.GetProperty("points").GetInt64());
+        Assert.Equal(balances.Sum(b => b.Principal), total.GetProperty("principal").GetInt64());
+        Assert.Equal(balances.Sum(b => b.Bonus), total.GetProperty("bonus").GetInt64());
+        var east = liability.GetProperty("byRegion").EnumerateArray().Single(r => r.GetProperty("regionId").GetString() == "east");
+        Assert.Equal(expectedSv["sh-001"] + expectedSv["hz-001"], east.GetProperty("liability").GetProperty("storedValue").GetInt64());
+
+        // Consumption per store: sales, refunds and what is left.
+        var consumption = await admin.GetJsonAsync("/api/reports/consumption?groupBy=store");
+        JsonElement Row(string store) => consumption.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("key").GetString() == store);
+        Assert.Equal(1, Row("sh-001").GetProperty("sales").GetInt64());
+        Assert.Equal(Net(s1), Row("sh-001").GetProperty("net").GetInt64());
+        Assert.Equal(s1.GetProperty("gross").GetInt64(), Row("sh-001").GetProperty("gross").GetInt64());
+        Assert.Equal(2, Row("hz-001").GetProperty("sales").GetInt64());
+        Assert.Equal(2, Row("hz-001").GetProperty("refunds").GetInt64());
+        Assert.Equal(r2.GetProperty("amount").GetInt64() + 500, Row("hz-001").GetProperty("refundAmount").GetInt64());
+        Assert.Equal(Net(s2) + Net(s3) - r2.GetProperty("amount").GetInt64() - 500, Row("hz-001").GetProperty("netAfterRefunds").GetInt64());
+        Assert.Equal(SvPaid(s3) - Restored(r3), Row("hz-001").GetProperty("storedValuePaid").GetInt64());
+        // Visits are member-days: m1 had already bought today (at sh-001), so only m2's visit counts at hz-001.
+        Assert.Equal(1, Row("hz-001").GetProperty("visits").GetInt64());
+        Assert.Equal(2, consumption.GetProperty("total").GetProperty("visits").GetInt64());
+        Assert.DoesNotContain(consumption.GetProperty("rows").EnumerateArray(), r => r.GetProperty("key").GetString() == "gz-001" && r.GetProperty("sales").GetInt64() != 0);
+        Assert.Equal(3, consumption.GetProperty("total").GetProperty("sales").GetInt64());
+
+        // Top-ups by channel and stored-value spend.
+        var sv = await admin.GetJsonAsync("/api/reports/stored-value");
+        var channels = sv.GetProperty("total").GetProperty("topUps").GetProperty("byChannel").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("channel").GetString()!, c => c.GetProperty("principal").GetInt64());
+        Assert.Equal(15_000, channels["store_terminal"]);
+        Assert.Equal(20_000, channels["online"]);
+        Assert.Equal(SvPaid(s1) + SvPaid(s3), sv.GetProperty("total").GetProperty("spend").GetProperty("principal").GetInt64() + sv.GetProperty("total").GetProperty("spend").GetProperty("bonus").GetInt64());
+
+        // Replays: every fact of these members sent again through the queue, and projected again directly (in
+        // parallel), counts nothing twice.
+        var facts = new List<(string Member, string Row)>();
+        foreach (var m in new[] { m1, m2, m3 })
+        {
+            await foreach (var row in app.Store.Members.QueryAsync(TableFilter.PartitionRowPrefix(m, ReportFactRows.Prefix)))
+            {
+                facts.Add((m, row.RowKey));
+            }
+        }
+
+        Assert.Equal(8, facts.Count); // 3 top-ups, 3 sales, 2 refunds
+        var queue = app.Store.Queue(app.Names.ReportFactsQueue);
+        foreach (var (member, row) in facts)
+        {
+            await queue.SendMessageAsync(JsonSerializer.Serialize(new ReportFactMessage(member, row, DateTimeOffset.UtcNow), ConfigJson.Options));
+        }
+
+        var projector = app.Services.GetRequiredService<ReportProjector>();
+        var again = await Task.WhenAll(facts.SelectMany(f => Enumerable.Range(0, 3).Select(_ => projector.ProjectAsync(f.Member, f.Row))));
+        Assert.All(again, r => Assert.Equal(ProjectionResult.AlreadyCounted, r));
+        await Api.EventuallyAsync(async () => (await queue.PeekMessagesAsync(32)).Count == 0, "the replayed messages are consumed");
+        await Task.Delay(1_500);
+        var after = await admin.GetJsonAsync("/api/reports/liability");
+        Assert.Equal(total.GetRawText(), after.GetProperty("total").GetRawText());
+        var consumptionAfter = await admin.GetJsonAsync("/api/reports/consumption?groupBy=store");
+        Assert.Equal(consumption.GetProperty("total").GetRawText(), consumptionAfter.GetProperty("total").GetRawText());
+    }
+
+    [Fact]
+    public async Task AFactThatNeverCommitted_IsDropped_AndABadMessageIsRefused()
+    {
+        var projector = app.Services.GetRequiredService<ReportProjector>();
+        Assert.Equal(ProjectionResult.Missing, await projector.ProjectAsync("m0000000000000000000000000", ReportFactRows.Prefix + "nothing"));
+
+        // A message for a fact whose transaction failed long ago is consumed without any change (no endless retries).
+        var queue = app.Store.Queue(app.Names.ReportFactsQueue);
+        await queue.SendMessageAsync(JsonSerializer.Serialize(new ReportFactMessage("m0000000000000000000000000", ReportFactRows.Prefix + "gone", DateTimeOffset.UtcNow.AddHours(-1)), ConfigJson.Options));
+        await Api.EventuallyAsync(async () => (await queue.PeekMessagesAsync(32)).Count == 0, "the stale message is consumed");
+        Assert.Empty(await app.Store.Queue(app.Names.ReportFactsQueue + "-poison").PeekMessagesAsync(32));
+    }
+
+    private static async Task<JsonElement> EventuallyLiabilityAsync(HttpClient admin, Dictionary<string, long> expected)
+    {
+        JsonElement last = default;
+        await Api.EventuallyAsync(async () =>
+        {
+            last = await admin.GetJsonAsync("/api/reports/liability");
+            var byStore = last.GetProperty("byStore").EnumerateArray().ToDictionary(s => s.GetProperty("storeId").GetString()!, s => s.GetProperty("liability").GetProperty("storedValue").GetInt64());
+            return expected.All(e => byStore.GetValueOrDefault(e.Key) == e.Value);
+        }, "the liability by store follows the operations");
+        return last;
+    }
+}

@@ -8,15 +8,6 @@ namespace Loyalty.Functions.Tests.Reports;
 /// <summary>Report figures when member writes fail around their commits (before, or after with the answer lost).</summary>
 public sealed class ReportFailureTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 {
-    private static object Sale(string memberId, string storeId, long unitPrice, int quantity, long payWithStoredValue = 0) => new
-    {
-        saleId = "S-" + Guid.NewGuid().ToString("N")[..16],
-        storeId,
-        memberId,
-        lines = new[] { new { sku = "TEA", category = "drinks", quantity, unitPrice } },
-        payWithStoredValue,
-    };
-
     [Fact]
     public async Task WithFailuresInjectedAroundCommits_TheChainLiabilityStillEqualsTheBalances()
     {
@@ -35,8 +26,8 @@ public sealed class ReportFailureTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
             await Parallel.ForEachAsync(members, new ParallelOptions { MaxDegreeOfParallelism = 6 }, async (member, _) =>
             {
                 await RetryAsync(admin, $"/api/members/{member}/top-ups", new { amount = 3_000, storeId = "gz-001" });
-                await RetryAsync(admin, "/api/sales", Sale(member, "gz-001", 700, 2, payWithStoredValue: 1_000));
-                await RetryAsync(admin, "/api/sales", Sale(member, "gz-001", 300, 1));
+                await RetryAsync(admin, "/api/sales", ReportSales.Sale(member, "gz-001", 700, 2, payWithStoredValue: 1_000));
+                await RetryAsync(admin, "/api/sales", ReportSales.Sale(member, "gz-001", 300, 1));
             });
         }
         finally

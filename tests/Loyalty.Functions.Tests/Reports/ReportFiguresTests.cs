@@ -13,15 +13,6 @@ namespace Loyalty.Functions.Tests.Reports;
 /// <summary>Liability, stored-value and consumption figures against the ledger, through refunds, replays and injected failures.</summary>
 public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 {
-    private static object Sale(string memberId, string storeId, long unitPrice, int quantity, long payWithStoredValue = 0) => new
-    {
-        saleId = "S-" + Guid.NewGuid().ToString("N")[..16],
-        storeId,
-        memberId,
-        lines = new[] { new { sku = "TEA", category = "drinks", quantity, unitPrice } },
-        payWithStoredValue,
-    };
-
     private static long Net(JsonElement receipt) =>
         receipt.GetProperty("gross").GetInt64() - receipt.GetProperty("memberDiscount").GetInt64() - receipt.GetProperty("couponDiscount").GetInt64();
 
@@ -37,9 +28,9 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         var t1 = await admin.PostOkAsync($"/api/members/{m1}/top-ups", new { amount = 10_000, storeId = "sh-001" });
         var t2 = await admin.PostOkAsync($"/api/members/{m2}/top-ups", new { amount = 20_000, storeId = "hz-001", channel = "online" });
         var t3 = await admin.PostOkAsync($"/api/members/{m3}/top-ups", new { amount = 5_000, storeId = "gz-001" });
-        var s1 = await admin.PostOkAsync("/api/sales", Sale(m1, "sh-001", 2_550, 2, payWithStoredValue: 3_000));
-        var s2 = await admin.PostOkAsync("/api/sales", Sale(m2, "hz-001", 4_000, 3));
-        var s3 = await admin.PostOkAsync("/api/sales", Sale(m1, "hz-001", 1_000, 1, payWithStoredValue: 1_000));
+        var s1 = await admin.PostOkAsync("/api/sales", ReportSales.Sale(m1, "sh-001", 2_550, 2, payWithStoredValue: 3_000));
+        var s2 = await admin.PostOkAsync("/api/sales", ReportSales.Sale(m2, "hz-001", 4_000, 3));
+        var s3 = await admin.PostOkAsync("/api/sales", ReportSales.Sale(m1, "hz-001", 1_000, 1, payWithStoredValue: 1_000));
         var r2 = await admin.PostOkAsync($"/api/sales/{s2.GetProperty("saleId").GetString()}/refunds", new { refundId = "all" });
         var r3 = await admin.PostOkAsync($"/api/sales/{s3.GetProperty("saleId").GetString()}/refunds", new { refundId = "half", amount = 500 });
 

@@ -93,6 +93,11 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
     /// <summary>An optional delay before each transaction commits (to hold a request in flight).</summary>
     public TimeSpan CommitDelay { get; set; }
 
+    private int _transactions;
+
+    /// <summary>Entity-group transactions submitted through this client (faulted ones included).</summary>
+    public int Transactions => Volatile.Read(ref _transactions);
+
     /// <inheritdoc />
     public string Name => inner.Name;
 
@@ -145,6 +150,7 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
             Guard(action.Entity.RowKey, action.ActionType.ToString());
         }
 
+        Interlocked.Increment(ref _transactions);
         if (CommitDelay > TimeSpan.Zero)
         {
             await Task.Delay(CommitDelay, cancellationToken);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Azure;
 using Loyalty.Storage.Schema;
@@ -17,19 +18,29 @@ public enum ProjectionResult
 }
 
 /// <summary>
-/// Adds the counters of committed fact rows to the store's aggregates, exactly once per fact. The day row, the running
-/// totals and a marker row named after the fact sit in the store's partition and change in one entity-group
+/// Adds the counters of committed fact rows to the store's aggregates, exactly once per fact. The day rows, the
+/// running totals and a marker row named after each fact sit in the store's partition and change in one entity-group
 /// transaction; a fact already marked is skipped, so a redelivered or replayed message counts nothing twice. The day
 /// and total rows are split into <see cref="Shards"/> rows by member, so one busy store does not serialise its whole
 /// day on one row.
+/// <para>
+/// Facts of the same store shard that arrive together share a transaction (group commit, up to
+/// <see cref="MaxFactsPerTransaction"/> markers), and the rows last written are remembered with their ETags, so a
+/// steady stream costs one fact read and a share of one transaction per fact. Another writer (a second instance)
+/// only makes an ETag stale: the transaction is refused with 412 as a whole, the rows are read again and it is retried.
+/// </para>
 /// </summary>
 public sealed class ReportProjector(TableStore store)
 {
     /// <summary>Rows per store and day (and running totals) that the counters are spread over.</summary>
     public const int Shards = 4;
 
+    /// <summary>Facts counted in one transaction at most (with their day rows and the total row it stays within 100 operations).</summary>
+    public const int MaxFactsPerTransaction = 48;
+
     private const int MaxAttempts = 20;
-    private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private const int MaxCachedRows = 8;
+    private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
 
     /// <summary>Partition of a store's aggregates.</summary>
     public static string StorePartition(string storeId) => "s-" + storeId;
@@ -52,65 +63,220 @@ public sealed class ReportProjector(TableStore store)
             return ProjectionResult.Missing;
         }
 
-        var storeId = fact.Require("StoreId");
-        var day = DateOnly.ParseExact(fact.Require("Day"), "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var counters = ReportCounters.Parse(fact.GetString("Counters"));
-        var partition = StorePartition(storeId);
-        var shard = (int)((uint)StringComparer.Ordinal.GetHashCode(memberId) % Shards);
-        var marker = MarkerKey(memberId, factRowKey);
-        var dayKey = DayPrefix(day) + shard.ToString(CultureInfo.InvariantCulture);
-        var totalKey = TotalPrefix + shard.ToString(CultureInfo.InvariantCulture);
+        var partition = StorePartition(fact.Require("StoreId"));
+        var day = fact.Require("Day");
+        var shard = ((uint)StringComparer.Ordinal.GetHashCode(memberId) % Shards).ToString(CultureInfo.InvariantCulture);
+        var pending = new PendingFact(
+            MarkerKey(memberId, factRowKey),
+            DayPrefix(DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture)) + shard,
+            day,
+            ReportCounters.Parse(fact.GetString("Counters")));
 
-        var stripe = Stripes[(uint)StringComparer.Ordinal.GetHashCode(partition + "\n" + shard) % Stripes.Length];
-        await stripe.WaitAsync(cancellationToken);
+        var lane = _lanes.GetOrAdd(partition + "\n" + shard, _ => new Lane(partition, TotalPrefix + shard));
+        if (lane.Enqueue(pending))
+        {
+            await DrainAsync(lane, cancellationToken);
+        }
+
+        return await pending.Result.Task.WaitAsync(cancellationToken);
+    }
+
+    // The caller that found the lane idle commits for everyone until nothing is left waiting.
+    private async Task DrainAsync(Lane lane, CancellationToken cancellationToken)
+    {
+        List<PendingFact>? batch = null;
         try
         {
-            for (var attempt = 1; ; attempt++)
+            while ((batch = lane.TakeBatch()) is not null)
             {
-                var dayTask = store.Reports.GetEntityAsync(partition, dayKey, cancellationToken);
-                var totalTask = store.Reports.GetEntityAsync(partition, totalKey, cancellationToken);
-                var markerTask = attempt > 1 ? store.Reports.GetEntityAsync(partition, marker, cancellationToken) : Task.FromResult<TableEntity?>(null);
-                var (dayRow, totalRow, markerRow) = (await dayTask, await totalTask, await markerTask);
-                if (markerRow is not null)
+                await CommitAsync(lane, batch, cancellationToken);
+                batch = null;
+            }
+        }
+        catch (Exception ex)
+        {
+            // Nothing of a failed transaction was written: every fact still waiting fails, and its message is retried.
+            foreach (var pending in (batch ?? []).Concat(lane.AbandonAll()))
+            {
+                pending.Result.TrySetException(ex);
+            }
+        }
+    }
+
+    private async Task CommitAsync(Lane lane, List<PendingFact> batch, CancellationToken cancellationToken)
+    {
+        var open = new List<PendingFact>(batch);
+        for (var attempt = 1; ; attempt++)
+        {
+            var keys = open.Select(p => p.DayKey).Distinct(StringComparer.Ordinal).Prepend(lane.TotalKey).ToList();
+            var reads = keys.Where(k => !lane.Cached.ContainsKey(k)).Select(async k => (Key: k, Row: await store.Reports.GetEntityAsync(lane.Partition, k, cancellationToken))).ToList();
+            foreach (var (key, row) in await Task.WhenAll(reads))
+            {
+                lane.Cached[key] = new CachedRow(row?.GetString("Counters"), row?.ETag);
+            }
+
+            var actions = new List<TableTransactionAction>(keys.Count + open.Count);
+            var sums = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var key in keys)
+            {
+                var counted = key == lane.TotalKey ? open : open.Where(p => p.DayKey == key);
+                var sum = ReportCounters.Parse(lane.Cached[key].Counters);
+                foreach (var pending in counted)
                 {
-                    return ProjectionResult.AlreadyCounted;
+                    sum.Add(pending.Counters.Values);
                 }
 
-                var actions = new List<TableTransactionAction>(3)
+                var row = new TableEntity(lane.Partition, key) { ["Counters"] = sums[key] = sum.ToJson() };
+                if (key != lane.TotalKey)
                 {
-                    Merge(partition, dayKey, dayRow, counters, ("Day", day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))),
-                    Merge(partition, totalKey, totalRow, counters),
-                    new(TableTransactionActionType.Add, new TableEntity(partition, marker) { ["Day"] = fact.Require("Day") }),
-                };
-                try
-                {
-                    await store.Reports.SubmitTransactionAsync(actions, cancellationToken);
-                    return ProjectionResult.Counted;
+                    row["Day"] = open.First(p => p.DayKey == key).Day;
                 }
-                catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+
+                actions.Add(lane.Cached[key].ETag is { } etag
+                    ? new(TableTransactionActionType.UpdateReplace, row, etag)
+                    : new(TableTransactionActionType.Add, row));
+            }
+
+            actions.AddRange(open.Select(p => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(lane.Partition, p.Marker) { ["Day"] = p.Day })));
+            try
+            {
+                var etags = await store.Reports.SubmitTransactionAsync(actions, cancellationToken);
+                lane.Remember(keys.Select((k, i) => (k, new CachedRow(sums[k], etags[i]))));
+                foreach (var pending in open)
                 {
-                    // Another projector changed a row since we read it, or this fact is already marked: look again.
+                    pending.Result.TrySetResult(ProjectionResult.Counted);
+                }
+
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < MaxAttempts)
+            {
+                // A marker that exists is a fact counted before; a stale or new aggregate row was written by another
+                // instance. Either way nothing was written: sort it out and try again.
+                lane.Cached.Clear();
+                List<PendingFact> counted = (ex as TableTransactionFailedException)?.FailedIndex switch
+                {
+                    int i when ex.Status == 409 && i >= keys.Count && i < actions.Count => [open[i - keys.Count]],
+                    null when ex.Status == 409 => await AlreadyMarkedAsync(lane, open, cancellationToken),
+                    _ => [],
+                };
+                foreach (var pending in counted)
+                {
+                    open.Remove(pending);
+                    pending.Result.TrySetResult(ProjectionResult.AlreadyCounted);
+                }
+
+                if (open.Count == 0)
+                {
+                    return;
+                }
+
+                if (counted.Count == 0)
+                {
                     await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), cancellationToken);
                 }
             }
         }
-        finally
-        {
-            stripe.Release();
-        }
     }
 
-    private static TableTransactionAction Merge(string partition, string rowKey, TableEntity? existing, ReportCounters add, params (string Name, object Value)[] extra)
+    private async Task<List<PendingFact>> AlreadyMarkedAsync(Lane lane, List<PendingFact> open, CancellationToken cancellationToken)
     {
-        var sum = ReportCounters.Parse(existing?.GetString("Counters")).Add(add.Values);
-        var row = new TableEntity(partition, rowKey) { ["Counters"] = sum.ToJson() };
-        foreach (var (name, value) in extra)
+        var found = await Task.WhenAll(open.Select(async p => (Fact: p, Row: await store.Reports.GetEntityAsync(lane.Partition, p.Marker, cancellationToken))));
+        return [.. found.Where(f => f.Row is not null).Select(f => f.Fact)];
+    }
+
+    /// <summary>A fact waiting to be counted, and where its answer goes.</summary>
+    private sealed record PendingFact(string Marker, string DayKey, string Day, ReportCounters Counters)
+    {
+        public TaskCompletionSource<ProjectionResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>An aggregate row as last read or written (no ETag: it did not exist).</summary>
+    private sealed record CachedRow(string? Counters, ETag? ETag);
+
+    /// <summary>One store shard: the facts waiting for it, whether someone is committing, and its remembered rows.</summary>
+    private sealed class Lane(string partition, string totalKey)
+    {
+        private readonly List<PendingFact> _waiting = [];
+        private bool _draining;
+
+        public string Partition { get; } = partition;
+
+        public string TotalKey { get; } = totalKey;
+
+        /// <summary>Only touched by the one caller draining the lane.</summary>
+        public Dictionary<string, CachedRow> Cached { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Adds a fact; true when the caller must drain (nobody else is).</summary>
+        public bool Enqueue(PendingFact pending)
         {
-            row[name] = value;
+            lock (_waiting)
+            {
+                _waiting.Add(pending);
+                if (_draining)
+                {
+                    return false;
+                }
+
+                _draining = true;
+                return true;
+            }
         }
 
-        return existing is null
-            ? new(TableTransactionActionType.Add, row)
-            : new(TableTransactionActionType.UpdateReplace, row, existing.ETag);
+        /// <summary>The next facts to commit together, or null (and the lane idle) when none wait. A second message for
+        /// a fact already in the batch waits for the next one, where its marker then exists.</summary>
+        public List<PendingFact>? TakeBatch()
+        {
+            lock (_waiting)
+            {
+                if (_waiting.Count == 0)
+                {
+                    _draining = false;
+                    return null;
+                }
+
+                var batch = new List<PendingFact>();
+                var markers = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < _waiting.Count && batch.Count < MaxFactsPerTransaction; i++)
+                {
+                    if (markers.Add(_waiting[i].Marker))
+                    {
+                        batch.Add(_waiting[i]);
+                        _waiting.RemoveAt(i--);
+                    }
+                }
+
+                return batch;
+            }
+        }
+
+        /// <summary>Empties the lane after a failure; the lane is idle again.</summary>
+        public List<PendingFact> AbandonAll()
+        {
+            lock (_waiting)
+            {
+                var all = new List<PendingFact>(_waiting);
+                _waiting.Clear();
+                _draining = false;
+                return all;
+            }
+        }
+
+        public void Remember(IEnumerable<(string Key, CachedRow Row)> rows)
+        {
+            foreach (var (key, row) in rows)
+            {
+                Cached[key] = row;
+            }
+
+            // Keep the running totals and the latest day rows; older days are rarely written again.
+            if (Cached.Count > MaxCachedRows)
+            {
+                foreach (var key in Cached.Keys.Where(k => k != TotalKey).Order(StringComparer.Ordinal).Take(Cached.Count - MaxCachedRows).ToList())
+                {
+                    Cached.Remove(key);
+                }
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Loyalty.Functions.Tests.Support;
 using Loyalty.Storage.Config;
 using Loyalty.Storage.Reports;
+using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
 using Loyalty.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -124,6 +125,80 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         await queue.SendMessageAsync(JsonSerializer.Serialize(new ReportFactMessage("m0000000000000000000000000", ReportFactRows.Prefix + "gone", DateTimeOffset.UtcNow.AddHours(-1)), ConfigJson.Options));
         await Api.EventuallyAsync(async () => (await queue.PeekMessagesAsync(32)).Count == 0, "the stale message is consumed");
         Assert.Empty(await app.Store.Queue(app.Names.ReportFactsQueue + "-poison").PeekMessagesAsync(32));
+    }
+
+    [Fact]
+    public async Task Projector_CommitsAStoresFactsTogether_AndTwoInstancesUnderFaultsCountEachFactOnce()
+    {
+        // 60 facts of one store (not in the org, so no report of the other tests sees it), each with its own member.
+        const string storeId = "zz-projector";
+        const int count = 60;
+        var day = new DateOnly(2026, 1, 15);
+        var facts = Enumerable.Range(1, count).Select(i => (Member: "m" + Guid.NewGuid().ToString("N")[..25], Value: i)).ToList();
+        foreach (var (member, value) in facts)
+        {
+            await app.Store.Members.AddEntityAsync(ReportFactRows.ToRow(member, "op-1", storeId, day, new ReportCounters().Add("probe.n", 1).Add("probe.v", value), DateTimeOffset.UtcNow));
+        }
+
+        // Instance A sees the Reports table through a client that can hold commits and inject faults.
+        var tables = app.Services.GetRequiredService<TableServiceClient>();
+        var queues = app.Services.GetRequiredService<Loyalty.Storage.Queues.QueueServiceClient>();
+        var plan = new FaultPlan();
+        var reportsA = new FaultyTableClient(tables.GetTableClient(app.Names.Reports), plan) { CommitDelay = TimeSpan.FromMilliseconds(500) };
+        var projectorA = new ReportProjector(new TableStore(app.Names, name => name == app.Names.Reports ? reportsA : tables.GetTableClient(name), queues.GetQueueClient));
+        var projectorB = app.Services.GetRequiredService<ReportProjector>();
+        var factRow = ReportFactRows.Prefix + "op-1";
+
+        // 1. The first half at once on A: while a store shard's first transaction is held, the rest queue up and share
+        //    the next one (4 shards, so at most 8 transactions for 30 facts).
+        var first = await Task.WhenAll(facts.Take(count / 2).Select(f => projectorA.ProjectAsync(f.Member, factRow)));
+        Assert.All(first, r => Assert.Equal(ProjectionResult.Counted, r));
+        Assert.InRange(reportsA.Transactions, 1, 2 * ReportProjector.Shards);
+
+        // 2. Every fact on both instances at once, A failing half its commits (before, or after with the answer lost);
+        //    a failed call is retried as its message would be.
+        reportsA.CommitDelay = TimeSpan.Zero;
+        plan.Reseed(5);
+        plan.Rate = 0.5;
+        plan.Enabled = true;
+        async Task<ProjectionResult?> Deliver(ReportProjector projector, string member)
+        {
+            for (var attempt = 0; attempt < 30; attempt++)
+            {
+                try
+                {
+                    return await projector.ProjectAsync(member, factRow);
+                }
+                catch (Exception ex) when (ex is Azure.RequestFailedException or TimeoutException)
+                {
+                    // Redelivered.
+                }
+            }
+
+            return null;
+        }
+
+        var second = await Task.WhenAll(facts.SelectMany(f => new[] { projectorA, projectorB }.Select(async p => (f.Member, f.Value, Result: await Deliver(p, f.Member)))));
+        plan.Enabled = false;
+        Assert.True(plan.Injected.Values.Sum() > 0, "faults were injected");
+        Assert.DoesNotContain(second, r => r.Result is null or ProjectionResult.Missing);
+        Assert.DoesNotContain(second, r => r.Value <= count / 2 && r.Result == ProjectionResult.Counted);
+        Assert.All(second.GroupBy(r => r.Member), g => Assert.InRange(g.Count(r => r.Result == ProjectionResult.Counted), 0, 1));
+
+        // Every fact is in the day rows and in the running totals exactly once, with exactly one marker each.
+        var rows = new List<TableEntity>();
+        await foreach (var row in app.Store.Reports.QueryAsync(TableFilter.Partition(ReportProjector.StorePartition(storeId))))
+        {
+            rows.Add(row);
+        }
+
+        long Sum(string prefix, string counter) => rows.Where(r => r.RowKey.StartsWith(prefix, StringComparison.Ordinal))
+            .Sum(r => ReportCounters.Parse(r.GetString("Counters")).Values.GetValueOrDefault(counter));
+        Assert.Equal(count, Sum(ReportProjector.DayPrefix(day), "probe.n"));
+        Assert.Equal(count * (count + 1) / 2, Sum(ReportProjector.DayPrefix(day), "probe.v"));
+        Assert.Equal(count, Sum(ReportProjector.TotalPrefix, "probe.n"));
+        Assert.Equal(count * (count + 1) / 2, Sum(ReportProjector.TotalPrefix, "probe.v"));
+        Assert.Equal(count, rows.Count(r => r.RowKey.StartsWith("x-", StringComparison.Ordinal)));
     }
 
     private static async Task<JsonElement> EventuallyLiabilityAsync(HttpClient admin, Dictionary<string, long> expected)

@@ -28,4 +28,20 @@ public sealed class HistorySerializationTests
         Assert.Equal(history, back);
         Assert.Contains("\"kind\":\"taskScheduled\"", json, StringComparison.Ordinal);
     }
+
+    private enum Level
+    {
+        Store,
+        RegionManager,
+    }
+
+    private sealed record WithLevel(Level Level);
+
+    [Fact]
+    public void Enums_AreWrittenAsCamelCaseNames_AndNumbersFromOlderInstancesAreStillRead()
+    {
+        Assert.Equal("{\"level\":\"regionManager\"}", JsonSerializer.Serialize(new WithLevel(Level.RegionManager), OrchestrationExecutor.Json));
+        Assert.Equal(Level.RegionManager, JsonSerializer.Deserialize<WithLevel>("{\"level\":1}", OrchestrationExecutor.Json)!.Level);
+        Assert.Equal(Level.RegionManager, JsonSerializer.Deserialize<WithLevel>("{\"level\":\"regionManager\"}", OrchestrationExecutor.Json)!.Level);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Loyalty.Durable.History;
 using Loyalty.Durable.Model;
 
@@ -12,8 +13,14 @@ namespace Loyalty.Durable.Replay;
 /// </summary>
 public static class OrchestrationExecutor
 {
-    /// <summary>JSON conventions of inputs, outputs and payloads.</summary>
-    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+    /// <summary>
+    /// JSON conventions of inputs, outputs and payloads: camelCase names, and enums as camelCase names (numbers written
+    /// by earlier versions are still read).
+    /// </summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 
     /// <summary>
     /// Executes a step. The first step of an execution passes an empty <paramref name="past"/> and the

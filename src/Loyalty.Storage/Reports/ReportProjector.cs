@@ -73,25 +73,32 @@ public sealed class ReportProjector(TableStore store)
             ReportCounters.Parse(fact.GetString("Counters")));
 
         var lane = _lanes.GetOrAdd(partition + "\n" + shard, _ => new Lane(partition, TotalPrefix + shard));
-        if (lane.Enqueue(pending))
+        // One caller at a time commits for a lane: the one that found it idle, then each in turn the oldest waiting.
+        // The others wait for their answer or for the turn (without their token: the committer's calls are bounded
+        // by its own retries and timeouts, and a turn handed to a caller gone away would stall the lane).
+        if (!lane.Enqueue(pending) && await Task.WhenAny(pending.Result.Task, pending.Turn.Task) == pending.Result.Task)
         {
-            await DrainAsync(lane, cancellationToken);
+            return await pending.Result.Task;
         }
 
-        return await pending.Result.Task.WaitAsync(cancellationToken);
+        await DrainAsync(lane, pending, cancellationToken);
+        return await pending.Result.Task;
     }
 
-    // The caller that found the lane idle commits for everyone until nothing is left waiting.
-    private async Task DrainAsync(Lane lane, CancellationToken cancellationToken)
+    // Commits batches of the lane until the caller's own fact is settled, then hands the lane on.
+    private async Task DrainAsync(Lane lane, PendingFact own, CancellationToken cancellationToken)
     {
         List<PendingFact>? batch = null;
         try
         {
-            while ((batch = lane.TakeBatch()) is not null)
+            while (!own.Result.Task.IsCompleted)
             {
+                batch = lane.TakeBatch();
                 await CommitAsync(lane, batch, cancellationToken);
                 batch = null;
             }
+
+            lane.PassTurn();
         }
         catch (Exception ex)
         {
@@ -189,6 +196,9 @@ public sealed class ReportProjector(TableStore store)
     private sealed record PendingFact(string Marker, string DayKey, string Day, ReportCounters Counters)
     {
         public TaskCompletionSource<ProjectionResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Set when this caller is to commit for the lane.</summary>
+        public TaskCompletionSource Turn { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>An aggregate row as last read or written (no ETag: it did not exist).</summary>
@@ -223,18 +233,12 @@ public sealed class ReportProjector(TableStore store)
             }
         }
 
-        /// <summary>The next facts to commit together, or null (and the lane idle) when none wait. A second message for
-        /// a fact already in the batch waits for the next one, where its marker then exists.</summary>
-        public List<PendingFact>? TakeBatch()
+        /// <summary>The next facts to commit together, oldest first. A second message for a fact already in the batch
+        /// waits for the next one, where its marker then exists.</summary>
+        public List<PendingFact> TakeBatch()
         {
             lock (_waiting)
             {
-                if (_waiting.Count == 0)
-                {
-                    _draining = false;
-                    return null;
-                }
-
                 var batch = new List<PendingFact>();
                 var markers = new HashSet<string>(StringComparer.Ordinal);
                 for (var i = 0; i < _waiting.Count && batch.Count < MaxFactsPerTransaction; i++)
@@ -247,6 +251,22 @@ public sealed class ReportProjector(TableStore store)
                 }
 
                 return batch;
+            }
+        }
+
+        /// <summary>Gives the lane to the oldest waiting caller, or leaves it idle.</summary>
+        public void PassTurn()
+        {
+            lock (_waiting)
+            {
+                if (_waiting.Count == 0)
+                {
+                    _draining = false;
+                }
+                else
+                {
+                    _waiting[0].Turn.TrySetResult();
+                }
             }
         }
 

@@ -4,6 +4,8 @@
 # invariants of every member touched. Prints a report and writes artifacts/bench/result.json.
 #   BENCH_MEMBERS (10000)  BENCH_TERMINALS (32)  BENCH_SECONDS per phase (20)  BENCH_PORT (7171)
 #   BENCH_CAMPAIGN_MEMBERS (20000): dormant members of the reactivation campaign phase
+#   BENCH_PHASES (store,campaign,durable): which phases run, e.g. BENCH_PHASES=campaign for the campaign alone
+#   BENCH_AZURITE_SPLIT (0): 1 runs Azurite's table and queue services as two processes (one core each)
 # Exits non-zero when any request errs or any invariant fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,10 +25,20 @@ source scripts/lib.sh
 start_tracking ""
 
 mkdir -p artifacts/bench
-"$AZURITE_BIN" --silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl \
-  --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 --blobPort "$BPORT" --queuePort "$QPORT" --tablePort "$TPORT" \
-  >artifacts/bench/azurite.log 2>&1 &
-track $!
+PHASES=",${BENCH_PHASES:-store,campaign,durable},"
+if [ "${BENCH_AZURITE_SPLIT:-0}" = 1 ]; then
+  "$(dirname "$AZURITE_BIN")/azurite-table" --silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl \
+    --tableHost 127.0.0.1 --tablePort "$TPORT" >artifacts/bench/azurite-table.log 2>&1 &
+  track $!
+  "$(dirname "$AZURITE_BIN")/azurite-queue" --silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl \
+    --queueHost 127.0.0.1 --queuePort "$QPORT" >artifacts/bench/azurite-queue.log 2>&1 &
+  track $!
+else
+  "$AZURITE_BIN" --silent --inMemoryPersistence --skipApiVersionCheck --disableProductStyleUrl \
+    --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 --blobPort "$BPORT" --queuePort "$QPORT" --tablePort "$TPORT" \
+    >artifacts/bench/azurite.log 2>&1 &
+  track $!
+fi
 STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$TPORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QPORT/devstoreaccount1;"
 for _ in $(seq 1 100); do port_open "$TPORT" && break; sleep 0.1; done
 
@@ -37,16 +49,22 @@ track "$APP_PID"
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.2; done
 
 status=0
-dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll \
-  --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --app-pid "$APP_PID" \
-  --members "$MEMBERS" --terminals "$TERMINALS" --seconds "$SECONDS_PER_PHASE" --json artifacts/bench/result.json || status=$?
+if [[ "$PHASES" == *,store,* ]]; then
+  dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll \
+    --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --app-pid "$APP_PID" \
+    --members "$MEMBERS" --terminals "$TERMINALS" --seconds "$SECONDS_PER_PHASE" --json artifacts/bench/result.json || status=$?
+fi
 
 # A reactivation campaign over BENCH_CAMPAIGN_MEMBERS (20000) dormant members, through the management API.
-dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --campaign-only \
-  --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --members "${BENCH_CAMPAIGN_MEMBERS:-20000}" \
-  --terminals 1 --seconds 1 --json artifacts/bench/campaign.json || status=$?
+if [[ "$PHASES" == *,campaign,* ]]; then
+  dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --campaign-only \
+    --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --members "${BENCH_CAMPAIGN_MEMBERS:-20000}" \
+    --terminals 1 --seconds 1 --json artifacts/bench/campaign.json || status=$?
+fi
 
 # The orchestration runtime on the same Azurite: sequential and fan-out/fan-in activities per second, 1,000 instances.
-dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --durable-only \
-  --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --json artifacts/bench/durable.json
+if [[ "$PHASES" == *,durable,* ]]; then
+  dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --durable-only \
+    --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --json artifacts/bench/durable.json || status=$?
+fi
 exit "$status"

@@ -93,10 +93,17 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
     /// <summary>An optional delay before each transaction commits (to hold a request in flight).</summary>
     public TimeSpan CommitDelay { get; set; }
 
+    /// <summary>When set, each transaction waits for it before it is sent (to hold commits until a test lets them go).</summary>
+    public Task? CommitGate { get; set; }
+
     private int _transactions;
+    private int _reads;
 
     /// <summary>Entity-group transactions submitted through this client (faulted ones included).</summary>
     public int Transactions => Volatile.Read(ref _transactions);
+
+    /// <summary>Point reads answered through this client.</summary>
+    public int Reads => Volatile.Read(ref _reads);
 
     /// <inheritdoc />
     public string Name => inner.Name;
@@ -105,8 +112,12 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
     public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) => inner.CreateIfNotExistsAsync(cancellationToken);
 
     /// <inheritdoc />
-    public Task<TableEntity?> GetEntityAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default) =>
-        inner.GetEntityAsync(partitionKey, rowKey, cancellationToken);
+    public async Task<TableEntity?> GetEntityAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)
+    {
+        var row = await inner.GetEntityAsync(partitionKey, rowKey, cancellationToken);
+        Interlocked.Increment(ref _reads);
+        return row;
+    }
 
     /// <inheritdoc />
     public Task<ETag> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default) =>
@@ -151,6 +162,11 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
         }
 
         Interlocked.Increment(ref _transactions);
+        if (CommitGate is { } gate)
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+
         if (CommitDelay > TimeSpan.Zero)
         {
             await Task.Delay(CommitDelay, cancellationToken);

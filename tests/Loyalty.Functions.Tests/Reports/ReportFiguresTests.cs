@@ -140,24 +140,32 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
             await app.Store.Members.AddEntityAsync(ReportFactRows.ToRow(member, "op-1", storeId, day, new ReportCounters().Add("probe.n", 1).Add("probe.v", value), DateTimeOffset.UtcNow));
         }
 
-        // Instance A sees the Reports table through a client that can hold commits and inject faults.
+        // Instance A sees the Reports table through a client that can hold commits and inject faults, and the Members
+        // table through one that counts the fact reads.
         var tables = app.Services.GetRequiredService<TableServiceClient>();
         var queues = app.Services.GetRequiredService<Loyalty.Storage.Queues.QueueServiceClient>();
         var plan = new FaultPlan();
-        var reportsA = new FaultyTableClient(tables.GetTableClient(app.Names.Reports), plan) { CommitDelay = TimeSpan.FromMilliseconds(500) };
-        var projectorA = new ReportProjector(new TableStore(app.Names, name => name == app.Names.Reports ? reportsA : tables.GetTableClient(name), queues.GetQueueClient));
+        var hold = new TaskCompletionSource();
+        var reportsA = new FaultyTableClient(tables.GetTableClient(app.Names.Reports), plan) { CommitGate = hold.Task };
+        var membersA = new FaultyTableClient(tables.GetTableClient(app.Names.Members), new FaultPlan());
+        var projectorA = new ReportProjector(new TableStore(
+            app.Names, name => name == app.Names.Reports ? reportsA : name == app.Names.Members ? membersA : tables.GetTableClient(name), queues.GetQueueClient));
         var projectorB = app.Services.GetRequiredService<ReportProjector>();
         var factRow = ReportFactRows.Prefix + "op-1";
 
-        // 1. The first half at once on A: while a store shard's first transaction is held, the rest queue up and share
-        //    the next one (4 shards, so at most 8 transactions for 30 facts).
-        var first = await Task.WhenAll(facts.Take(count / 2).Select(f => projectorA.ProjectAsync(f.Member, factRow)));
+        // 1. The first half at once on A, the commits held until every fact is read: each store shard's first
+        //    transaction waits, the other facts queue up behind it and then share the next one (4 shards, so at most 8
+        //    transactions for 30 facts).
+        var firstRun = Task.WhenAll(facts.Take(count / 2).Select(f => projectorA.ProjectAsync(f.Member, factRow)));
+        await Api.EventuallyAsync(() => Task.FromResult(membersA.Reads == count / 2), "every fact is read");
+        await Task.Delay(200);
+        hold.SetResult();
+        var first = await firstRun;
         Assert.All(first, r => Assert.Equal(ProjectionResult.Counted, r));
         Assert.InRange(reportsA.Transactions, 1, 2 * ReportProjector.Shards);
 
         // 2. Every fact on both instances at once, A failing half its commits (before, or after with the answer lost);
         //    a failed call is retried as its message would be.
-        reportsA.CommitDelay = TimeSpan.Zero;
         plan.Reseed(5);
         plan.Rate = 0.5;
         plan.Enabled = true;

@@ -78,8 +78,22 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         }));
     }
 
+    /// <summary>
+    /// How many apps run at once. xunit 2 starts every test class together and interleaves their awaits, so without a
+    /// limit every class's app would be alive for the whole run, each polling its ten queues on the one shared
+    /// Azurite; idle polling alone then kept Azurite's single Node.js thread busy and every request waited.
+    /// <c>LOYALTY_TEST_APPS</c> overrides it.
+    /// </summary>
+    private static readonly int MaxRunning = int.TryParse(Environment.GetEnvironmentVariable("LOYALTY_TEST_APPS"), out var n) && n > 0 ? n : 6;
+
+    private static readonly SemaphoreSlim Running = new(MaxRunning, MaxRunning);
+    private int _holding;
+
     public virtual async Task InitializeAsync()
     {
+        await Running.WaitAsync();
+        _holding = 1;
+
         // Starting the server runs the bootstrap (tables, queues, HQ, admin key).
         _ = Server;
         using var admin = Client(AdminKey);
@@ -99,6 +113,23 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    public override async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            if (Interlocked.Exchange(ref _holding, 0) == 1)
+            {
+                Running.Release();
+            }
+        }
+
+        GC.SuppressFinalize(this);
+    }
 
     public HttpClient Client(string? apiKey = null)
     {

@@ -40,12 +40,15 @@ internal sealed class Bootstrap(
         }
     }
 
+    /// <summary>The queues the app uses: those of its queue functions (local stand-ins for Service Bus too) and the outboxes.</summary>
+    internal static IEnumerable<string> Queues(IEnumerable<FunctionDefinition> functions, StorageNames names) =>
+        functions.Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
+            .Concat(functions.Select(f => f.Trigger).OfType<ServiceBusTrigger>().Select(b => b.LocalQueueName))
+            .Append(names.MemberEnrolledQueue).Append(names.NotificationsQueue);
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var queues = functions.Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
-            .Concat(functions.Select(f => f.Trigger).OfType<ServiceBusTrigger>().Select(b => b.LocalQueueName))
-            .Append(store.Names.MemberEnrolledQueue).Append(store.Names.NotificationsQueue);
-        await store.EnsureCreatedAsync(queues, cancellationToken);
+        await store.EnsureCreatedAsync(Queues(functions, store.Names), cancellationToken);
 
         if (await org.GetAsync(cancellationToken) is null)
         {

@@ -37,6 +37,17 @@ public sealed class QueueClient : IQueueClient
         await SendAsync(message, cancellationToken);
     }
 
+    /// <summary>Deletes the queue with its messages; nothing happens when it does not exist.</summary>
+    public async Task DeleteIfExistsAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = Create(RequestMethod.Delete, Name);
+        await _pipeline.SendAsync(message, cancellationToken);
+        if (message.Response.IsError && message.Response.Status != 404)
+        {
+            throw StoragePipeline.Failure(message.Response);
+        }
+    }
+
     /// <inheritdoc />
     public async Task<SendReceipt> SendMessageAsync(string body, TimeSpan? visibilityDelay = null, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default)
     {

@@ -43,6 +43,17 @@ public sealed class TableClient : ITableClient
         }
     }
 
+    /// <summary>Deletes the table with its rows; nothing happens when it does not exist.</summary>
+    public async Task DeleteIfExistsAsync(CancellationToken cancellationToken = default)
+    {
+        using var message = Create(RequestMethod.Delete, $"Tables('{Name}')");
+        await _pipeline.SendAsync(message, cancellationToken);
+        if (message.Response.Status is not (204 or 404))
+        {
+            throw StoragePipeline.Failure(message.Response);
+        }
+    }
+
     /// <inheritdoc />
     public async Task<TableEntity?> GetEntityAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)
     {

@@ -118,7 +118,17 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         try
         {
+            // The app's tables and queues go with it, so the shared Azurite does not carry every finished class's rows
+            // and leftover messages (its queue store scans all messages of the account on every receive).
+            var queues = Volatile.Read(ref _holding) == 1
+                ? Admin.Bootstrap.Queues(Services.GetRequiredService<IEnumerable<FunctionDefinition>>(), Names).Distinct().SelectMany(q => new[] { q, StorageNames.Poison(q) }).ToList()
+                : [];
             await base.DisposeAsync();
+            var account = Loyalty.Storage.Azure.StorageAccount.FromConnectionString(Azurite.Server.ConnectionString);
+            var tables = new TableServiceClient(account);
+            var queueService = new QueueServiceClient(account);
+            await Task.WhenAll(Names.AllTables.Select(t => tables.GetTableClient(t).DeleteIfExistsAsync())
+                .Concat(queues.Select(q => queueService.GetQueueClient(q).DeleteIfExistsAsync())));
         }
         finally
         {

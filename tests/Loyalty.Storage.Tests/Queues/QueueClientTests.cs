@@ -1,3 +1,4 @@
+using Azure;
 using Loyalty.Testing;
 using Xunit;
 
@@ -119,5 +120,18 @@ public sealed class QueueClientTests(AzuriteFixture azurite) : IClassFixture<Azu
         }
 
         throw new TimeoutException("The message never became visible.");
+    }
+
+    [Fact]
+    public async Task DeleteIfExists_RemovesTheQueueWithItsMessages_AndASecondDeleteIsQuiet()
+    {
+        var queue = await azurite.NewQueueAsync();
+        await queue.SendMessageAsync("left over");
+
+        await queue.DeleteIfExistsAsync();
+        await queue.DeleteIfExistsAsync();
+
+        var ex = await Assert.ThrowsAnyAsync<RequestFailedException>(() => queue.PeekMessagesAsync(1));
+        Assert.Equal(404, ex.Status);
     }
 }

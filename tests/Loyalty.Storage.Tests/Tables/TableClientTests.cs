@@ -238,4 +238,17 @@ public sealed class TableClientTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal("a", merged!.GetString("A"));
         Assert.Equal("b", merged.GetString("B"));
     }
+
+    [Fact]
+    public async Task DeleteIfExists_RemovesTheTableWithItsRows_AndASecondDeleteIsQuiet()
+    {
+        var table = await azurite.NewTableAsync();
+        await table.AddEntityAsync(new TableEntity("p", "r") { ["V"] = "x" });
+
+        await table.DeleteIfExistsAsync();
+        await table.DeleteIfExistsAsync();
+
+        var ex = await Assert.ThrowsAnyAsync<RequestFailedException>(() => table.AddEntityAsync(new TableEntity("p", "s")));
+        Assert.Equal(404, ex.Status);
+    }
 }

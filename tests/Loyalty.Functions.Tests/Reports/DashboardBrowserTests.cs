@@ -28,18 +28,7 @@ public sealed partial class DashboardBrowserTests
         var port = FreePort();
         await using var app = await AppProcess.StartAsync(port);
         using var admin = app.Client(LoyaltyApp.AdminKey);
-        (await admin.PutAsJsonAsync("/api/config/org", new
-        {
-            nodes = new object[]
-            {
-                new { id = "hq", kind = "hq", name = "测试连锁" },
-                new { id = "east", kind = "region", name = "East" },
-                new { id = "south", kind = "region", name = "South" },
-                new { id = "sh-001", kind = "store", name = "Shanghai 1", parentId = "east" },
-                new { id = "hz-001", kind = "store", name = "Hangzhou 1", parentId = "east" },
-                new { id = "gz-001", kind = "store", name = "Guangzhou 1", parentId = "south" },
-            },
-        })).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync("/api/config/org", LoyaltyApp.TestOrg)).EnsureSuccessStatusCode();
 
         // Members at three stores; top-ups, sales paid partly with stored value, one refund; one member made gold.
         var amounts = new (string Store, long TopUp, long Sale)[] { ("sh-001", 30_000, 8_000), ("sh-001", 10_000, 2_500), ("hz-001", 20_000, 12_000), ("gz-001", 5_000, 1_500) };

@@ -78,6 +78,20 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         }));
     }
 
+    /// <summary>The org every test app starts with: HQ, regions east and south, stores sh-001 and hz-001 (east), gz-001 (south).</summary>
+    public static object TestOrg { get; } = new
+    {
+        nodes = new object[]
+        {
+            new { id = "hq", kind = "hq", name = "测试连锁" },
+            new { id = "east", kind = "region", name = "East" },
+            new { id = "south", kind = "region", name = "South" },
+            new { id = "sh-001", kind = "store", name = "Shanghai 1", parentId = "east" },
+            new { id = "hz-001", kind = "store", name = "Hangzhou 1", parentId = "east" },
+            new { id = "gz-001", kind = "store", name = "Guangzhou 1", parentId = "south" },
+        },
+    };
+
     /// <summary>
     /// How many apps run at once. xunit 2 starts every test class together and interleaves their awaits, so without a
     /// limit every class's app would be alive for the whole run, each polling its ten queues on the one shared
@@ -97,18 +111,7 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         // Starting the server runs the bootstrap (tables, queues, HQ, admin key).
         _ = Server;
         using var admin = Client(AdminKey);
-        var response = await admin.PutAsJsonAsync("/api/config/org", new
-        {
-            nodes = new object[]
-            {
-                new { id = "hq", kind = "hq", name = "测试连锁" },
-                new { id = "east", kind = "region", name = "East" },
-                new { id = "south", kind = "region", name = "South" },
-                new { id = "sh-001", kind = "store", name = "Shanghai 1", parentId = "east" },
-                new { id = "hz-001", kind = "store", name = "Hangzhou 1", parentId = "east" },
-                new { id = "gz-001", kind = "store", name = "Guangzhou 1", parentId = "south" },
-            },
-        });
+        var response = await admin.PutAsJsonAsync("/api/config/org", TestOrg);
         response.EnsureSuccessStatusCode();
     }
 

@@ -41,6 +41,32 @@ internal sealed class Parallel3 : TaskOrchestrator<int, int>
         (await Task.WhenAll(Enumerable.Range(0, 3).Select(i => context.CallActivityAsync<int>("Recording", i * 10)))).Sum();
 }
 
+/// <summary>Calls one activity per item at once: more messages in one step than one transaction has rows.</summary>
+internal sealed class WideFanOut : TaskOrchestrator<int, int>
+{
+    public override async Task<int> RunAsync(TaskOrchestrationContext context, int input) =>
+        (await Task.WhenAll(Enumerable.Range(0, input).Select(i => context.CallActivityAsync<int>("Recording", i)))).Sum();
+}
+
+/// <summary>Refuses the first checkpoint as if another dispatcher had moved the header; rows written ahead still land.</summary>
+internal sealed class LoseFirstCheckpoint(IInstanceTable inner) : IInstanceTable
+{
+    private int _lost;
+
+    public Task<DurableRow?> GetAsync(string instanceId, string rowKey, CancellationToken cancellationToken) => inner.GetAsync(instanceId, rowKey, cancellationToken);
+
+    public Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken) => inner.QueryAsync(instanceId, rowKeyPrefix, cancellationToken);
+
+    public Task<IReadOnlyList<(string InstanceId, DurableRow Row)>> QueryAllAsync(string rowKey, CancellationToken cancellationToken) => inner.QueryAllAsync(rowKey, cancellationToken);
+
+    public Task<bool> TransactAsync(string instanceId, IReadOnlyList<DurableRow> upserts, IReadOnlyList<string> deletes, DurableRow? header, CancellationToken cancellationToken) =>
+        header is not null && header.ETag is not null && Interlocked.Exchange(ref _lost, 1) == 0
+            ? Task.FromResult(false)
+            : inner.TransactAsync(instanceId, upserts, deletes, header, cancellationToken);
+
+    public Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken) => inner.DeletePartitionAsync(instanceId, cancellationToken);
+}
+
 /// <summary>Fails the first outbox read after a checkpoint: the dispatcher dies between commit and dispatch.</summary>
 internal sealed class CrashAfterCheckpoint(IInstanceTable inner) : IInstanceTable
 {
@@ -71,6 +97,62 @@ internal sealed class CrashAfterCheckpoint(IInstanceTable inner) : IInstanceTabl
     public Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken) => inner.DeletePartitionAsync(instanceId, cancellationToken);
 }
 
+/// <summary>
+/// Holds one dispatcher at chosen points so that two dispatchers of one instance interleave as they can in production:
+/// <see cref="HoldOutboxDeletes"/> parks its outbox deletes, <see cref="HoldDispatchAfterCheckpoint"/> parks the outbox
+/// read that follows its next checkpoint. Each hold is released by its own gate.
+/// </summary>
+internal sealed class Interleaving(IInstanceTable inner) : IInstanceTable
+{
+    private int _holdDeletes;
+    private int _holdDispatch;
+
+    public TaskCompletionSource DeleteGate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource DispatchGate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Checkpointed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource DeleteReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void HoldOutboxDeletes() => _holdDeletes = 1;
+
+    public void HoldDispatchAfterCheckpoint() => _holdDispatch = 1;
+
+    public Task<DurableRow?> GetAsync(string instanceId, string rowKey, CancellationToken cancellationToken) => inner.GetAsync(instanceId, rowKey, cancellationToken);
+
+    public async Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken)
+    {
+        if (rowKeyPrefix == "o-" && Interlocked.CompareExchange(ref _holdDispatch, 0, 2) == 2)
+        {
+            await DispatchGate.Task;
+        }
+
+        return await inner.QueryAsync(instanceId, rowKeyPrefix, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<(string InstanceId, DurableRow Row)>> QueryAllAsync(string rowKey, CancellationToken cancellationToken) => inner.QueryAllAsync(rowKey, cancellationToken);
+
+    public async Task<bool> TransactAsync(string instanceId, IReadOnlyList<DurableRow> upserts, IReadOnlyList<string> deletes, DurableRow? header, CancellationToken cancellationToken)
+    {
+        if (header is null && upserts.Count == 0 && deletes.Count > 0 && Interlocked.CompareExchange(ref _holdDeletes, 0, 1) == 1)
+        {
+            DeleteReached.TrySetResult();
+            await DeleteGate.Task;
+        }
+
+        var done = await inner.TransactAsync(instanceId, upserts, deletes, header, cancellationToken);
+        if (done && header is not null && Interlocked.CompareExchange(ref _holdDispatch, 2, 1) == 1)
+        {
+            Checkpointed.TrySetResult();
+        }
+
+        return done;
+    }
+
+    public Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken) => inner.DeletePartitionAsync(instanceId, cancellationToken);
+}
+
 public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {
     private readonly ConcurrentDictionary<string, int> _runs = new();
@@ -80,6 +162,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         .AddActivity("Recording", () => new Recording(_runs))
         .AddOrchestrator("Chain", () => new Chain())
         .AddOrchestrator("Parallel3", () => new Parallel3())
+        .AddOrchestrator("WideFanOut", () => new WideFanOut())
         .AddOrchestrator("Sleeper", () => new Sleeper());
 
     [Fact]
@@ -180,6 +263,89 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
 
         Assert.Equal(RuntimeStatus.Running, sleeping);
         Assert.Equal("\"woke at 03:30\"", (await after.GetAsync(id))!.Output);
+    }
+
+    [Fact]
+    public async Task ADispatcherDeletingItsSentOutbox_NeverDeletesTheNextStepsMessages()
+    {
+        // A checkpoints the start and sends the first work item, then is held before deleting its outbox row. Meanwhile
+        // the activity completes and B takes the next step: it sends A's row again, deletes it, and checkpoints its own
+        // outbox (the second work item). Only then does A delete what it read. When outbox keys were reused from one
+        // step to the next, A's delete removed B's row before B dispatched it, and the instance waited forever.
+        var rig = StorageRig.Create(azurite);
+        var heldA = new Interleaving(rig.Table);
+        var heldB = new Interleaving(rig.Table);
+        var a = rig.Service(Registry(), _clock, heldA);
+        var b = rig.Service(Registry(), _clock, heldB);
+        var id = await a.StartAsync("Chain", 0);
+        var control = rig.Control[a.PartitionOf(id)];
+
+        heldA.HoldOutboxDeletes();
+        var start = await ReceiveOneAsync(control);
+        var stepA = a.ProcessControlMessageAsync(start.Body);
+        await heldA.DeleteReached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var firstItem = await ReceiveOneAsync(rig.Work);
+        await b.ProcessWorkItemAsync(firstItem.Body);
+        await rig.Work.DeleteAsync(firstItem, CancellationToken.None);
+
+        heldB.HoldDispatchAfterCheckpoint();
+        var completed = await ReceiveOneAsync(control);
+        var stepB = b.ProcessControlMessageAsync(completed.Body);
+        await heldB.Checkpointed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        heldA.DeleteGate.SetResult();
+        Assert.True(await stepA);
+        heldB.DispatchGate.SetResult();
+        Assert.True(await stepB);
+        await control.DeleteAsync(start, CancellationToken.None);
+        await control.DeleteAsync(completed, CancellationToken.None);
+
+        await WaitForAsync(new StorageHarness(rig.Service(Registry(), _clock), rig.Control, rig.Work, TimeSpan.FromSeconds(3)), id, RuntimeStatus.Completed);
+        Assert.Equal("3", (await a.GetAsync(id))!.Output);
+        var history = await a.HistoryAsync(id);
+        Assert.Equal([0, 1, 2], history.OfType<TaskCompleted>().Select(c => c.TaskId));
+    }
+
+    [Fact]
+    public async Task AWideStepThatLosesItsCheckpoint_LeavesNoMessageBehind_AndItsRetryRunsEveryActivityOnce()
+    {
+        // 250 activity calls in one step: the history is written ahead of the header in chunks, but the outbox must
+        // commit with the header, or a step that lost its checkpoint would still send its decisions.
+        var rig = StorageRig.Create(azurite);
+        var losing = rig.Service(Registry(), _clock, new LoseFirstCheckpoint(rig.Table));
+        var id = await losing.StartAsync("WideFanOut", 250);
+        var start = await ReceiveOneAsync(rig.Control[losing.PartitionOf(id)], visibilitySeconds: 2);
+
+        await Assert.ThrowsAsync<DurableConcurrencyException>(() => losing.ProcessControlMessageAsync(start.Body));
+
+        Assert.Empty(await rig.Table.QueryAsync(id, "o-", CancellationToken.None));
+        Assert.Empty(await rig.Work.ReceiveAsync(1, TimeSpan.FromSeconds(1), CancellationToken.None));
+        Assert.Equal(RuntimeStatus.Pending, (await losing.GetAsync(id))!.Status);
+
+        // The message is delivered again (here: after its visibility timeout, to a harness) and the step succeeds.
+        var harness = new StorageHarness(rig.Service(Registry(), _clock), rig.Control, rig.Work, TimeSpan.FromSeconds(3));
+        await WaitForAsync(harness, id, RuntimeStatus.Completed);
+        Assert.Equal("31375", (await harness.GetAsync(id))!.Output); // sum of (i + 1) for i < 250
+        var runs = _runs.Where(r => r.Key.StartsWith(id + "/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(250, runs.Count);
+        Assert.All(runs, r => Assert.Equal(1, r.Value));
+        Assert.Empty(await rig.Table.QueryAsync(id, "o-", CancellationToken.None));
+    }
+
+    private static async Task<ReceivedMessage> ReceiveOneAsync(Loyalty.Functions.Durable.QueueChannel queue, int visibilitySeconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var received = await queue.ReceiveAsync(1, TimeSpan.FromSeconds(visibilitySeconds), CancellationToken.None);
+            if (received.Count == 1)
+            {
+                return received[0];
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("No message arrived.");
     }
 
     private static async Task WaitForAsync(StorageHarness harness, string id, RuntimeStatus status)

@@ -13,6 +13,9 @@ public sealed record ControlMessage(string InstanceId, string? ExecutionId, Hist
 /// <summary>A message on the work-item queue: one activity call.</summary>
 public sealed record WorkItemMessage(string InstanceId, string ExecutionId, int TaskId, string Name, string? Input);
 
+/// <summary>A message a step decided to send: the queue ("work" or "control"), its body and its delay.</summary>
+internal sealed record OutboxMessage(string Queue, string Body, long DelayMs);
+
 /// <summary>Settings of the storage backend.</summary>
 /// <param name="ControlQueueCount">Control queues (instances are spread by a stable hash of their id).</param>
 /// <param name="MaxMessageDelay">Longest visibility delay used (the service's limit is 7 days; timers further away re-enqueue).</param>
@@ -26,7 +29,8 @@ public sealed record StorageBackendOptions(int ControlQueueCount = 4, TimeSpan? 
 /// The runtime on Azure Table and Queue storage. An instance is a partition: a header row (status, input, output,
 /// custom status, execution id, committed history length) whose ETag guards every checkpoint, history rows, and outbox
 /// rows. A step reads header and history, executes, and checkpoints history + outbox + header in one transaction
-/// (larger steps write their rows first and then move the header, so rows past the committed length are ignored);
+/// (larger steps write their history rows first and then move the header, so rows past the committed length are
+/// ignored; outbox rows always commit with the header, under keys no other step uses);
 /// then the outbox is dispatched and deleted, and only then is the triggering message acknowledged. A crash anywhere
 /// is repaired by redelivery: completions and events are de-duplicated, outbox dispatch repeats, activities run at
 /// least once.
@@ -40,6 +44,10 @@ public sealed class StorageOrchestrationService(
     StorageBackendOptions? options = null) : IOrchestrationClient
 {
     private const string Header = "header";
+    private const int MaxTransactionRows = 100;
+
+    // A string property holds up to 32K UTF-16 characters; an outbox row stays below that.
+    private const int MaxOutboxRowChars = 30_000;
     private readonly StorageBackendOptions _options = options ?? new StorageBackendOptions();
     private static JsonSerializerOptions Json => OrchestrationExecutor.Json;
 
@@ -255,28 +263,22 @@ public sealed class StorageOrchestrationService(
 
     private async Task CheckpointAsync(string id, DurableRow header, string executionId, int count, EpisodeResult result, HistoryEvent incoming, DateTimeOffset now, CancellationToken ct)
     {
-        var rows = new List<DurableRow>();
+        var history = new List<DurableRow>();
         var seq = count;
         foreach (var e in result.NewHistory)
         {
-            rows.Add(new DurableRow($"h-{executionId}-{seq++:D8}", new Dictionary<string, string> { ["Event"] = JsonSerializer.Serialize(e, Json) }));
+            history.Add(new DurableRow($"h-{executionId}-{seq++:D8}", new Dictionary<string, string> { ["Event"] = JsonSerializer.Serialize(e, Json) }));
         }
 
-        var outbox = 0;
+        var messages = new List<OutboxMessage>();
         foreach (var action in result.Actions)
         {
-            var (queue, messageBody, delay) = action switch
+            messages.Add(action switch
             {
-                ScheduleTaskAction task => ("work", JsonSerializer.Serialize(new WorkItemMessage(id, executionId, task.TaskId, task.Name, task.Input), Json), TimeSpan.Zero),
-                CreateTimerAction timer => ("control", JsonSerializer.Serialize(new ControlMessage(id, executionId, new TimerFired(timer.FireAt, timer.TaskId), timer.FireAt), Json), Min(timer.FireAt - now, _options.DelayCap)),
+                ScheduleTaskAction task => new OutboxMessage("work", JsonSerializer.Serialize(new WorkItemMessage(id, executionId, task.TaskId, task.Name, task.Input), Json), 0),
+                CreateTimerAction timer => new OutboxMessage("control", JsonSerializer.Serialize(new ControlMessage(id, executionId, new TimerFired(timer.FireAt, timer.TaskId), timer.FireAt), Json), DelayMs(Min(timer.FireAt - now, _options.DelayCap))),
                 _ => throw new InvalidOperationException($"Unknown action {action}"),
-            };
-            rows.Add(new DurableRow($"o-{executionId}-{outbox++:D6}", new Dictionary<string, string> { ["Queue"] = queue, ["Body"] = messageBody, ["DelayMs"] = ((long)Math.Max(0, delay.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) }));
-        }
-
-        if (incoming is EventRaised raised)
-        {
-            rows.Add(new DurableRow("e-" + raised.EventId, new Dictionary<string, string> { ["At"] = now.ToString("O", CultureInfo.InvariantCulture) }));
+            });
         }
 
         var values = new Dictionary<string, string>(header.Values)
@@ -307,29 +309,74 @@ public sealed class StorageOrchestrationService(
                 values["ExecutionId"] = nextExecution;
                 values["HistoryCount"] = "0";
                 values.SetOptional("Input", next.Input);
-                rows.Add(new DurableRow($"o-{executionId}-{outbox++:D6}", new Dictionary<string, string>
-                {
-                    ["Queue"] = "control",
-                    ["Body"] = JsonSerializer.Serialize(new ControlMessage(id, nextExecution, new ExecutionStarted(now, header.Values["Name"], next.Input, nextExecution)), Json),
-                    ["DelayMs"] = "0",
-                }));
+                messages.Add(new OutboxMessage("control", JsonSerializer.Serialize(new ControlMessage(id, nextExecution, new ExecutionStarted(now, header.Values["Name"], next.Input, nextExecution)), Json), 0));
                 break;
             default:
                 break;
         }
 
-        // Rows beyond the header's committed history length are invisible, so large steps can be written ahead.
-        while (rows.Count > 99)
+        // The outbox and the event marker commit with the header, never ahead of it: a row in the outbox is a decision
+        // that was committed. Its keys carry the history length the step started from, which no other step of this
+        // execution shares, so a dispatcher still deleting an earlier step's rows can never delete this step's.
+        var committed = OutboxRows(executionId, count, messages);
+        if (incoming is EventRaised raised)
         {
-            var chunk = rows.Take(100).ToList();
-            rows.RemoveRange(0, chunk.Count);
+            committed.Add(new DurableRow("e-" + raised.EventId, new Dictionary<string, string> { ["At"] = now.ToString("O", CultureInfo.InvariantCulture) }));
+        }
+
+        // History rows beyond the header's committed length are invisible, so whatever does not fit is written ahead.
+        var room = Math.Max(0, MaxTransactionRows - 1 - committed.Count);
+        var ahead = history.Count > room ? history.Count - room : 0;
+        foreach (var chunk in history.Take(ahead).Chunk(MaxTransactionRows))
+        {
             await table.TransactAsync(id, chunk, [], null, ct);
         }
 
-        if (!await table.TransactAsync(id, rows, [], header with { Values = values }, ct))
+        committed.AddRange(history.Skip(ahead));
+        if (!await table.TransactAsync(id, committed, [], header with { Values = values }, ct))
         {
             throw new DurableConcurrencyException($"Instance {id} was checkpointed by another dispatcher; the message will be retried.");
         }
+    }
+
+    /// <summary>
+    /// The outbox rows of one step: messages packed into as few rows as fit the table's property size, so that any
+    /// fan-out commits in the step's one transaction.
+    /// </summary>
+    private static List<DurableRow> OutboxRows(string executionId, int count, List<OutboxMessage> messages)
+    {
+        var rows = new List<DurableRow>();
+        var pending = new List<OutboxMessage>();
+        var size = 2;
+        void Flush()
+        {
+            if (pending.Count > 0)
+            {
+                rows.Add(new DurableRow($"o-{executionId}-{count:D8}-{rows.Count:D4}", new Dictionary<string, string> { ["Messages"] = JsonSerializer.Serialize(pending, Json) }));
+                pending = [];
+                size = 2;
+            }
+        }
+
+        foreach (var message in messages)
+        {
+            var length = JsonSerializer.Serialize(message, Json).Length + 1; // as it will be written, escapes included
+            if (size + length > MaxOutboxRowChars)
+            {
+                Flush();
+            }
+
+            pending.Add(message);
+            size += length;
+        }
+
+        Flush();
+        if (rows.Count > MaxTransactionRows - 2)
+        {
+            throw new InvalidOperationException($"A step of {executionId} decided more messages than one checkpoint can hold ({messages.Count}); fan out in smaller windows.");
+        }
+
+        return rows;
     }
 
     private async Task DispatchOutboxAsync(string id, CancellationToken ct)
@@ -337,23 +384,27 @@ public sealed class StorageOrchestrationService(
         var pending = await table.QueryAsync(id, "o-", ct);
         foreach (var row in pending)
         {
-            var delay = TimeSpan.FromMilliseconds(long.Parse(row.Values["DelayMs"], CultureInfo.InvariantCulture));
-            if (row.Values["Queue"] == "work")
+            foreach (var message in JsonSerializer.Deserialize<List<OutboxMessage>>(row.Values["Messages"], Json) ?? [])
             {
-                await workQueue.SendAsync(row.Values["Body"], delay, ct);
-            }
-            else
-            {
-                var message = JsonSerializer.Deserialize<ControlMessage>(row.Values["Body"], Json)!;
-                await SendControlAsync(message, delay, ct);
+                var delay = TimeSpan.FromMilliseconds(message.DelayMs);
+                if (message.Queue == "work")
+                {
+                    await workQueue.SendAsync(message.Body, delay, ct);
+                }
+                else
+                {
+                    await SendControlAsync(JsonSerializer.Deserialize<ControlMessage>(message.Body, Json)!, delay, ct);
+                }
             }
         }
 
-        foreach (var chunk in pending.Select(r => r.RowKey).Chunk(100))
+        foreach (var chunk in pending.Select(r => r.RowKey).Chunk(MaxTransactionRows))
         {
             await table.TransactAsync(id, [], chunk, null, ct);
         }
     }
+
+    private static long DelayMs(TimeSpan delay) => (long)Math.Max(0, delay.TotalMilliseconds);
 
     private Task SendControlAsync(ControlMessage message, TimeSpan delay, CancellationToken ct) =>
         controlQueues[PartitionOf(message.InstanceId)].SendAsync(JsonSerializer.Serialize(message, Json), delay, ct);

@@ -4,7 +4,8 @@ namespace Loyalty.Functions.Hosting;
 
 /// <summary>
 /// The settings of host.json that local mode honours the way the Functions host does: the queue trigger's batch
-/// size, retry visibility timeout, maximum dequeue count and polling interval, and the HTTP route prefix.
+/// size and new-batch threshold, retry visibility timeout, maximum dequeue count and polling interval, and the HTTP
+/// route prefix.
 /// </summary>
 public sealed record HostJson(
     int BatchSize,
@@ -14,6 +15,18 @@ public sealed record HostJson(
     string RoutePrefix,
     string? ExecutablePath)
 {
+    private int? _newBatchThreshold;
+
+    /// <summary>
+    /// Another batch is fetched as soon as no more than this many messages are still being processed, so one slow
+    /// message never holds up the queue. The host's default is half the batch size.
+    /// </summary>
+    public int NewBatchThreshold
+    {
+        get => _newBatchThreshold ?? BatchSize / 2;
+        init => _newBatchThreshold = value;
+    }
+
     /// <summary>The host's own defaults, used for anything host.json leaves out.</summary>
     public static HostJson Defaults { get; } = new(16, TimeSpan.Zero, 5, TimeSpan.FromMinutes(1), "api", null);
 
@@ -34,6 +47,10 @@ public sealed record HostJson(
                     MaxDequeueCount = q.TryGetProperty("maxDequeueCount", out var m) ? m.GetInt32() : result.MaxDequeueCount,
                     MaxPollingInterval = q.TryGetProperty("maxPollingInterval", out var p) ? TimeSpan.Parse(p.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : result.MaxPollingInterval,
                 };
+                if (q.TryGetProperty("newBatchThreshold", out var threshold))
+                {
+                    result = result with { NewBatchThreshold = threshold.GetInt32() };
+                }
             }
 
             if (extensions.TryGetProperty("http", out var h) && h.TryGetProperty("routePrefix", out var prefix))
@@ -50,6 +67,11 @@ public sealed record HostJson(
         if (result.BatchSize is < 1 or > 32)
         {
             throw new InvalidDataException("host.json extensions.queues.batchSize must be 1-32.");
+        }
+
+        if (result.NewBatchThreshold < 0)
+        {
+            throw new InvalidDataException("host.json extensions.queues.newBatchThreshold must not be negative.");
         }
 
         return result;

@@ -99,7 +99,9 @@ public sealed class FunctionMetadataTests(AzureModeApp app) : IClassFixture<Azur
         Assert.Equal("api", host.RoutePrefix);
         Assert.Equal("Loyalty.Functions", host.ExecutablePath);
         Assert.Equal(16, host.BatchSize);
+        Assert.Equal(8, host.NewBatchThreshold);
         Assert.Equal(5, host.MaxDequeueCount);
+        Assert.Equal(2, (HostJson.Defaults with { BatchSize = 4 }).NewBatchThreshold); // the host's default: half a batch
     }
 
     private static async Task<(int Exit, string Output)> RunAppAsync(params string[] args)

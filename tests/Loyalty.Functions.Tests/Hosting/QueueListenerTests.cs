@@ -14,6 +14,7 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
     private static readonly HostJson Host = HostJson.Defaults with
     {
         BatchSize = 4,
+        NewBatchThreshold = 2,
         VisibilityTimeout = TimeSpan.Zero,
         MaxDequeueCount = 3,
         MaxPollingInterval = TimeSpan.FromMilliseconds(200),
@@ -36,7 +37,34 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
 
         Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
         Assert.Empty(await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32));
-        Assert.True(handler.MaxConcurrent <= Host.BatchSize);
+        Assert.True(handler.MaxConcurrent <= Host.BatchSize + Host.NewBatchThreshold);
+    }
+
+    [Fact]
+    public async Task Listener_ASlowMessage_DoesNotHoldUpTheRestOfTheQueue()
+    {
+        // Like the host, the listener fetches more as soon as no more than newBatchThreshold messages are running.
+        // One message is held until everything sent after it has been handled: a listener that waited for its whole
+        // batch would never get there.
+        var (store, queue) = await NewQueueAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new RecordingFunction(_ => false, body => body == "slow" ? gate.Task : Task.CompletedTask);
+        await store.Queue(queue).SendMessageAsync("slow");
+        for (var i = 0; i < 12; i++)
+        {
+            await store.Queue(queue).SendMessageAsync($"m{i}");
+        }
+
+        using var listener = Listener(store, queue, handler);
+        await listener.StartAsync(CancellationToken.None);
+        await Support.Api.EventuallyAsync(() => Task.FromResult(handler.Bodies.Distinct().Count(b => b.StartsWith('m')) == 12), "the twelve quick messages");
+        var slowDoneEarly = handler.Bodies.Contains("slow");
+        gate.SetResult();
+        await Support.Api.EventuallyAsync(() => Task.FromResult(handler.Bodies.Contains("slow")), "the slow message");
+        await listener.StopAsync(CancellationToken.None);
+
+        Assert.False(slowDoneEarly);
+        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
     }
 
     [Fact]
@@ -91,7 +119,7 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
         return new QueueListener(function, trigger, Host, store, services.GetRequiredService<IServiceScopeFactory>(), NullLogger<QueueListener>.Instance);
     }
 
-    private sealed class RecordingFunction(Func<string, bool> shouldFail) : IQueueFunction
+    private sealed class RecordingFunction(Func<string, bool> shouldFail, Func<string, Task>? holdUntil = null) : IQueueFunction
     {
         private int _running;
 
@@ -108,6 +136,11 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
             try
             {
                 await Task.Delay(20, cancellationToken);
+                if (holdUntil is not null)
+                {
+                    await holdUntil(invocation.Body);
+                }
+
                 DequeueCounts.Add(invocation.DequeueCount);
                 if (shouldFail(invocation.Body))
                 {

@@ -4,10 +4,12 @@ using Loyalty.Storage.Schema;
 namespace Loyalty.Functions.Hosting.Local;
 
 /// <summary>
-/// Local mode's stand-in for the host's queue trigger: receives up to <c>batchSize</c> messages, runs them
-/// concurrently, deletes each on success; on failure makes it visible again after <c>visibilityTimeout</c>, and
-/// once it has been dequeued <c>maxDequeueCount</c> times moves it, unchanged, to <c>&lt;queue&gt;-poison</c>.
-/// Polling backs off exponentially to <c>maxPollingInterval</c> while the queue is empty.
+/// Local mode's stand-in for the host's queue trigger: receives up to <c>batchSize</c> messages and runs them
+/// concurrently, and like the host fetches the next batch as soon as no more than <c>newBatchThreshold</c> are still
+/// running (so one slow message never holds up the rest). Each message is deleted on success; on failure it is made
+/// visible again after <c>visibilityTimeout</c>, and once it has been dequeued <c>maxDequeueCount</c> times it is
+/// moved, unchanged, to <c>&lt;queue&gt;-poison</c>. Polling backs off exponentially to <c>maxPollingInterval</c>
+/// while the queue is empty.
 /// </summary>
 internal sealed class QueueListener(
     FunctionDefinition function,
@@ -27,41 +29,57 @@ internal sealed class QueueListener(
         var queue = store.Queue(trigger.QueueName);
         var poison = store.Queue(StorageNames.Poison(trigger.QueueName));
         var delay = MinPollingInterval;
+        var running = new List<Task>();
         logger.LogInformation("Listening to queue {Queue} for {Function}", trigger.QueueName, function.Name);
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            IReadOnlyList<QueueMessage> batch;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                batch = await queue.ReceiveMessagesAsync(host.BatchSize, Lease, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
-            {
-                logger.LogWarning(ex, "Receiving from {Queue} failed; retrying", trigger.QueueName);
-                batch = [];
-            }
+                running.RemoveAll(t => t.IsCompleted);
+                if (running.Count > host.NewBatchThreshold)
+                {
+                    await Task.WhenAny(running);
+                    continue;
+                }
 
-            if (batch.Count > 0)
-            {
-                delay = MinPollingInterval;
-                await Task.WhenAll(batch.Select(m => ProcessAsync(queue, poison, m, stoppingToken)));
-                continue;
-            }
+                IReadOnlyList<QueueMessage> batch;
+                try
+                {
+                    batch = await queue.ReceiveMessagesAsync(host.BatchSize, Lease, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is Azure.RequestFailedException or HttpRequestException or IOException)
+                {
+                    logger.LogWarning(ex, "Receiving from {Queue} failed; retrying", trigger.QueueName);
+                    batch = [];
+                }
 
-            try
-            {
-                await Task.Delay(delay, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+                if (batch.Count > 0)
+                {
+                    delay = MinPollingInterval;
+                    running.AddRange(batch.Select(m => ProcessAsync(queue, poison, m, stoppingToken)));
+                    continue;
+                }
 
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Max(host.MaxPollingInterval.Ticks, MinPollingInterval.Ticks)));
+                try
+                {
+                    await Task.Delay(delay, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Max(host.MaxPollingInterval.Ticks, MinPollingInterval.Ticks)));
+            }
+        }
+        finally
+        {
+            // Messages still running finish (or see the cancellation) before the listener stops.
+            await Task.WhenAll(running);
         }
     }
 

@@ -54,6 +54,22 @@ public sealed class ReportProjector(TableStore store)
     /// <summary>Row key of the marker of a fact.</summary>
     public static string MarkerKey(string memberId, string factRowKey) => "x-" + memberId + "-" + factRowKey;
 
+    /// <summary>
+    /// The aggregate shard of a member: FNV-1a over the id's characters, the same in every process, so that all
+    /// instances of the app put one member's facts on the same rows (and contend in the same, predictable places).
+    /// </summary>
+    public static int ShardOf(string memberId)
+    {
+        ArgumentNullException.ThrowIfNull(memberId);
+        var hash = 2166136261u;
+        foreach (var c in memberId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % Shards);
+    }
+
     /// <summary>Counts the fact <paramref name="factRowKey"/> of <paramref name="memberId"/> into its store's aggregates.</summary>
     public async Task<ProjectionResult> ProjectAsync(string memberId, string factRowKey, CancellationToken cancellationToken = default)
     {
@@ -65,7 +81,7 @@ public sealed class ReportProjector(TableStore store)
 
         var partition = StorePartition(fact.Require("StoreId"));
         var day = fact.Require("Day");
-        var shard = ((uint)StringComparer.Ordinal.GetHashCode(memberId) % Shards).ToString(CultureInfo.InvariantCulture);
+        var shard = ShardOf(memberId).ToString(CultureInfo.InvariantCulture);
         var pending = new PendingFact(
             MarkerKey(memberId, factRowKey),
             DayPrefix(DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture)) + shard,

@@ -90,7 +90,8 @@ public static class Api
                 done = await response.JsonAsync();
                 return response.StatusCode == HttpStatusCode.OK;
             },
-            $"{instanceId} to finish");
+            $"{instanceId} to finish",
+            () => done.ValueKind == JsonValueKind.Undefined ? "no status read" : $"last status read: {done}");
         Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
         return done;
     }
@@ -99,7 +100,10 @@ public static class Api
     /// Polls until <paramref name="check"/> holds or 60 s pass. The ceiling only matters when something is wrong or the
     /// shared Azurite is very busy (the whole suite runs in parallel on one Node.js process, two cores in CI).
     /// </summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> check, string what)
+    /// <param name="check">The condition.</param>
+    /// <param name="what">What is awaited, for the failure message.</param>
+    /// <param name="lastSeen">Optionally, what was last observed, added to the failure message.</param>
+    public static async Task EventuallyAsync(Func<Task<bool>> check, string what, Func<string>? lastSeen = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -112,6 +116,6 @@ public static class Api
             await Task.Delay(100);
         }
 
-        Assert.Fail($"Timed out waiting for {what}.");
+        Assert.Fail($"Timed out waiting for {what}." + (lastSeen is null ? "" : " " + lastSeen()));
     }
 }

@@ -95,10 +95,16 @@ public sealed class StorageRig
         new(table ?? Table, Control, Work, registry, clock, new StorageBackendOptions(4, TimeSpan.Zero));
 }
 
-/// <summary>Drives a storage backend like a dispatcher: receive, process, delete; a failed step leaves its message.</summary>
-public sealed class StorageHarness(StorageOrchestrationService service, IReadOnlyList<QueueChannel> control, QueueChannel work, TimeSpan? visibility = null) : IOrchestrationHarness
+/// <summary>
+/// Drives a storage backend like a dispatcher: receive, process, delete; a failed step leaves its message. With
+/// <paramref name="concurrent"/>, the messages of a batch are processed at once, as the queue trigger does, so two
+/// messages of one instance can be in flight together.
+/// </summary>
+public sealed class StorageHarness(StorageOrchestrationService service, IReadOnlyList<QueueChannel> control, QueueChannel work, TimeSpan? visibility = null, bool concurrent = false) : IOrchestrationHarness
 {
-        public int ActivityInvocations { get; private set; }
+        private int _activityInvocations;
+
+        public int ActivityInvocations => _activityInvocations;
 
         public StorageOrchestrationService Service => service;
 
@@ -108,11 +114,10 @@ public sealed class StorageHarness(StorageOrchestrationService service, IReadOnl
             {
                 var progressed = await RunControlAsync();
                 var items = await work.ReceiveAsync(32, visibility ?? TimeSpan.FromSeconds(30), CancellationToken.None);
-                foreach (var item in items)
+                await EachAsync(items, async item =>
                 {
                     await service.ProcessWorkItemAsync(item.Body);
-                    ActivityInvocations++;
-                    progressed = true;
+                    Interlocked.Increment(ref _activityInvocations);
                     try
                     {
                         await work.DeleteAsync(item, CancellationToken.None);
@@ -121,7 +126,10 @@ public sealed class StorageHarness(StorageOrchestrationService service, IReadOnl
                     {
                         // Redelivered to another dispatcher meanwhile: the activity runs again (at least once).
                     }
-                }
+
+                    return true;
+                });
+                progressed |= items.Count > 0;
 
                 if (!progressed)
                 {
@@ -161,25 +169,25 @@ public sealed class StorageHarness(StorageOrchestrationService service, IReadOnl
                         break;
                     }
 
-                    var anyProgress = false;
-                    foreach (var message in batch)
+                    var anyProgress = await EachAsync(batch, async message =>
                     {
                         try
                         {
-                            anyProgress |= await service.ProcessControlMessageAsync(message.Body);
+                            var stepped = await service.ProcessControlMessageAsync(message.Body);
                             await queue.DeleteAsync(message, CancellationToken.None);
+                            return stepped;
                         }
                         catch (Azure.RequestFailedException ex) when (ex.ErrorCode == "PopReceiptMismatch")
                         {
                             // The step outlasted the visibility timeout and another dispatcher holds the message now.
-                            anyProgress = true;
+                            return true;
                         }
                         catch (Exception ex) when (ex is DurableConcurrencyException or InjectedCrashException)
                         {
                             // Another dispatcher won, or this one "crashed": the message comes back after its visibility timeout.
-                            anyProgress = true;
+                            return true;
                         }
-                    }
+                    });
 
                     progressed |= anyProgress;
                     if (!anyProgress)
@@ -191,5 +199,22 @@ public sealed class StorageHarness(StorageOrchestrationService service, IReadOnl
             }
 
             return progressed;
+        }
+
+        // Runs the handler over a batch, one at a time or all at once; true when any handled message made progress.
+        private async Task<bool> EachAsync(IReadOnlyList<ReceivedMessage> batch, Func<ReceivedMessage, Task<bool>> handle)
+        {
+            if (concurrent)
+            {
+                return (await Task.WhenAll(batch.Select(handle))).Any(p => p);
+            }
+
+            var any = false;
+            foreach (var message in batch)
+            {
+                any |= await handle(message);
+            }
+
+            return any;
         }
     }

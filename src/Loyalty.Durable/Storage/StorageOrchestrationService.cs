@@ -345,29 +345,29 @@ public sealed class StorageOrchestrationService(
     /// </summary>
     private static List<DurableRow> OutboxRows(string executionId, int count, List<OutboxMessage> messages)
     {
+        // Each message is serialised once; a row's value is a JSON array of them, joined as they are.
         var rows = new List<DurableRow>();
-        var pending = new List<OutboxMessage>();
+        var pending = new List<string>();
         var size = 2;
         void Flush()
         {
             if (pending.Count > 0)
             {
-                rows.Add(new DurableRow($"o-{executionId}-{count:D8}-{rows.Count:D4}", new Dictionary<string, string> { ["Messages"] = JsonSerializer.Serialize(pending, Json) }));
+                rows.Add(new DurableRow($"o-{executionId}-{count:D8}-{rows.Count:D4}", new Dictionary<string, string> { ["Messages"] = "[" + string.Join(',', pending) + "]" }));
                 pending = [];
                 size = 2;
             }
         }
 
-        foreach (var message in messages)
+        foreach (var json in messages.Select(m => JsonSerializer.Serialize(m, Json)))
         {
-            var length = JsonSerializer.Serialize(message, Json).Length + 1; // as it will be written, escapes included
-            if (size + length > MaxOutboxRowChars)
+            if (size + json.Length + 1 > MaxOutboxRowChars)
             {
                 Flush();
             }
 
-            pending.Add(message);
-            size += length;
+            pending.Add(json);
+            size += json.Length + 1;
         }
 
         Flush();

@@ -105,6 +105,7 @@ public static class FunctionCatalog
             Timer<RecomputeTags>("RecomputeTags", RecomputeTags.Schedule),
             Timer<Campaigns.StartBirthdayGifts>("StartBirthdayGifts", Campaigns.StartBirthdayGifts.Schedule),
             Timer<Reports.TakeHealthSnapshot>("HealthSnapshot", Reports.TakeHealthSnapshot.Schedule),
+            Timer<Reports.PurgeReportMarkers>("PurgeReportMarkers", Reports.PurgeReportMarkers.Schedule),
         ];
     }
 

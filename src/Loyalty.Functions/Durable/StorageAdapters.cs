@@ -84,10 +84,7 @@ public sealed class TableInstanceTable(ITableClient table) : IInstanceTable
             keys.Add(row.RowKey);
         }
 
-        foreach (var chunk in keys.Chunk(100))
-        {
-            await table.SubmitTransactionAsync([.. chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(instanceId, k), ETag.All))], cancellationToken);
-        }
+        await table.DeleteRowsAsync(instanceId, keys, cancellationToken);
     }
 
     private static DurableRow ToRow(TableEntity row) =>

@@ -176,6 +176,7 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Reports.ReportStore>();
         services.AddSingleton<Reports.HealthSnapshot>();
         services.AddScoped<Reports.TakeHealthSnapshot>();
+        services.AddScoped<Reports.PurgeReportMarkers>();
         services.AddScoped<Maintenance.PurgeIdempotencyRecords>();
         services.AddSingleton<INotificationSender, RecordingNotificationSender>();
         services.AddSingleton<IEnumerable<FunctionDefinition>>(sp => FunctionCatalog.Build(sp.GetRequiredService<TableStore>().Names));

@@ -27,6 +27,11 @@ internal sealed class ProjectReportFact(ReportProjector projector, TableStore st
         }
 
         var result = await projector.ProjectAsync(message.MemberId, message.RowKey, cancellationToken);
+        if (result == ProjectionResult.Expired)
+        {
+            logger.LogWarning("Report fact {RowKey} of {MemberId} is older than {Horizon} days; not counted", message.RowKey, message.MemberId, ReportProjector.FactHorizon.TotalDays);
+        }
+
         if (result != ProjectionResult.Missing)
         {
             return;

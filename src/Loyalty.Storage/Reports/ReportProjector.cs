@@ -15,6 +15,11 @@ public enum ProjectionResult
     AlreadyCounted,
     /// <summary>No such fact row (yet): its transaction has not committed, or never will.</summary>
     Missing,
+    /// <summary>
+    /// The fact is older than <see cref="ReportProjector.FactHorizon"/>: its marker may have been purged, so it is not
+    /// counted (it could be counted twice otherwise).
+    /// </summary>
+    Expired,
 }
 
 /// <summary>
@@ -30,8 +35,21 @@ public enum ProjectionResult
 /// only makes an ETag stale: the transaction is refused with 412 as a whole, the rows are read again and it is retried.
 /// </para>
 /// </summary>
-public sealed class ReportProjector(TableStore store)
+/// <para>
+/// Markers are kept for <see cref="MarkerDaysKept"/> days (<see cref="PurgeMarkersAsync"/>); a fact older than
+/// <see cref="FactHorizon"/> is not counted any more, so a marker is never needed after it is gone.
+/// </para>
+public sealed class ReportProjector(TableStore store, TimeProvider time)
 {
+    /// <summary>How old a fact may be and still be counted (a message retried or replayed from the poison queue).</summary>
+    public static readonly TimeSpan FactHorizon = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Markers of days further back than this are purged: two days beyond <see cref="FactHorizon"/>, so that a fact's
+    /// business day (in the chain's time zone) can never be later than the day its marker is kept for.
+    /// </summary>
+    public const int MarkerDaysKept = 32;
+
     /// <summary>Rows per store and day (and running totals) that the counters are spread over.</summary>
     public const int Shards = 4;
 
@@ -52,7 +70,10 @@ public sealed class ReportProjector(TableStore store)
     public const string TotalPrefix = "t-";
 
     /// <summary>Row key of the marker of a fact.</summary>
-    public static string MarkerKey(string memberId, string factRowKey) => "x-" + memberId + "-" + factRowKey;
+    public static string MarkerKey(string day, string memberId, string factRowKey) => MarkerPrefix + day + "-" + memberId + "-" + factRowKey;
+
+    /// <summary>Row key prefix of markers; a marker is <c>x-{yyyy-MM-dd}-{memberId}-{factRowKey}</c>, ordered by day.</summary>
+    public const string MarkerPrefix = "x-";
 
     /// <summary>
     /// The aggregate shard of a member: FNV-1a over the id's characters, the same in every process, so that all
@@ -79,11 +100,16 @@ public sealed class ReportProjector(TableStore store)
             return ProjectionResult.Missing;
         }
 
+        if (fact.GetDateTimeOffset("At") is { } at && time.GetUtcNow() - at > FactHorizon)
+        {
+            return ProjectionResult.Expired;
+        }
+
         var partition = StorePartition(fact.Require("StoreId"));
         var day = fact.Require("Day");
         var shard = ShardOf(memberId).ToString(CultureInfo.InvariantCulture);
         var pending = new PendingFact(
-            MarkerKey(memberId, factRowKey),
+            MarkerKey(day, memberId, factRowKey),
             DayPrefix(DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture)) + shard,
             day,
             ReportCounters.Parse(fact.GetString("Counters")));
@@ -99,6 +125,25 @@ public sealed class ReportProjector(TableStore store)
 
         await DrainAsync(lane, pending, cancellationToken);
         return await pending.Result.Task;
+    }
+
+    /// <summary>
+    /// Deletes the markers of a store's days before <paramref name="before"/> (a key range, so only those rows are
+    /// read), in transactions of up to 100. Day rows and totals are kept. Returns how many were deleted.
+    /// </summary>
+    public async Task<int> PurgeMarkersAsync(string storeId, DateOnly before, CancellationToken cancellationToken = default)
+    {
+        var partition = StorePartition(storeId);
+        var upper = MarkerPrefix + before.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var filter = $"PartitionKey eq {TableFilter.Quote(partition)} and RowKey ge {TableFilter.Quote(MarkerPrefix)} and RowKey lt {TableFilter.Quote(upper)}";
+        var keys = new List<string>();
+        await foreach (var row in store.Reports.QueryAsync(filter, cancellationToken: cancellationToken))
+        {
+            keys.Add(row.RowKey);
+        }
+
+        await store.Reports.DeleteRowsAsync(partition, keys, cancellationToken);
+        return keys.Count;
     }
 
     // Commits batches of the lane until the caller's own fact is settled, then hands the lane on.

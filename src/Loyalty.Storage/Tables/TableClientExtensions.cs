@@ -26,4 +26,18 @@ public static class TableClientExtensions
         }
         while (continuation is not null);
     }
+
+    /// <summary>
+    /// Deletes rows of one partition by key, whatever their ETag, in entity-group transactions of up to 100. A row
+    /// already gone fails its transaction with 404, as the service answers.
+    /// </summary>
+    public static async Task DeleteRowsAsync(this ITableClient table, string partitionKey, IEnumerable<string> rowKeys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(rowKeys);
+        foreach (var chunk in rowKeys.Chunk(100))
+        {
+            await table.SubmitTransactionAsync([.. chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partitionKey, k), global::Azure.ETag.All))], cancellationToken);
+        }
+    }
 }

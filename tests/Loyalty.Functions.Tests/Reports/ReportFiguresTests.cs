@@ -148,8 +148,9 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         var hold = new TaskCompletionSource();
         var reportsA = new FaultyTableClient(tables.GetTableClient(app.Names.Reports), plan) { CommitGate = hold.Task };
         var membersA = new FaultyTableClient(tables.GetTableClient(app.Names.Members), new FaultPlan());
-        var projectorA = new ReportProjector(new TableStore(
-            app.Names, name => name == app.Names.Reports ? reportsA : name == app.Names.Members ? membersA : tables.GetTableClient(name), queues.GetQueueClient));
+        var projectorA = new ReportProjector(
+            new TableStore(app.Names, name => name == app.Names.Reports ? reportsA : name == app.Names.Members ? membersA : tables.GetTableClient(name), queues.GetQueueClient),
+            TimeProvider.System);
         var projectorB = app.Services.GetRequiredService<ReportProjector>();
         var factRow = ReportFactRows.Prefix + "op-1";
 
@@ -208,7 +209,83 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         Assert.Equal(count * (count + 1) / 2, Sum(ReportProjector.DayPrefix(day), "probe.v"));
         Assert.Equal(count, Sum(ReportProjector.TotalPrefix, "probe.n"));
         Assert.Equal(count * (count + 1) / 2, Sum(ReportProjector.TotalPrefix, "probe.v"));
-        Assert.Equal(count, rows.Count(r => r.RowKey.StartsWith("x-", StringComparison.Ordinal)));
+        Assert.Equal(count, rows.Count(r => r.RowKey.StartsWith(ReportProjector.MarkerPrefix, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Markers_OfOldDaysArePurged_DayRowsStay_AndAFactTooOldToCountChangesNothing()
+    {
+        const string storeId = "zz-markers";
+        var partition = ReportProjector.StorePartition(storeId);
+        var projector = app.Services.GetRequiredService<ReportProjector>();
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var oldDay = today.AddDays(-40);
+        var recentDay = today.AddDays(-1);
+        async Task<(string Member, string Row)> FactAsync(DateOnly day, DateTimeOffset at, long value)
+        {
+            var member = "m" + Guid.NewGuid().ToString("N")[..25];
+            var row = ReportFactRows.ToRow(member, Guid.NewGuid().ToString("N"), storeId, day, new ReportCounters().Add("probe.v", value), at);
+            await app.Store.Members.AddEntityAsync(row);
+            return (member, row.RowKey);
+        }
+
+        async Task<List<TableEntity>> RowsAsync()
+        {
+            var rows = new List<TableEntity>();
+            await foreach (var row in app.Store.Reports.QueryAsync(TableFilter.Partition(partition)))
+            {
+                rows.Add(row);
+            }
+
+            return rows;
+        }
+
+        // A fact older than the horizon is not counted: it writes nothing, even its marker.
+        var tooOld = await FactAsync(oldDay, DateTimeOffset.UtcNow.AddDays(-40), 1);
+        Assert.Equal(ProjectionResult.Expired, await projector.ProjectAsync(tooOld.Member, tooOld.Row));
+        Assert.Empty(await RowsAsync());
+
+        // Two days counted (the old day's fact written recently, as a late correction would be), then the old day's
+        // markers purged: the recent marker, every day row and the totals stay as they were.
+        var counted = new[] { await FactAsync(oldDay, DateTimeOffset.UtcNow, 10), await FactAsync(oldDay, DateTimeOffset.UtcNow, 20), await FactAsync(recentDay, DateTimeOffset.UtcNow, 5) };
+        foreach (var (member, row) in counted)
+        {
+            Assert.Equal(ProjectionResult.Counted, await projector.ProjectAsync(member, row));
+        }
+
+        var before = await RowsAsync();
+        Assert.Equal(2, await projector.PurgeMarkersAsync(storeId, today.AddDays(-ReportProjector.MarkerDaysKept)));
+        var after = await RowsAsync();
+
+        var marker = Assert.Single(after, r => r.RowKey.StartsWith(ReportProjector.MarkerPrefix, StringComparison.Ordinal));
+        Assert.Equal(ReportProjector.MarkerKey(recentDay.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), counted[2].Member, counted[2].Row), marker.RowKey);
+        static IEnumerable<string> Aggregates(List<TableEntity> rows) => rows.Where(r => !r.RowKey.StartsWith(ReportProjector.MarkerPrefix, StringComparison.Ordinal)).Select(r => r.RowKey + "=" + r.GetString("Counters")).Order();
+        Assert.Equal(Aggregates(before), Aggregates(after));
+        Assert.Equal(35, after.Where(r => r.RowKey.StartsWith(ReportProjector.TotalPrefix, StringComparison.Ordinal)).Sum(r => ReportCounters.Parse(r.GetString("Counters")).Values.GetValueOrDefault("probe.v")));
+        Assert.Equal(0, await projector.PurgeMarkersAsync(storeId, today.AddDays(-ReportProjector.MarkerDaysKept)));
+    }
+
+    [Fact]
+    public async Task PurgeReportMarkers_TheDailyTimer_PurgesOldMarkersOfTheOrgsStores_AndIsInTheCatalogue()
+    {
+        // Markers written straight into an org store's partition: one of a day past the keeping period, one recent.
+        var partition = ReportProjector.StorePartition("gz-001");
+        var zone = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Loyalty.Functions.Hosting.LoyaltyOptions>>().Value.ChainTimeZone;
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).DateTime);
+        string Key(DateOnly day) => ReportProjector.MarkerKey(day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), "m" + Guid.NewGuid().ToString("N")[..25], ReportFactRows.Prefix + "x");
+        var old = Key(today.AddDays(-ReportProjector.MarkerDaysKept - 1));
+        var kept = Key(today.AddDays(-ReportProjector.MarkerDaysKept));
+        await app.Store.Reports.AddEntityAsync(new TableEntity(partition, old));
+        await app.Store.Reports.AddEntityAsync(new TableEntity(partition, kept));
+
+        using (var scope = app.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<Loyalty.Functions.Reports.PurgeReportMarkers>().RunAsync(new Loyalty.Functions.Hosting.TimerInvocation(DateTimeOffset.UtcNow, false), CancellationToken.None);
+        }
+
+        Assert.Null(await app.Store.Reports.GetEntityAsync(partition, old));
+        Assert.NotNull(await app.Store.Reports.GetEntityAsync(partition, kept));
+        Assert.Contains(app.Services.GetRequiredService<IEnumerable<Loyalty.Functions.Hosting.FunctionDefinition>>(), f => f.Name == "PurgeReportMarkers" && f.Trigger is Loyalty.Functions.Hosting.TimerTrigger);
     }
 
     private static async Task<JsonElement> EventuallyLiabilityAsync(HttpClient admin, Dictionary<string, long> expected)

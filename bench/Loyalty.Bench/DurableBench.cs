@@ -106,6 +106,9 @@ internal static class DurableBench
         }
     }
 
+    // A message whose visibility ran out while its step ran: another dispatcher holds it, or has already deleted it.
+    private static bool LeaseLost(Azure.RequestFailedException ex) => ex.ErrorCode is "PopReceiptMismatch" or "MessageNotFound";
+
     private static async Task DispatchAsync(StorageOrchestrationService service, List<QueueClient> control, QueueClient work, Func<bool> finished, CancellationToken ct)
     {
         while (!finished() && !ct.IsCancellationRequested)
@@ -129,14 +132,21 @@ internal static class DurableBench
 
                         await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
                     }
-                    catch (Azure.RequestFailedException ex) when (ex.ErrorCode == "PopReceiptMismatch")
+                    catch (Azure.RequestFailedException ex) when (LeaseLost(ex))
                     {
-                        // The step outlasted the visibility timeout; another dispatcher has the message now.
+                        // The step outlasted the visibility timeout; another dispatcher has the message now (or is done with it).
                     }
                     catch (DurableConcurrencyException)
                     {
-                        // Another dispatcher moved the instance first; this message returns after its visibility timeout.
-                        await queue.UpdateVisibilityAsync(message.MessageId, message.PopReceipt, TimeSpan.FromMilliseconds(200), ct);
+                        // Another dispatcher moved the instance first; this message returns shortly.
+                        try
+                        {
+                            await queue.UpdateVisibilityAsync(message.MessageId, message.PopReceipt, TimeSpan.FromMilliseconds(200), ct);
+                        }
+                        catch (Azure.RequestFailedException ex) when (LeaseLost(ex))
+                        {
+                            // Already back on the queue and taken by another dispatcher.
+                        }
                     }
                 }
             }

@@ -292,17 +292,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
             ids.Add(await a.StartAsync("Chain", i * 100));
         }
 
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        async Task Loop(StorageHarness h)
-        {
-            while (!stop.IsCancellationRequested && (await h.ListAsync("Chain", RuntimeStatus.Completed)).Count < ids.Count)
-            {
-                await h.RunUntilIdleAsync();
-                await Task.Delay(50);
-            }
-        }
-
-        await Task.WhenAll(Loop(a), Loop(b));
+        await RunTogetherAsync("Chain", ids.Count, TimeSpan.FromSeconds(120), a, b);
 
         Assert.Equal(ids.Count, (await a.ListAsync("Chain", RuntimeStatus.Completed)).Count);
         foreach (var id in ids)
@@ -340,17 +330,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
             ids.Add(await a.StartAsync("Windows", i * 100));
         }
 
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(150));
-        async Task Loop(StorageHarness h)
-        {
-            while (!stop.IsCancellationRequested && (await h.ListAsync("Windows", RuntimeStatus.Completed)).Count < ids.Count)
-            {
-                await h.RunUntilIdleAsync();
-                await Task.Delay(50);
-            }
-        }
-
-        await Task.WhenAll(Loop(a), Loop(b));
+        await RunTogetherAsync("Windows", ids.Count, TimeSpan.FromSeconds(150), a, b);
 
         Assert.Equal(ids.Count, (await a.ListAsync("Windows", RuntimeStatus.Completed)).Count);
         for (var i = 0; i < ids.Count; i++)
@@ -445,6 +425,22 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         Assert.Equal(250, runs.Count);
         Assert.All(runs, r => Assert.Equal(1, r.Value));
         Assert.Empty(await rig.Table.QueryAsync(id, "o-", CancellationToken.None));
+    }
+
+    // Runs the dispatchers side by side until `count` instances of `name` have completed or the time is up.
+    private static async Task RunTogetherAsync(string name, int count, TimeSpan limit, params StorageHarness[] dispatchers)
+    {
+        using var stop = new CancellationTokenSource(limit);
+        async Task Loop(StorageHarness h)
+        {
+            while (!stop.IsCancellationRequested && (await h.ListAsync(name, RuntimeStatus.Completed)).Count < count)
+            {
+                await h.RunUntilIdleAsync();
+                await Task.Delay(50);
+            }
+        }
+
+        await Task.WhenAll(dispatchers.Select(Loop));
     }
 
     private static async Task<ReceivedMessage> ReceiveOneAsync(Loyalty.Functions.Durable.QueueChannel queue, int visibilitySeconds = 30)

@@ -10,15 +10,7 @@ namespace Loyalty.Functions.Tests.Org;
 
 public sealed class OrgApiTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 {
-    private static readonly object[] BaseNodes =
-    [
-        new { id = "hq", kind = "hq", name = "测试连锁" },
-        new { id = "east", kind = "region", name = "East" },
-        new { id = "south", kind = "region", name = "South" },
-        new { id = "sh-001", kind = "store", name = "Shanghai 1", parentId = "east" },
-        new { id = "hz-001", kind = "store", name = "Hangzhou 1", parentId = "east" },
-        new { id = "gz-001", kind = "store", name = "Guangzhou 1", parentId = "south" },
-    ];
+    private static readonly object[] BaseNodes = LoyaltyApp.TestOrgNodes;
 
     [Fact]
     public async Task Put_ValidTree_IsReadBackWithNewVersionAndAudited()

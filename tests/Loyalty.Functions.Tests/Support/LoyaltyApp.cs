@@ -78,19 +78,19 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         }));
     }
 
-    /// <summary>The org every test app starts with: HQ, regions east and south, stores sh-001 and hz-001 (east), gz-001 (south).</summary>
-    public static object TestOrg { get; } = new
-    {
-        nodes = new object[]
-        {
-            new { id = "hq", kind = "hq", name = "测试连锁" },
-            new { id = "east", kind = "region", name = "East" },
-            new { id = "south", kind = "region", name = "South" },
-            new { id = "sh-001", kind = "store", name = "Shanghai 1", parentId = "east" },
-            new { id = "hz-001", kind = "store", name = "Hangzhou 1", parentId = "east" },
-            new { id = "gz-001", kind = "store", name = "Guangzhou 1", parentId = "south" },
-        },
-    };
+    /// <summary>The nodes of the org every test app starts with: HQ, regions east and south, stores sh-001 and hz-001 (east), gz-001 (south).</summary>
+    public static object[] TestOrgNodes { get; } =
+    [
+        new { id = "hq", kind = "hq", name = "测试连锁" },
+        new { id = "east", kind = "region", name = "East" },
+        new { id = "south", kind = "region", name = "South" },
+        new { id = "sh-001", kind = "store", name = "Shanghai 1", parentId = "east" },
+        new { id = "hz-001", kind = "store", name = "Hangzhou 1", parentId = "east" },
+        new { id = "gz-001", kind = "store", name = "Guangzhou 1", parentId = "south" },
+    ];
+
+    /// <summary>The org every test app starts with (the body of <c>PUT /api/config/org</c>).</summary>
+    public static object TestOrg { get; } = new { nodes = TestOrgNodes };
 
     /// <summary>
     /// How many apps run at once. xunit 2 starts every test class together and interleaves their awaits, so without a

@@ -314,7 +314,7 @@ internal sealed class StartBirthdayGifts(IOrchestrationClient client, TimeProvid
 
     public async Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
     {
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(time.GetUtcNow());
         var id = BirthdayGifts.InstanceId(today);
         if (await client.GetAsync(id, cancellationToken) is not null)
         {

@@ -24,9 +24,6 @@ internal static class CampaignTargets
 {
     public static string Partition(string campaignId) => "targets-" + campaignId;
 
-    /// <summary>The chain-local day of an instant.</summary>
-    public static DateOnly LocalDay(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
-
     public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }
 
@@ -38,7 +35,7 @@ internal sealed class PrepareReactivation(ProgrammeConfig programme, TimeProvide
     public override async Task<ReactivationPlan> RunAsync(TaskActivityContext context, ReactivationInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var today = CampaignTargets.LocalDay(time.GetUtcNow(), options.Value.ChainTimeZone);
+        var today = options.Value.LocalDay(time.GetUtcNow());
         var cutoff = CampaignTargets.Day(today.AddDays(-input.NoPurchaseDays));
         if (input.Offer.Points is { } points)
         {
@@ -221,9 +218,8 @@ internal sealed class FollowUpReactivation(TableStore store, MemberStore members
     public override async Task<FollowUpResult> RunAsync(TaskActivityContext context, FollowUpPage input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var zone = options.Value.ChainTimeZone;
-        var offerDay = CampaignTargets.Day(CampaignTargets.LocalDay(input.OfferAt, zone));
-        var windowEnd = CampaignTargets.Day(CampaignTargets.LocalDay(input.OfferAt.AddDays(input.WindowDays), zone));
+        var offerDay = CampaignTargets.Day(options.Value.LocalDay(input.OfferAt));
+        var windowEnd = CampaignTargets.Day(options.Value.LocalDay(input.OfferAt.AddDays(input.WindowDays)));
         var filter = $"{TableFilter.Partition(CampaignTargets.Partition(input.CampaignId))} and Offered eq true";
         var page = await store.Campaigns.QueryPageAsync(filter, PageSize, TableContinuation.Decode(input.Continuation), cancellationToken: CancellationToken.None);
         var count = 0;

@@ -58,6 +58,9 @@ public sealed class LoyaltyOptions
 
     /// <summary>The chain's time zone, resolved.</summary>
     public TimeZoneInfo ChainTimeZone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+
+    /// <summary>The chain-local day of an instant.</summary>
+    public DateOnly LocalDay(DateTimeOffset at) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, ChainTimeZone).DateTime);
 }
 
 /// <summary>Start-up validation: a misconfigured app refuses to start with a message naming the setting.</summary>

@@ -54,7 +54,7 @@ internal sealed class CheckIn(MemberTransactions transactions, OrgStore org, Pro
             return Problems.From(new DomainError("check_in_disabled", "Check-ins earn nothing in this programme (earning-rules checkInPoints is 0).", ErrorKind.Unprocessable));
         }
 
-        var day = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var day = options.Value.LocalDay(time.GetUtcNow()).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var idempotency = new IdempotencyContext("system:check-in", day, "check-in");
         var outcome = await transactions.ExecuteAsync(memberId, idempotency, (account, _) => Task.FromResult<Result<LedgerDecision>>(new WriteDecision(
             new LedgerEntryDraft(LedgerEntryType.Bonus, "bonus.check_in", new LedgerChange(points, 0, 0), storeId, day, rules.Version, null),

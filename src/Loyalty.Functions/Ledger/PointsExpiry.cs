@@ -36,7 +36,7 @@ internal sealed class PointsExpiry(
             return new PointsExpiryRun(0, 0, 0);
         }
 
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(now);
         var through = policy.ExpiredThrough(today);
         var hq = (await org.GetRequiredAsync(ct)).Hq.Id;
         int members = 0, reminded = 0;

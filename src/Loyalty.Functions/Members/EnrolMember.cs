@@ -67,7 +67,7 @@ internal sealed class EnrolMember(
 
         var request = body!.Value;
         var tree = await org.GetRequiredAsync(ct);
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(time.GetUtcNow());
         var enrolment = Enrolment.Create(
             request.Phone, request.Name, request.Birthday, request.Gender, request.StoreId, request.Channel, request.CardType, request.MarketingConsent, tree, today);
         if (!enrolment.IsSuccess)
@@ -143,7 +143,7 @@ internal sealed class EnrolMember(
         var card = new MemberCard(state.CardNumber, enrolment.CardType, CardStatus.Active, state.EnrolledAt);
         var account = await InitialAccountAsync(ct);
         // The birthday and anniversary work lists (before the member exists: a listed id without a member is skipped).
-        var enrolledOn = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(state.EnrolledAt, options.Value.ChainTimeZone).DateTime);
+        var enrolledOn = options.Value.LocalDay(state.EnrolledAt);
         var lists = new List<Task>
         {
             store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity(Campaigns.BirthdayCalendar.AnniversaryPartition(enrolledOn), profile.MemberId) { ["Year"] = enrolledOn.Year }, cancellationToken: ct),
@@ -172,7 +172,7 @@ internal sealed class EnrolMember(
     {
         var rules = await programme.GetRulesAsync(ct);
         var policy = rules.Policy;
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(time.GetUtcNow());
         return MemberAccount.Empty with
         {
             Tier = policy.EntryOn == Domain.Programme.TierEntry.Enrolment ? rules.Tiers[0].Code : string.Empty,

@@ -28,7 +28,7 @@ internal sealed class TierEvaluation(MemberTransactions transactions, TableStore
     {
         var rules = await programme.GetRulesAsync(ct);
         var policy = rules.Policy;
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(now);
         var (start, key) = policy.PeriodOf(today);
         if (!policy.Downgrade || today < start.AddDays(policy.GraceDays))
         {

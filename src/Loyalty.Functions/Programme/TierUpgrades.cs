@@ -21,7 +21,7 @@ internal sealed record TierChange(string Progress, TierRule? UpgradedTo, Prepare
 internal sealed class TierUpgrades(CouponIssuer issuer, TableStore store, TimeProvider time, IOptions<LoyaltyOptions> options, ILogger<TierUpgrades> logger)
 {
     /// <summary>Today in the chain's time zone.</summary>
-    public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+    public DateOnly Today => options.Value.LocalDay(time.GetUtcNow());
 
     /// <summary>Adds <paramref name="contribution"/> to the account's progress and decides an upgrade.</summary>
     public async Task<TierChange> ApplyAsync(AccountState account, ProgrammeRules rules, long contribution, string reference, string storeId, CancellationToken ct)

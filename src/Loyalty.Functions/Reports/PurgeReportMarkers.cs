@@ -17,7 +17,7 @@ internal sealed class PurgeReportMarkers(ReportProjector projector, OrgStore org
 
     public async Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
     {
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(time.GetUtcNow());
         var before = today.AddDays(-ReportProjector.MarkerDaysKept);
         var tree = await org.GetAsync(cancellationToken);
         var stores = (tree?.Tree.Nodes ?? []).Where(n => n.Kind == OrgNodeKind.Store).Select(n => n.Id).Append(ReportCounters.ChainLevel);

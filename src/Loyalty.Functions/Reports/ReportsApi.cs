@@ -266,7 +266,7 @@ internal static class ReportsApi
             return (null, default, default, problem);
         }
 
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(time.GetUtcNow());
         var (from, to, periodProblem) = ReportScope.Period(http, today);
         return periodProblem is null ? (scope, from, to, null) : (null, default, default, periodProblem);
     }

@@ -59,7 +59,7 @@ internal sealed class RecomputeTags(TagRecompute recompute, TimeProvider time, M
 
     public async Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
     {
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), options.Value.ChainTimeZone).DateTime);
+        var today = options.Value.LocalDay(time.GetUtcNow());
         var changed = await recompute.RunAsync(today, cancellationToken);
         logger.LogInformation("Tags recomputed: {Changed} members lost a time-dependent tag", changed);
     }

@@ -90,9 +90,6 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
     /// <summary>Attempts to change or delete ledger rows, with what was attempted.</summary>
     public static ConcurrentBag<string> LedgerViolations { get; } = [];
 
-    /// <summary>An optional delay before each transaction commits (to hold a request in flight).</summary>
-    public TimeSpan CommitDelay { get; set; }
-
     /// <summary>When set, each transaction waits for it before it is sent (to hold commits until a test lets them go).</summary>
     public Task? CommitGate { get; set; }
 
@@ -165,11 +162,6 @@ public sealed class FaultyTableClient(ITableClient inner, FaultPlan plan) : ITab
         if (CommitGate is { } gate)
         {
             await gate.WaitAsync(cancellationToken);
-        }
-
-        if (CommitDelay > TimeSpan.Zero)
-        {
-            await Task.Delay(CommitDelay, cancellationToken);
         }
 
         return await WriteAsync(() => inner.SubmitTransactionAsync(actions, cancellationToken));

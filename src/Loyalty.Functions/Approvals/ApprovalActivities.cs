@@ -61,7 +61,10 @@ internal sealed class OpenApprovalStage(ApprovalStore approvals, NotificationOut
                     steps.Add(new ApprovalStep(time.GetUtcNow(), "escalated", record.Stage.Level, "system", $"No decision in time; passed up to the {stage.Level} level."));
                 }
 
-                var next = record with { StageIndex = input.Stage, DueAt = input.DueAt, Decision = null, Steps = steps };
+                // A decision this stage already received (it can arrive before the stage opens) is kept: dropping it
+                // would let a second decider in, while the first decision's event is already on its way.
+                var decision = record.Decision?.Stage == input.Stage ? record.Decision : null;
+                var next = record with { StageIndex = input.Stage, DueAt = input.DueAt, Decision = decision, Steps = steps };
                 if (!await approvals.ReplaceAsync(record, next, CancellationToken.None))
                 {
                     if (attempt < 5)

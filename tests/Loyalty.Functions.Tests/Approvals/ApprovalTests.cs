@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Loyalty.Durable.Model;
+using Loyalty.Durable.Storage;
 using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Tests.Support;
 using Loyalty.Storage.Approvals;
@@ -54,7 +55,8 @@ public sealed class ApprovalTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 
         // 800 points is above the store's 500: the store manager's approval sends it up to the region.
         Assert.Equal(HttpStatusCode.Accepted, (await manager.PostAsync($"/api/approvals/{id}/decision", new { approve = true, comment = "核实无误" }, null)).StatusCode);
-        await Api.EventuallyAsync(async () => (await admin.GetJsonAsync($"/api/approvals/{id}")).GetProperty("waitingFor").GetString() == "region", "the region level");
+        JsonElement stage = default;
+        await Api.EventuallyAsync(async () => (stage = await admin.GetJsonAsync($"/api/approvals/{id}")).GetProperty("waitingFor").GetString() == "region", "the region level", () => DescribeAsync(id, stage));
         Assert.Equal(0, (await admin.BalancesAsync(memberId)).Points);
         Assert.Contains(id, await PendingAsync(region));
         await (await otherRegion.PostAsync($"/api/approvals/{id}/decision", new { approve = true }, null)).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden_scope");
@@ -149,6 +151,34 @@ public sealed class ApprovalTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
     }
 
     [Fact]
+    public async Task ADecisionTakenBeforeItsStageOpens_IsKept_SoASecondDeciderIsTooLate()
+    {
+        using var terminal = app.Client(await app.KeyForAsync("terminal", "hz-001"));
+        using var manager = app.Client(await app.KeyForAsync("storeManager", "hz-001"));
+        using var otherManager = app.Client(await app.KeyForAsync("storeManager", "hz-001"));
+        var (memberId, _) = await app.EnrolAsync("hz-001");
+        var id = (await (await terminal.PostAsync($"/api/members/{memberId}/adjustments", new { points = 300, reason = "活动补偿" }, Guid.NewGuid().ToString())).JsonAsync())
+            .GetProperty("approvalId").GetString()!;
+
+        // A copy of the request that no workflow runs, so the test chooses when its stage opens: after the decision.
+        var store = app.Services.GetRequiredService<ApprovalStore>();
+        var original = (await store.GetAsync(id))!;
+        var copy = original with { Id = ApprovalRequests.IdFor("test", Guid.NewGuid().ToString()), Decision = null, Steps = [original.Steps[0]] };
+        Assert.True(await store.CreateAsync(copy));
+        Assert.Equal(HttpStatusCode.Accepted, (await manager.PostAsync($"/api/approvals/{copy.Id}/decision", new { approve = false, comment = "先驳回" }, null)).StatusCode);
+
+        // The workflow's own due time differs from the one the request was opened with, so opening rewrites the record.
+        var due = copy.DueAt!.Value.AddSeconds(3);
+        var open = app.Services.GetRequiredService<OpenApprovalStage>();
+        Assert.True(await open.RunAsync(new TaskActivityContext(ApprovalWorkflow.InstanceId(copy.Id), 0, OpenApprovalStage.Name), new StageOpening(copy.Id, 0, due, false)));
+
+        var opened = (await store.GetAsync(copy.Id))!;
+        Assert.Equal(due, opened.DueAt);
+        Assert.Equal((0, false, "先驳回"), (opened.Decision!.Stage, opened.Decision.Approve, opened.Decision.Comment));
+        await (await otherManager.PostAsync($"/api/approvals/{copy.Id}/decision", new { approve = true }, null)).AssertProblemAsync(HttpStatusCode.Conflict, "approval_already_decided");
+    }
+
+    [Fact]
     public async Task ApplyingTwice_AfterACrashBetweenApplyAndRecord_AppliesOnce()
     {
         using var admin = app.Client(LoyaltyApp.AdminKey);
@@ -226,11 +256,22 @@ public sealed class ApprovalTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
     private static async Task<List<string>> PendingAsync(HttpClient client) =>
         [.. (await client.GetJsonAsync("/api/approvals?status=pending")).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("approvalId").GetString()!)];
 
-    private static async Task<JsonElement> WaitForStatusAsync(HttpClient admin, string id, string status)
+    private async Task<JsonElement> WaitForStatusAsync(HttpClient admin, string id, string status)
     {
         JsonElement last = default;
-        await Api.EventuallyAsync(async () => (last = await admin.GetJsonAsync($"/api/approvals/{id}")).GetProperty("status").GetString() == status, "approval " + status);
+        await Api.EventuallyAsync(async () => (last = await admin.GetJsonAsync($"/api/approvals/{id}")).GetProperty("status").GetString() == status, "approval " + status, () => DescribeAsync(id, last));
         return last;
+    }
+
+    /// <summary>For a time-out's message: the approval last read, and where its workflow instance stands (status and history).</summary>
+    private async Task<string> DescribeAsync(string id, JsonElement approval)
+    {
+        var runtime = app.Services.GetRequiredService<StorageOrchestrationService>();
+        var instanceId = ApprovalWorkflow.InstanceId(id);
+        var state = await runtime.GetAsync(instanceId);
+        var history = state is null ? [] : await runtime.HistoryAsync(instanceId);
+        return $"Approval last read: {approval}. Instance: {state?.Status.ToString() ?? "none"}, custom status {state?.CustomStatus}, " +
+            $"history [{string.Join(", ", history.Select(e => $"{e.GetType().Name}@{e.At:HH:mm:ss.fff}"))}], now {DateTimeOffset.UtcNow:HH:mm:ss.fff}.";
     }
 
     private static async Task<string?> CardStatusAsync(HttpClient admin, string memberId) =>

@@ -25,19 +25,25 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
         using var admin = app.Client(LoyaltyApp.AdminKey);
         var (memberId, _) = await app.EnrolAsync();
         var body = new { amount = 1_000, storeId = "sh-001" };
-        app.MembersTable!.CommitDelay = TimeSpan.FromMilliseconds(800);
+        var table = app.MembersTable!;
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var before = table.Transactions;
+        table.CommitGate = hold.Task;
         try
         {
+            // The first request is held at its commit, so it is certainly in flight when the second arrives.
             var first = admin.PostAsync($"/api/members/{memberId}/top-ups", body, "held");
-            await Task.Delay(200);
+            await Api.EventuallyAsync(() => Task.FromResult(table.Transactions > before || first.IsCompleted), "the first top-up to reach its commit");
             var second = await admin.PostAsync($"/api/members/{memberId}/top-ups", body, "held");
 
             await second.AssertProblemAsync(HttpStatusCode.Conflict, "idempotency_in_flight");
+            hold.SetResult();
             Assert.Equal(HttpStatusCode.Created, (await first).StatusCode);
         }
         finally
         {
-            app.MembersTable.CommitDelay = TimeSpan.Zero;
+            table.CommitGate = null;
+            hold.TrySetResult();
         }
 
         var replay = await admin.PostAsync($"/api/members/{memberId}/top-ups", body, "held");

@@ -103,7 +103,14 @@ public static class Api
     /// <param name="check">The condition.</param>
     /// <param name="what">What is awaited, for the failure message.</param>
     /// <param name="lastSeen">Optionally, what was last observed, added to the failure message.</param>
-    public static async Task EventuallyAsync(Func<Task<bool>> check, string what, Func<string>? lastSeen = null)
+    public static Task EventuallyAsync(Func<Task<bool>> check, string what, Func<string>? lastSeen = null) =>
+        EventuallyAsync(check, what, lastSeen is null ? null : () => Task.FromResult(lastSeen()));
+
+    /// <summary>As above, with <paramref name="lastSeen"/> able to read more state (only when it times out).</summary>
+    /// <param name="check">The condition.</param>
+    /// <param name="what">What is awaited, for the failure message.</param>
+    /// <param name="lastSeen">What was last observed, read after the time-out and added to the failure message.</param>
+    public static async Task EventuallyAsync(Func<Task<bool>> check, string what, Func<Task<string>>? lastSeen)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -116,6 +123,6 @@ public static class Api
             await Task.Delay(100);
         }
 
-        Assert.Fail($"Timed out waiting for {what}." + (lastSeen is null ? "" : " " + lastSeen()));
+        Assert.Fail($"Timed out waiting for {what}." + (lastSeen is null ? "" : " " + await lastSeen()));
     }
 }

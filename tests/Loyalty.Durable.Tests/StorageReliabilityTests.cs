@@ -117,7 +117,19 @@ internal sealed class WideFanOut : TaskOrchestrator<int, int>
         (await Task.WhenAll(Enumerable.Range(0, input).Select(i => context.CallActivityAsync<int>("Recording", i)))).Sum();
 }
 
-/// <summary>Refuses the first checkpoint as if another dispatcher had moved the header; rows written ahead still land.</summary>
+/// <summary>Calls two activities, and as soon as either completes fans out to <c>input</c> more; then waits for all.</summary>
+internal sealed class PairThenWide : TaskOrchestrator<int, int>
+{
+    public override async Task<int> RunAsync(TaskOrchestrationContext context, int input)
+    {
+        var pair = new[] { context.CallActivityAsync<int>("Recording", 0), context.CallActivityAsync<int>("Recording", 1) };
+        await Task.WhenAny(pair);
+        var wide = await Task.WhenAll(Enumerable.Range(2, input).Select(i => context.CallActivityAsync<int>("Recording", i)));
+        return (await Task.WhenAll(pair)).Sum() + wide.Sum();
+    }
+}
+
+/// <summary>Refuses the first checkpoint as if another dispatcher had moved the header.</summary>
 internal sealed class LoseFirstCheckpoint(IInstanceTable inner) : IInstanceTable
 {
     private int _lost;
@@ -169,12 +181,20 @@ internal sealed class CrashAfterCheckpoint(IInstanceTable inner) : IInstanceTabl
 /// <summary>
 /// Holds one dispatcher at chosen points so that two dispatchers of one instance interleave as they can in production:
 /// <see cref="HoldOutboxDeletes"/> parks its outbox deletes, <see cref="HoldDispatchAfterCheckpoint"/> parks the outbox
-/// read that follows its next checkpoint. Each hold is released by its own gate.
+/// read that follows its next checkpoint, <see cref="HoldNextWrite"/> parks its next table write of any kind. Each hold
+/// is released by its own gate.
 /// </summary>
 internal sealed class Interleaving(IInstanceTable inner) : IInstanceTable
 {
     private int _holdDeletes;
     private int _holdDispatch;
+    private int _holdWrite;
+
+    public TaskCompletionSource WriteGate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource WriteReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void HoldNextWrite() => _holdWrite = 1;
 
     public TaskCompletionSource DeleteGate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -204,6 +224,12 @@ internal sealed class Interleaving(IInstanceTable inner) : IInstanceTable
 
     public async Task<bool> TransactAsync(string instanceId, IReadOnlyList<DurableRow> upserts, IReadOnlyList<string> deletes, DurableRow? header, CancellationToken cancellationToken)
     {
+        if (Interlocked.CompareExchange(ref _holdWrite, 0, 1) == 1)
+        {
+            WriteReached.TrySetResult();
+            await WriteGate.Task;
+        }
+
         if (header is null && upserts.Count == 0 && deletes.Count > 0 && Interlocked.CompareExchange(ref _holdDeletes, 0, 1) == 1)
         {
             DeleteReached.TrySetResult();
@@ -232,6 +258,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         .AddOrchestrator("Chain", () => new Chain())
         .AddOrchestrator("Parallel3", () => new Parallel3())
         .AddOrchestrator("WideFanOut", () => new WideFanOut())
+        .AddOrchestrator("PairThenWide", () => new PairThenWide())
         .AddOrchestrator("Windows", () => new Windows())
         .AddOrchestrator("Sleeper", () => new Sleeper());
 
@@ -402,10 +429,76 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
     }
 
     [Fact]
+    public async Task TwoWideStepsFromOnePoint_TheLoserNeverOverwritesTheWinnersHistory()
+    {
+        // Both completions of a pair are handled at once, and each step fans out to 150 calls: more history than one
+        // transaction used to hold, so it was written ahead of the header. A takes one completion and is held just
+        // before its first write; B takes the other and commits. A's history written ahead then replaced B's committed
+        // events with its own: B's completion vanished, A's retried message was dropped as a duplicate, and the
+        // instance waited forever.
+        var rig = StorageRig.Create(azurite);
+        var held = new Interleaving(rig.Table);
+        var a = rig.Service(Registry(), _clock, held);
+        var b = rig.Service(Registry(), _clock);
+        var id = await b.StartAsync("PairThenWide", 150);
+        var control = rig.Control[b.PartitionOf(id)];
+        var start = await ReceiveOneAsync(control);
+        Assert.True(await b.ProcessControlMessageAsync(start.Body));
+        await control.DeleteAsync(start, CancellationToken.None);
+        for (var i = 0; i < 2; i++)
+        {
+            var item = await ReceiveOneAsync(rig.Work);
+            await b.ProcessWorkItemAsync(item.Body);
+            await rig.Work.DeleteAsync(item, CancellationToken.None);
+        }
+
+        var first = await ReceiveOneAsync(control);
+        var second = await ReceiveOneAsync(control);
+        held.HoldNextWrite();
+        var stepA = a.ProcessControlMessageAsync(first.Body);
+        await held.WriteReached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await b.ProcessControlMessageAsync(second.Body));
+        held.WriteGate.SetResult();
+        await Assert.ThrowsAsync<DurableConcurrencyException>(() => stepA);
+
+        // As the host does: the loser's message is queued again, and both deliveries are acknowledged.
+        await a.RequeueAsync(first.Body, TimeSpan.Zero);
+        await control.DeleteAsync(first, CancellationToken.None);
+        await control.DeleteAsync(second, CancellationToken.None);
+
+        await WaitForAsync(new StorageHarness(rig.Service(Registry(), _clock), rig.Control, rig.Work, TimeSpan.FromSeconds(3)), id, RuntimeStatus.Completed);
+        Assert.Equal("11628", (await a.GetAsync(id))!.Output); // (0 + 1) + (1 + 1) + the sum of (i + 1) for 2 <= i < 152
+        var history = await a.HistoryAsync(id);
+        Assert.Equal(Enumerable.Range(0, 152), history.OfType<TaskCompleted>().Select(c => c.TaskId).Order());
+    }
+
+    [Fact]
+    public async Task AnInstanceWithOneEventPerHistoryRow_FromAnEarlierVersion_ReplaysAndFinishes()
+    {
+        // Earlier versions wrote each history event to its own row ("Event"); steps now pack theirs ("Events"). An
+        // instance started before the change goes on with both kinds in its partition.
+        var rig = StorageRig.Create(azurite);
+        var service = rig.Service(Registry(), _clock);
+        var harness = new StorageHarness(service, rig.Control, rig.Work, TimeSpan.FromSeconds(3));
+        var id = await harness.StartAsync("Chain", 0);
+        await harness.RunStepsOnlyAsync();
+        var executionId = (await service.GetAsync(id))!.ExecutionId;
+        var events = await service.HistoryAsync(id);
+        Assert.Equal(2, events.Count);
+        var legacy = events.Select((e, i) => new DurableRow($"h-{executionId}-{i:D8}", new Dictionary<string, string> { ["Event"] = System.Text.Json.JsonSerializer.Serialize(e, Loyalty.Durable.Replay.OrchestrationExecutor.Json) })).ToList();
+        Assert.True(await rig.Table.TransactAsync(id, legacy, [], null, CancellationToken.None));
+        Assert.All(await rig.Table.QueryAsync(id, "h-", CancellationToken.None), r => Assert.Equal(["Event"], r.Values.Keys));
+
+        await WaitForAsync(harness, id, RuntimeStatus.Completed);
+        Assert.Equal("3", (await service.GetAsync(id))!.Output);
+        Assert.Equal([0, 1, 2], (await service.HistoryAsync(id)).OfType<TaskCompleted>().Select(c => c.TaskId));
+    }
+
+    [Fact]
     public async Task AWideStepThatLosesItsCheckpoint_LeavesNoMessageBehind_AndItsRetryRunsEveryActivityOnce()
     {
-        // 250 activity calls in one step: the history is written ahead of the header in chunks, but the outbox must
-        // commit with the header, or a step that lost its checkpoint would still send its decisions.
+        // 250 activity calls in one step: its history and outbox are packed into a few rows that commit with the
+        // header, so a step that lost its checkpoint leaves nothing behind and sends nothing.
         var rig = StorageRig.Create(azurite);
         var losing = rig.Service(Registry(), _clock, new LoseFirstCheckpoint(rig.Table));
         var id = await losing.StartAsync("WideFanOut", 250);

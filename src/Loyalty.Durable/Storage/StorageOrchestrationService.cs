@@ -28,10 +28,9 @@ public sealed record StorageBackendOptions(int ControlQueueCount = 4, TimeSpan? 
 /// <summary>
 /// The runtime on Azure Table and Queue storage. An instance is a partition: a header row (status, input, output,
 /// custom status, execution id, committed history length) whose ETag guards every checkpoint, history rows, and outbox
-/// rows. A step reads header and history, executes, and checkpoints history + outbox + header in one transaction
-/// (larger steps write their history rows first and then move the header, so rows past the committed length are
-/// ignored; outbox rows always commit with the header, under keys no other step uses);
-/// then the outbox is dispatched and deleted, and only then is the triggering message acknowledged. A crash anywhere
+/// rows. A step reads header and history, executes, and checkpoints history + outbox + header in one transaction (a
+/// step's events and messages are packed into a few rows, and outbox keys are never shared by two steps); then the
+/// outbox is dispatched and deleted, and only then is the triggering message acknowledged. A crash anywhere
 /// is repaired by redelivery: completions and events are de-duplicated, outbox dispatch repeats, activities run at
 /// least once.
 /// </summary>
@@ -46,8 +45,8 @@ public sealed class StorageOrchestrationService(
     private const string Header = "header";
     private const int MaxTransactionRows = 100;
 
-    // A string property holds up to 32K UTF-16 characters; an outbox row stays below that.
-    private const int MaxOutboxRowChars = 30_000;
+    // A string property holds up to 32K UTF-16 characters; a packed history or outbox row stays below that.
+    private const int MaxRowChars = 30_000;
     private readonly StorageBackendOptions _options = options ?? new StorageBackendOptions();
     private static JsonSerializerOptions Json => OrchestrationExecutor.Json;
 
@@ -195,10 +194,7 @@ public sealed class StorageOrchestrationService(
 
         await DispatchOutboxAsync(id, cancellationToken);
         var count = int.Parse(header.Values["HistoryCount"], CultureInfo.InvariantCulture);
-        var history = (await table.QueryAsync(id, $"h-{executionId}-", cancellationToken))
-            .Take(count)
-            .Select(r => JsonSerializer.Deserialize<HistoryEvent>(r.Values["Event"], Json)!)
-            .ToList();
+        var history = await ReadHistoryAsync(id, executionId, count, cancellationToken);
         var incoming = message.Event is TimerFired t ? t with { At = now } : message.Event;
         if (IsDuplicate(history, incoming) || (incoming is EventRaised raised && await table.GetAsync(id, "e-" + raised.EventId, cancellationToken) is not null))
         {
@@ -257,19 +253,47 @@ public sealed class StorageOrchestrationService(
     public async Task<IReadOnlyList<HistoryEvent>> HistoryAsync(string instanceId, CancellationToken cancellationToken = default)
     {
         var header = await table.GetAsync(instanceId, Header, cancellationToken) ?? throw new InvalidOperationException("Unknown instance.");
-        var count = int.Parse(header.Values["HistoryCount"], CultureInfo.InvariantCulture);
-        return [.. (await table.QueryAsync(instanceId, $"h-{header.Values["ExecutionId"]}-", cancellationToken)).Take(count).Select(r => JsonSerializer.Deserialize<HistoryEvent>(r.Values["Event"], Json)!)];
+        return await ReadHistoryAsync(instanceId, header.Values["ExecutionId"], int.Parse(header.Values["HistoryCount"], CultureInfo.InvariantCulture), cancellationToken);
+    }
+
+    /// <summary>
+    /// The first <paramref name="count"/> events of an execution's history. A row is keyed by the position of its first
+    /// event and holds a step's events as a JSON array (<c>Events</c>; rows of earlier versions hold one, <c>Event</c>).
+    /// </summary>
+    private async Task<List<HistoryEvent>> ReadHistoryAsync(string id, string executionId, int count, CancellationToken ct)
+    {
+        var prefix = $"h-{executionId}-";
+        var events = new List<HistoryEvent>(count);
+        foreach (var row in await table.QueryAsync(id, prefix, ct))
+        {
+            if (events.Count >= count)
+            {
+                break;
+            }
+
+            var first = int.Parse(row.RowKey.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture);
+            if (first != events.Count)
+            {
+                throw new InvalidDataException($"The history of {id} has no row at position {events.Count} (found {row.RowKey}).");
+            }
+
+            var rowEvents = row.Values.TryGetValue("Events", out var packed)
+                ? JsonSerializer.Deserialize<List<HistoryEvent>>(packed, Json) ?? []
+                : [JsonSerializer.Deserialize<HistoryEvent>(row.Values["Event"], Json)!];
+            events.AddRange(rowEvents.Take(count - events.Count));
+        }
+
+        if (events.Count < count)
+        {
+            throw new InvalidDataException($"The history of {id} has {events.Count} events where its header counts {count}.");
+        }
+
+        return events;
     }
 
     private async Task CheckpointAsync(string id, DurableRow header, string executionId, int count, EpisodeResult result, HistoryEvent incoming, DateTimeOffset now, CancellationToken ct)
     {
-        var history = new List<DurableRow>();
-        var seq = count;
-        foreach (var e in result.NewHistory)
-        {
-            history.Add(new DurableRow($"h-{executionId}-{seq++:D8}", new Dictionary<string, string> { ["Event"] = JsonSerializer.Serialize(e, Json) }));
-        }
-
+        var seq = count + result.NewHistory.Count;
         var messages = new List<OutboxMessage>();
         foreach (var action in result.Actions)
         {
@@ -315,24 +339,32 @@ public sealed class StorageOrchestrationService(
                 break;
         }
 
-        // The outbox and the event marker commit with the header, never ahead of it: a row in the outbox is a decision
-        // that was committed. Its keys carry the history length the step started from, which no other step of this
-        // execution shares, so a dispatcher still deleting an earlier step's rows can never delete this step's.
-        var committed = OutboxRows(executionId, count, messages);
+        // Everything a step writes commits in one transaction with the header, nothing ahead of it. History rows written
+        // ahead could land after another dispatcher had committed the same positions, and overwrite its events. The
+        // outbox keys carry the history length the step started from, which no other step of this execution shares,
+        // so a dispatcher still deleting an earlier step's rows can never delete this step's.
+        var committed = new List<DurableRow>();
+        foreach (var (first, events) in Pack(result.NewHistory.Select(e => JsonSerializer.Serialize(e, Json))))
+        {
+            committed.Add(new DurableRow($"h-{executionId}-{count + first:D8}", new Dictionary<string, string> { ["Events"] = events }));
+        }
+
+        foreach (var (n, (_, batch)) in Pack(messages.Select(m => JsonSerializer.Serialize(m, Json))).Index())
+        {
+            committed.Add(new DurableRow($"o-{executionId}-{count:D8}-{n:D4}", new Dictionary<string, string> { ["Messages"] = batch }));
+        }
+
         if (incoming is EventRaised raised)
         {
             committed.Add(new DurableRow("e-" + raised.EventId, new Dictionary<string, string> { ["At"] = now.ToString("O", CultureInfo.InvariantCulture) }));
         }
 
-        // History rows beyond the header's committed length are invisible, so whatever does not fit is written ahead.
-        var room = Math.Max(0, MaxTransactionRows - 1 - committed.Count);
-        var ahead = history.Count > room ? history.Count - room : 0;
-        foreach (var chunk in history.Take(ahead).Chunk(MaxTransactionRows))
+        if (committed.Count + 1 > MaxTransactionRows)
         {
-            await table.TransactAsync(id, chunk, [], null, ct);
+            throw new InvalidOperationException(
+                $"A step of {id} wrote more than one checkpoint can hold ({result.NewHistory.Count} events, {messages.Count} messages); fan out in smaller windows.");
         }
 
-        committed.AddRange(history.Skip(ahead));
         if (!await table.TransactAsync(id, committed, [], header with { Values = values }, ct))
         {
             throw new DurableConcurrencyException($"Instance {id} was checkpointed by another dispatcher; the message will be retried.");
@@ -340,43 +372,35 @@ public sealed class StorageOrchestrationService(
     }
 
     /// <summary>
-    /// The outbox rows of one step: messages packed into as few rows as fit the table's property size, so that any
-    /// fan-out commits in the step's one transaction.
+    /// Packs JSON values into JSON arrays that each fit one string property, in order, with the index of each array's
+    /// first value: a step's history and its outbox then take a few rows, so any fan-out commits in one transaction.
     /// </summary>
-    private static List<DurableRow> OutboxRows(string executionId, int count, List<OutboxMessage> messages)
+    private static List<(int First, string Array)> Pack(IEnumerable<string> values)
     {
-        // Each message is serialised once; a row's value is a JSON array of them, joined as they are.
-        var rows = new List<DurableRow>();
+        var arrays = new List<(int, string)>();
         var pending = new List<string>();
         var size = 2;
-        void Flush()
+        var first = 0;
+        var index = 0;
+        foreach (var json in values)
         {
-            if (pending.Count > 0)
+            if (pending.Count > 0 && size + json.Length + 1 > MaxRowChars)
             {
-                rows.Add(new DurableRow($"o-{executionId}-{count:D8}-{rows.Count:D4}", new Dictionary<string, string> { ["Messages"] = "[" + string.Join(',', pending) + "]" }));
-                pending = [];
-                size = 2;
-            }
-        }
-
-        foreach (var json in messages.Select(m => JsonSerializer.Serialize(m, Json)))
-        {
-            if (size + json.Length + 1 > MaxOutboxRowChars)
-            {
-                Flush();
+                arrays.Add((first, "[" + string.Join(',', pending) + "]"));
+                (pending, size, first) = ([], 2, index);
             }
 
             pending.Add(json);
             size += json.Length + 1;
+            index++;
         }
 
-        Flush();
-        if (rows.Count > MaxTransactionRows - 2)
+        if (pending.Count > 0)
         {
-            throw new InvalidOperationException($"A step of {executionId} decided more messages than one checkpoint can hold ({messages.Count}); fan out in smaller windows.");
+            arrays.Add((first, "[" + string.Join(',', pending) + "]"));
         }
 
-        return rows;
+        return arrays;
     }
 
     private async Task DispatchOutboxAsync(string id, CancellationToken ct)

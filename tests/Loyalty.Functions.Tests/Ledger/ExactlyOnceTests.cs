@@ -15,6 +15,14 @@ public sealed class FaultInjectedApp : LoyaltyApp
     protected override bool LocalTriggers => false;
 }
 
+/// <summary>
+/// Run alone, after the parallel tests: the random-operations test keeps Azurite busy for minutes, and alongside it the
+/// other classes' workflows took long enough to hit their time-outs in CI.
+/// </summary>
+[CollectionDefinition("Load", DisableParallelization = true)]
+public sealed class LoadRunsAlone;
+
+[Collection("Load")]
 public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<FaultInjectedApp>
 {
     private const int Seeds = 500;

@@ -129,6 +129,17 @@ internal sealed class PairThenWide : TaskOrchestrator<int, int>
     }
 }
 
+/// <summary>Calls <c>input</c> activities at once, and finishes when they are done and the event <c>go</c> has come.</summary>
+internal sealed class FanOutThenWait : TaskOrchestrator<int, int>
+{
+    public override async Task<int> RunAsync(TaskOrchestrationContext context, int input)
+    {
+        var calls = Enumerable.Range(0, input).Select(i => context.CallActivityAsync<int>("Recording", i)).ToList();
+        var go = await context.WaitForExternalEvent<int>("go");
+        return (await Task.WhenAll(calls)).Sum() + go;
+    }
+}
+
 /// <summary>Refuses the first checkpoint as if another dispatcher had moved the header.</summary>
 internal sealed class LoseFirstCheckpoint(IInstanceTable inner) : IInstanceTable
 {
@@ -148,7 +159,7 @@ internal sealed class LoseFirstCheckpoint(IInstanceTable inner) : IInstanceTable
     public Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken) => inner.DeletePartitionAsync(instanceId, cancellationToken);
 }
 
-/// <summary>Fails the first outbox read after a checkpoint: the dispatcher dies between commit and dispatch.</summary>
+/// <summary>Once armed, the next checkpoint commits and then fails: the dispatcher dies between commit and dispatch.</summary>
 internal sealed class CrashAfterCheckpoint(IInstanceTable inner) : IInstanceTable
 {
     private int _armed;
@@ -157,22 +168,16 @@ internal sealed class CrashAfterCheckpoint(IInstanceTable inner) : IInstanceTabl
 
     public Task<DurableRow?> GetAsync(string instanceId, string rowKey, CancellationToken cancellationToken) => inner.GetAsync(instanceId, rowKey, cancellationToken);
 
-    public Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken) =>
-        rowKeyPrefix == "o-" && Interlocked.CompareExchange(ref _armed, 0, 2) == 2
-            ? throw new InjectedCrashException("dispatcher died after its checkpoint")
-            : inner.QueryAsync(instanceId, rowKeyPrefix, cancellationToken);
+    public Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken) => inner.QueryAsync(instanceId, rowKeyPrefix, cancellationToken);
 
     public Task<IReadOnlyList<(string InstanceId, DurableRow Row)>> QueryAllAsync(string rowKey, CancellationToken cancellationToken) => inner.QueryAllAsync(rowKey, cancellationToken);
 
     public async Task<bool> TransactAsync(string instanceId, IReadOnlyList<DurableRow> upserts, IReadOnlyList<string> deletes, DurableRow? header, CancellationToken cancellationToken)
     {
         var done = await inner.TransactAsync(instanceId, upserts, deletes, header, cancellationToken);
-        if (done && header is not null)
-        {
-            Interlocked.CompareExchange(ref _armed, 2, 1);
-        }
-
-        return done;
+        return done && header is not null && Interlocked.CompareExchange(ref _armed, 0, 1) == 1
+            ? throw new InjectedCrashException("dispatcher died after its checkpoint")
+            : done;
     }
 
     public Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken) => inner.DeletePartitionAsync(instanceId, cancellationToken);
@@ -180,9 +185,9 @@ internal sealed class CrashAfterCheckpoint(IInstanceTable inner) : IInstanceTabl
 
 /// <summary>
 /// Holds one dispatcher at chosen points so that two dispatchers of one instance interleave as they can in production:
-/// <see cref="HoldOutboxDeletes"/> parks its outbox deletes, <see cref="HoldDispatchAfterCheckpoint"/> parks the outbox
-/// read that follows its next checkpoint, <see cref="HoldNextWrite"/> parks its next table write of any kind. Each hold
-/// is released by its own gate.
+/// <see cref="HoldOutboxDeletes"/> parks its outbox deletes, <see cref="HoldDispatchAfterCheckpoint"/> parks it between
+/// its next checkpoint and the dispatch that follows, <see cref="HoldNextWrite"/> parks its next table write of any kind.
+/// Each hold is released by its own gate.
 /// </summary>
 internal sealed class Interleaving(IInstanceTable inner) : IInstanceTable
 {
@@ -210,15 +215,7 @@ internal sealed class Interleaving(IInstanceTable inner) : IInstanceTable
 
     public Task<DurableRow?> GetAsync(string instanceId, string rowKey, CancellationToken cancellationToken) => inner.GetAsync(instanceId, rowKey, cancellationToken);
 
-    public async Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken)
-    {
-        if (rowKeyPrefix == "o-" && Interlocked.CompareExchange(ref _holdDispatch, 0, 2) == 2)
-        {
-            await DispatchGate.Task;
-        }
-
-        return await inner.QueryAsync(instanceId, rowKeyPrefix, cancellationToken);
-    }
+    public Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken) => inner.QueryAsync(instanceId, rowKeyPrefix, cancellationToken);
 
     public Task<IReadOnlyList<(string InstanceId, DurableRow Row)>> QueryAllAsync(string rowKey, CancellationToken cancellationToken) => inner.QueryAllAsync(rowKey, cancellationToken);
 
@@ -237,9 +234,10 @@ internal sealed class Interleaving(IInstanceTable inner) : IInstanceTable
         }
 
         var done = await inner.TransactAsync(instanceId, upserts, deletes, header, cancellationToken);
-        if (done && header is not null && Interlocked.CompareExchange(ref _holdDispatch, 2, 1) == 1)
+        if (done && header is not null && Interlocked.CompareExchange(ref _holdDispatch, 0, 1) == 1)
         {
             Checkpointed.TrySetResult();
+            await DispatchGate.Task;
         }
 
         return done;
@@ -259,6 +257,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         .AddOrchestrator("Parallel3", () => new Parallel3())
         .AddOrchestrator("WideFanOut", () => new WideFanOut())
         .AddOrchestrator("PairThenWide", () => new PairThenWide())
+        .AddOrchestrator("FanOutThenWait", () => new FanOutThenWait())
         .AddOrchestrator("Windows", () => new Windows())
         .AddOrchestrator("Sleeper", () => new Sleeper());
 
@@ -392,9 +391,9 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
     public async Task ADispatcherDeletingItsSentOutbox_NeverDeletesTheNextStepsMessages()
     {
         // A checkpoints the start and sends the first work item, then is held before deleting its outbox row. Meanwhile
-        // the activity completes and B takes the next step: it sends A's row again, deletes it, and checkpoints its own
-        // outbox (the second work item). Only then does A delete what it read. When outbox keys were reused from one
-        // step to the next, A's delete removed B's row before B dispatched it, and the instance waited forever.
+        // the activity completes and B checkpoints the next step, whose outbox holds the second work item, and is held
+        // before sending it. Only then does A delete what it sent. When outbox keys were reused from one step to the
+        // next, A's delete removed B's row before B dispatched it, and the instance waited forever.
         var rig = StorageRig.Create(azurite);
         var heldA = new Interleaving(rig.Table);
         var heldB = new Interleaving(rig.Table);
@@ -426,6 +425,38 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         Assert.Equal("3", (await a.GetAsync(id))!.Output);
         var history = await a.HistoryAsync(id);
         Assert.Equal([0, 1, 2], history.OfType<TaskCompleted>().Select(c => c.TaskId));
+    }
+
+    [Fact]
+    public async Task AStepNeverSendsAnotherStepsOutbox_SoAFanOutRunsEachActivityOnce()
+    {
+        // A commits a fan-out of 3 calls, sends them, and is held before deleting its outbox rows. Meanwhile B takes the
+        // instance's next message, an event. When every step began by sending whatever outbox rows it found, B sent
+        // A's 3 calls again, and each activity ran twice.
+        var rig = StorageRig.Create(azurite);
+        var heldA = new Interleaving(rig.Table);
+        var a = rig.Service(Registry(), _clock, heldA);
+        var b = rig.Service(Registry(), _clock);
+        var id = await a.StartAsync("FanOutThenWait", 3);
+        var control = rig.Control[a.PartitionOf(id)];
+
+        heldA.HoldOutboxDeletes();
+        var start = await ReceiveOneAsync(control);
+        var stepA = a.ProcessControlMessageAsync(start.Body);
+        await heldA.DeleteReached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await b.RaiseEventAsync(id, "go", 1);
+        var go = await ReceiveOneAsync(control);
+        Assert.True(await b.ProcessControlMessageAsync(go.Body));
+        await control.DeleteAsync(go, CancellationToken.None);
+        heldA.DeleteGate.SetResult();
+        Assert.True(await stepA);
+        await control.DeleteAsync(start, CancellationToken.None);
+
+        var harness = new StorageHarness(rig.Service(Registry(), _clock), rig.Control, rig.Work);
+        await WaitForAsync(harness, id, RuntimeStatus.Completed);
+        Assert.Equal("7", (await harness.GetAsync(id))!.Output); // (0 + 1) + (1 + 1) + (2 + 1) + the event's 1
+        Assert.Equal(3, harness.ActivityInvocations);
+        Assert.Equal([1, 1, 1], _runs.Where(r => r.Key.StartsWith(id + "/", StringComparison.Ordinal)).Select(r => r.Value));
     }
 
     [Fact]

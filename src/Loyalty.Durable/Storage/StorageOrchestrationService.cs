@@ -45,6 +45,9 @@ public sealed class StorageOrchestrationService(
     private const string Header = "header";
     private const int MaxTransactionRows = 100;
 
+    // Outbox messages sent at once by one step (a fan-out's work items).
+    private const int SendConcurrency = 16;
+
     // A string property holds up to 32K UTF-16 characters; a packed history or outbox row stays below that.
     private const int MaxRowChars = 30_000;
     private readonly StorageBackendOptions _options = options ?? new StorageBackendOptions();
@@ -182,6 +185,9 @@ public sealed class StorageOrchestrationService(
         var executionId = header.Values["ExecutionId"];
         if (message.ExecutionId is not null && message.ExecutionId != executionId)
         {
+            // A message of an earlier execution, perhaps redelivered because its dispatcher died before sending what its
+            // step decided (the next execution's start among it).
+            await DispatchOutboxAsync(id, cancellationToken);
             return false;
         }
 
@@ -192,12 +198,14 @@ public sealed class StorageOrchestrationService(
             return false;
         }
 
-        await DispatchOutboxAsync(id, cancellationToken);
         var count = int.Parse(header.Values["HistoryCount"], CultureInfo.InvariantCulture);
         var history = await ReadHistoryAsync(id, executionId, count, cancellationToken);
         var incoming = message.Event is TimerFired t ? t with { At = now } : message.Event;
         if (IsDuplicate(history, incoming) || (incoming is EventRaised raised && await table.GetAsync(id, "e-" + raised.EventId, cancellationToken) is not null))
         {
+            // A message whose step was committed: when it is a redelivery, the dispatcher that committed the step may
+            // have died before sending the outbox, so whatever is still in it goes out now.
+            await DispatchOutboxAsync(id, cancellationToken);
             return false;
         }
 
@@ -208,9 +216,11 @@ public sealed class StorageOrchestrationService(
             return false;
         }
 
+        // The step sends only what it committed itself. Another step's outbox is its own dispatcher's to send: re-sending
+        // it here would run a fan-out's activities again for every completion that arrives while it is being sent.
         var result = OrchestrationExecutor.Execute(registry.Orchestrator(header.Values["Name"]), id, history, [incoming]);
-        await CheckpointAsync(id, header, executionId, count, result, incoming, now, cancellationToken);
-        await DispatchOutboxAsync(id, cancellationToken);
+        var (messages, keys) = await CheckpointAsync(id, header, executionId, count, result, incoming, now, cancellationToken);
+        await SendAndDeleteAsync(id, messages, keys, cancellationToken);
         return true;
     }
 
@@ -291,7 +301,8 @@ public sealed class StorageOrchestrationService(
         return events;
     }
 
-    private async Task CheckpointAsync(string id, DurableRow header, string executionId, int count, EpisodeResult result, HistoryEvent incoming, DateTimeOffset now, CancellationToken ct)
+    private async Task<(List<OutboxMessage> Messages, List<string> OutboxKeys)> CheckpointAsync(
+        string id, DurableRow header, string executionId, int count, EpisodeResult result, HistoryEvent incoming, DateTimeOffset now, CancellationToken ct)
     {
         var seq = count + result.NewHistory.Count;
         var messages = new List<OutboxMessage>();
@@ -349,9 +360,11 @@ public sealed class StorageOrchestrationService(
             committed.Add(new DurableRow($"h-{executionId}-{count + first:D8}", new Dictionary<string, string> { ["Events"] = events }));
         }
 
+        var outboxKeys = new List<string>();
         foreach (var (n, (_, batch)) in Pack(messages.Select(m => JsonSerializer.Serialize(m, Json))).Index())
         {
-            committed.Add(new DurableRow($"o-{executionId}-{count:D8}-{n:D4}", new Dictionary<string, string> { ["Messages"] = batch }));
+            outboxKeys.Add($"o-{executionId}-{count:D8}-{n:D4}");
+            committed.Add(new DurableRow(outboxKeys[^1], new Dictionary<string, string> { ["Messages"] = batch }));
         }
 
         if (incoming is EventRaised raised)
@@ -369,6 +382,8 @@ public sealed class StorageOrchestrationService(
         {
             throw new DurableConcurrencyException($"Instance {id} was checkpointed by another dispatcher; the message will be retried.");
         }
+
+        return (messages, outboxKeys);
     }
 
     /// <summary>
@@ -403,26 +418,24 @@ public sealed class StorageOrchestrationService(
         return arrays;
     }
 
+    /// <summary>Sends whatever any step left in the instance's outbox, then deletes those rows.</summary>
     private async Task DispatchOutboxAsync(string id, CancellationToken ct)
     {
         var pending = await table.QueryAsync(id, "o-", ct);
-        foreach (var row in pending)
-        {
-            foreach (var message in JsonSerializer.Deserialize<List<OutboxMessage>>(row.Values["Messages"], Json) ?? [])
-            {
-                var delay = TimeSpan.FromMilliseconds(message.DelayMs);
-                if (message.Queue == "work")
-                {
-                    await workQueue.SendAsync(message.Body, delay, ct);
-                }
-                else
-                {
-                    await SendControlAsync(JsonSerializer.Deserialize<ControlMessage>(message.Body, Json)!, delay, ct);
-                }
-            }
-        }
+        var messages = pending.SelectMany(r => JsonSerializer.Deserialize<List<OutboxMessage>>(r.Values["Messages"], Json) ?? []).ToList();
+        await SendAndDeleteAsync(id, messages, [.. pending.Select(r => r.RowKey)], ct);
+    }
 
-        foreach (var chunk in pending.Select(r => r.RowKey).Chunk(MaxTransactionRows))
+    /// <summary>
+    /// Sends outbox messages (several at once: their order does not matter), then deletes the rows they came from, by
+    /// key: only rows that were read and sent are ever deleted.
+    /// </summary>
+    private async Task SendAndDeleteAsync(string id, IReadOnlyList<OutboxMessage> messages, IReadOnlyList<string> keys, CancellationToken ct)
+    {
+        var control = controlQueues[PartitionOf(id)];
+        await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = SendConcurrency, CancellationToken = ct }, async (message, token) =>
+            await (message.Queue == "work" ? workQueue : control).SendAsync(message.Body, TimeSpan.FromMilliseconds(message.DelayMs), token));
+        foreach (var chunk in keys.Chunk(MaxTransactionRows))
         {
             await table.TransactAsync(id, [], chunk, null, ct);
         }

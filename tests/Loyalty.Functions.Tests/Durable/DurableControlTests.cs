@@ -2,6 +2,7 @@ using Loyalty.Durable.Model;
 using Loyalty.Durable.Storage;
 using Loyalty.Functions.Durable;
 using Loyalty.Functions.Hosting;
+using Loyalty.Functions.Tests.Support;
 using Loyalty.Testing;
 using Xunit;
 
@@ -28,8 +29,10 @@ public sealed class DurableControlTests(AzuriteFixture azurite) : IClassFixture<
 
         losing.Armed = true;
         await new DurableControl(runtime).RunAsync(new QueueInvocation(start.Body, start.MessageId, 1, null), CancellationToken.None);
-        await Task.Delay(1_200);
-        var requeued = Assert.Single(await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1)));
+        // It comes back after a random delay of up to a second.
+        IReadOnlyList<Loyalty.Storage.Queues.QueueMessage> back = [];
+        await Api.EventuallyAsync(async () => (back = await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Count > 0, "the requeued start");
+        var requeued = Assert.Single(back);
         await new DurableControl(runtime).RunAsync(new QueueInvocation(requeued.Body, requeued.MessageId, 1, null), CancellationToken.None);
 
         Assert.Equal(start.Body, requeued.Body);

@@ -140,6 +140,21 @@ internal sealed class FanOutThenWait : TaskOrchestrator<int, int>
     }
 }
 
+/// <summary>Calls one activity, then continues as new with the next number until it reaches 2.</summary>
+internal sealed class Restarting : TaskOrchestrator<int, int>
+{
+    public override async Task<int> RunAsync(TaskOrchestrationContext context, int input)
+    {
+        var value = await context.CallActivityAsync<int>("Recording", input);
+        if (input < 2)
+        {
+            context.ContinueAsNew(input + 1);
+        }
+
+        return value;
+    }
+}
+
 /// <summary>Refuses the first checkpoint as if another dispatcher had moved the header.</summary>
 internal sealed class LoseFirstCheckpoint(IInstanceTable inner) : IInstanceTable
 {
@@ -258,6 +273,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         .AddOrchestrator("WideFanOut", () => new WideFanOut())
         .AddOrchestrator("PairThenWide", () => new PairThenWide())
         .AddOrchestrator("FanOutThenWait", () => new FanOutThenWait())
+        .AddOrchestrator("Restarting", () => new Restarting())
         .AddOrchestrator("Windows", () => new Windows())
         .AddOrchestrator("Sleeper", () => new Sleeper());
 
@@ -278,6 +294,37 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         Assert.Equal("3", (await second.GetAsync(id))!.Output);
         Assert.Equal(3, _runs.Count(r => r.Key.StartsWith(id, StringComparison.Ordinal)));
         Assert.All(_runs.Where(r => r.Key.StartsWith(id, StringComparison.Ordinal)), r => Assert.Equal(1, r.Value));
+    }
+
+    [Fact]
+    public async Task ADispatcherThatDiesAfterContinuingAsNew_TheRedeliveredMessageStillStartsTheNextExecution()
+    {
+        // The step that continues as new commits the next execution's start in its outbox, and its dispatcher dies
+        // before sending it. The message that triggered the step comes back, but it names the previous execution; it
+        // must still send what the outbox holds, or nothing ever starts the next execution.
+        var rig = StorageRig.Create(azurite);
+        var crashing = new CrashAfterCheckpoint(rig.Table);
+        var service = rig.Service(Registry(), _clock, crashing);
+        var id = await service.StartAsync("Restarting", 0);
+        var control = rig.Control[service.PartitionOf(id)];
+        var start = await ReceiveOneAsync(control);
+        Assert.True(await service.ProcessControlMessageAsync(start.Body));
+        await control.DeleteAsync(start, CancellationToken.None);
+        var item = await ReceiveOneAsync(rig.Work);
+        await service.ProcessWorkItemAsync(item.Body);
+        await rig.Work.DeleteAsync(item, CancellationToken.None);
+
+        var completed = await ReceiveOneAsync(control, visibilitySeconds: 1);
+        crashing.Arm();
+        await Assert.ThrowsAsync<InjectedCrashException>(() => service.ProcessControlMessageAsync(completed.Body));
+        Assert.NotEmpty(await rig.Table.QueryAsync(id, "o-", CancellationToken.None));
+
+        // The completion is delivered again after its visibility timeout, here to a harness, and the instance goes on.
+        var harness = new StorageHarness(rig.Service(Registry(), _clock), rig.Control, rig.Work, TimeSpan.FromSeconds(3));
+        await WaitForAsync(harness, id, RuntimeStatus.Completed);
+        Assert.Equal("3", (await harness.GetAsync(id))!.Output); // the third execution's Recording(2)
+        Assert.Equal(3, _runs[id + "/0"]); // task 0 of each of the three executions, once each
+        Assert.Empty(await rig.Table.QueryAsync(id, "o-", CancellationToken.None));
     }
 
     [Fact]

@@ -375,7 +375,7 @@ public sealed class StorageOrchestrationService(
         if (committed.Count + 1 > MaxTransactionRows)
         {
             throw new InvalidOperationException(
-                $"A step of {id} wrote more than one checkpoint can hold ({result.NewHistory.Count} events, {messages.Count} messages); fan out in smaller windows.");
+                $"A step of {id} needs more rows than one checkpoint holds ({result.NewHistory.Count} events, {messages.Count} messages); fan out in smaller windows.");
         }
 
         if (!await table.TransactAsync(id, committed, [], header with { Values = values }, ct))

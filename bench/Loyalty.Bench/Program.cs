@@ -29,6 +29,8 @@ admin.DefaultRequestHeaders.Add("X-Api-Key", options.AdminKey);
 if (args.Contains("--campaign-only"))
 {
     // A reactivation campaign over dormant members seeded apart from the store-day members (issue 5: 20,000 in local mode).
+    // Run alone, it sets up the bench's chain itself (the store-day phase does otherwise).
+    await BenchChain.PutOrgAsync(admin);
     var campaign = await CampaignBench.RunAsync(store, admin, Environment.GetEnvironmentVariable("Loyalty__PhoneHashKey")!, options.Members);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputJson))!);
     await File.WriteAllTextAsync(options.OutputJson, JsonSerializer.Serialize(campaign, new JsonSerializerOptions { WriteIndented = true }));
@@ -36,10 +38,8 @@ if (args.Contains("--campaign-only"))
 }
 
 // The chain: 2 regions x 8 stores, one terminal key per store, terminals spread over the stores.
-var storeIds = Enumerable.Range(0, 16).Select(i => $"{(i < 8 ? "east" : "south")}-{i % 8:D3}").ToList();
-var nodes = new List<object> { new { id = "hq", kind = "hq", name = "Bench HQ" }, new { id = "east", kind = "region", name = "East" }, new { id = "south", kind = "region", name = "South" } };
-nodes.AddRange(storeIds.Select(s => (object)new { id = s, kind = "store", name = s, parentId = s.Split('-')[0] }));
-(await admin.PutAsJsonAsync("/api/config/org", new { nodes })).EnsureSuccessStatusCode();
+var storeIds = BenchChain.StoreIds;
+await BenchChain.PutOrgAsync(admin);
 var storeKeys = new List<(string StoreId, string Key)>();
 foreach (var s in storeIds)
 {

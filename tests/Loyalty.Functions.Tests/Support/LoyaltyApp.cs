@@ -147,6 +147,10 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
     public HttpClient Client(string? apiKey = null)
     {
         var client = CreateClient();
+
+        // Above the default 100 s: fifty concurrent requests on one member queue behind each other, and on a busy
+        // machine that has taken longer than 100 s. A request that hangs still fails.
+        client.Timeout = TimeSpan.FromMinutes(4);
         if (apiKey is not null)
         {
             client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);

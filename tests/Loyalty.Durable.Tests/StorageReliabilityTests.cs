@@ -480,10 +480,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         // A commits a fan-out of 3 calls, sends them, and is held before deleting its outbox rows. Meanwhile B takes the
         // instance's next message, an event. When every step began by sending whatever outbox rows it found, B sent
         // A's 3 calls again, and each activity ran twice.
-        var rig = StorageRig.Create(azurite);
-        var heldA = new Interleaving(rig.Table);
-        var a = rig.Service(Registry(), _clock, heldA);
-        var b = rig.Service(Registry(), _clock);
+        var (rig, heldA, a, b) = HeldAndFree();
         var id = await a.StartAsync("FanOutThenWait", 3);
         var control = rig.Control[a.PartitionOf(id)];
 
@@ -514,10 +511,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         // before its first write; B takes the other and commits. A's history written ahead then replaced B's committed
         // events with its own: B's completion vanished, A's retried message was dropped as a duplicate, and the
         // instance waited forever.
-        var rig = StorageRig.Create(azurite);
-        var held = new Interleaving(rig.Table);
-        var a = rig.Service(Registry(), _clock, held);
-        var b = rig.Service(Registry(), _clock);
+        var (rig, held, a, b) = HeldAndFree();
         var id = await b.StartAsync("PairThenWide", 150);
         var control = rig.Control[b.PartitionOf(id)];
         var start = await ReceiveOneAsync(control);
@@ -612,6 +606,14 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         }
 
         await Task.WhenAll(dispatchers.Select(Loop));
+    }
+
+    // Two dispatchers on one rig: A through a table wrapper whose holds the test controls, B straight on the table.
+    private (StorageRig Rig, Interleaving Held, StorageOrchestrationService A, StorageOrchestrationService B) HeldAndFree()
+    {
+        var rig = StorageRig.Create(azurite);
+        var held = new Interleaving(rig.Table);
+        return (rig, held, rig.Service(Registry(), _clock, held), rig.Service(Registry(), _clock));
     }
 
     private static async Task<ReceivedMessage> ReceiveOneAsync(Loyalty.Functions.Durable.QueueChannel queue, int visibilitySeconds = 30)

@@ -449,10 +449,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         var id = await a.StartAsync("Chain", 0);
         var control = rig.Control[a.PartitionOf(id)];
 
-        heldA.HoldOutboxDeletes();
-        var start = await ReceiveOneAsync(control);
-        var stepA = a.ProcessControlMessageAsync(start.Body);
-        await heldA.DeleteReached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var (start, stepA) = await StartStepHeldBeforeItsDeletesAsync(a, heldA, control);
         var firstItem = await ReceiveOneAsync(rig.Work);
         await b.ProcessWorkItemAsync(firstItem.Body);
         await rig.Work.DeleteAsync(firstItem, CancellationToken.None);
@@ -484,10 +481,7 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         var id = await a.StartAsync("FanOutThenWait", 3);
         var control = rig.Control[a.PartitionOf(id)];
 
-        heldA.HoldOutboxDeletes();
-        var start = await ReceiveOneAsync(control);
-        var stepA = a.ProcessControlMessageAsync(start.Body);
-        await heldA.DeleteReached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var (start, stepA) = await StartStepHeldBeforeItsDeletesAsync(a, heldA, control);
         await b.RaiseEventAsync(id, "go", 1);
         var go = await ReceiveOneAsync(control);
         Assert.True(await b.ProcessControlMessageAsync(go.Body));
@@ -606,6 +600,16 @@ public sealed class StorageReliabilityTests(AzuriteFixture azurite) : IClassFixt
         }
 
         await Task.WhenAll(dispatchers.Select(Loop));
+    }
+
+    // Takes the start message on `service` and runs its step until it has sent its outbox and is held before deleting it.
+    private static async Task<(ReceivedMessage Start, Task<bool> Step)> StartStepHeldBeforeItsDeletesAsync(StorageOrchestrationService service, Interleaving held, Loyalty.Functions.Durable.QueueChannel control)
+    {
+        held.HoldOutboxDeletes();
+        var start = await ReceiveOneAsync(control);
+        var step = service.ProcessControlMessageAsync(start.Body);
+        await held.DeleteReached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return (start, step);
     }
 
     // Two dispatchers on one rig: A through a table wrapper whose holds the test controls, B straight on the table.

@@ -1,3 +1,5 @@
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using System.Diagnostics;
 using Loyalty.Durable.Model;
 using Loyalty.Durable.Storage;
@@ -116,21 +118,21 @@ internal static class DurableBench
             var busy = false;
             foreach (var queue in control.Append(work))
             {
-                foreach (var message in await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(10), ct))
+                foreach (var message in (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(10), ct)).Value)
                 {
                     busy = true;
                     try
                     {
                         if (queue == work)
                         {
-                            await service.ProcessWorkItemAsync(message.Body, ct);
+                            await service.ProcessWorkItemAsync(message.Body.ToString(), ct);
                         }
                         else
                         {
-                            await service.ProcessControlMessageAsync(message.Body, ct);
+                            await service.ProcessControlMessageAsync(message.Body.ToString(), ct);
                         }
 
-                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
+                        await queue.DeleteMessageIfExistsAsync(message.MessageId, message.PopReceipt, ct);
                     }
                     catch (Azure.RequestFailedException ex) when (LeaseLost(ex))
                     {

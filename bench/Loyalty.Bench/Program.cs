@@ -1,3 +1,5 @@
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -11,9 +13,7 @@ using Loyalty.Storage.Tables;
 
 // A store day against the app in local mode, and the storage bound measured in the same run (design.md section 8).
 var options = Options.Parse(args);
-var account = StorageAccount.FromConnectionString(options.StorageConnection);
-var tables = new TableServiceClient(account);
-var queues = new QueueServiceClient(account);
+var (tables, queues) = StorageClients.FromConnectionString(options.StorageConnection);
 if (args.Contains("--durable-only"))
 {
     // The orchestration runtime alone (design.md section 8), without the store-day phases.
@@ -23,7 +23,7 @@ if (args.Contains("--durable-only"))
     return 0;
 }
 
-var store = new TableStore(new StorageNames(options.TablePrefix, null), tables.GetTableClient, queues.GetQueueClient);
+var store = new TableStore(new StorageNames(options.TablePrefix, null), tables, queues);
 using var admin = new HttpClient { BaseAddress = new Uri(options.AppUrl) };
 admin.DefaultRequestHeaders.Add("X-Api-Key", options.AdminKey);
 if (args.Contains("--campaign-only"))

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Loyalty.Storage.Members;
 using Loyalty.Storage.Schema;

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Azure;
 using Loyalty.Storage.Tables;
@@ -13,7 +14,7 @@ namespace Loyalty.Bench;
 /// </summary>
 internal static class StorageBound
 {
-    public static async Task<(int Committed, int Conflicts)> RunAsync(ITableClient members, SeededMember[] accounts, int workers, TimeSpan duration, Recorder recorder, ISet<string> touched)
+    public static async Task<(int Committed, int Conflicts)> RunAsync(TableClient members, SeededMember[] accounts, int workers, TimeSpan duration, Recorder recorder, ISet<string> touched)
     {
         var committed = 0;
         var conflicts = 0;
@@ -33,7 +34,7 @@ internal static class StorageBound
 
                 await recorder.TimeAsync("bound.read+transaction", async () =>
                 {
-                    var account = (await members.GetEntityAsync(pk, "account"))!;
+                    var account = (await members.FindEntityAsync(pk, "account"))!;
                     var seq = account.GetInt64("NextSeq")!.Value;
                     var points = account.GetInt64("Points")!.Value + 10;
                     account["Points"] = points;

@@ -86,7 +86,7 @@ public sealed class StorageRig
         var table = azurite.Tables.GetTableClient(prefix + "Instances");
         var control = Enumerable.Range(0, 4).Select(i => azurite.Queues.GetQueueClient($"{prefix}-control-{i:D2}")).ToList();
         var work = azurite.Queues.GetQueueClient($"{prefix}-work");
-        Task.WhenAll(control.Select(q => q.CreateIfNotExistsAsync()).Append(work.CreateIfNotExistsAsync()).Append(table.CreateIfNotExistsAsync())).GetAwaiter().GetResult();
+        Task.WhenAll(control.Select(q => (Task)q.CreateIfNotExistsAsync()).Append(work.CreateIfNotExistsAsync()).Append(table.CreateIfNotExistsAsync())).GetAwaiter().GetResult();
         return new StorageRig(new TableInstanceTable(table), [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work));
     }
 

@@ -1,6 +1,8 @@
+using Azure.Storage.Queues;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using Loyalty.Storage.Azure;
-using Loyalty.Storage.Queues;
-using Loyalty.Storage.Tables;
 
 namespace Loyalty.Testing;
 
@@ -14,8 +16,7 @@ public sealed class AzuriteFixture
     public AzuriteFixture()
     {
         Server = AzuriteServer.Instance;
-        Tables = new TableServiceClient(Server.Account);
-        Queues = new QueueServiceClient(Server.Account);
+        (Tables, Queues) = StorageClients.FromConnectionString(Server.ConnectionString);
     }
 
     /// <summary>The server.</summary>
@@ -27,8 +28,17 @@ public sealed class AzuriteFixture
     /// <summary>Queue clients on the server.</summary>
     public QueueServiceClient Queues { get; }
 
-    /// <summary>The account, for components that build their own clients.</summary>
-    public StorageAccount Account => Server.Account;
+    /// <summary>
+    /// A table client on the server whose pipeline runs <paramref name="policy"/> on every request: per call (ahead of
+    /// the SDK's retries, so a fault reaches the caller), or with <paramref name="position"/> per retry (so the SDK's own
+    /// retry policy sees it and sends the request again).
+    /// </summary>
+    public TableClient TableWith(string name, HttpPipelinePolicy policy, HttpPipelinePosition position = HttpPipelinePosition.PerCall)
+    {
+        var options = StorageClients.TableOptions();
+        options.AddPolicy(policy, position);
+        return new TableClient(Server.ConnectionString, name, options);
+    }
 
     /// <summary>A new, empty, uniquely named table.</summary>
     public async Task<TableClient> NewTableAsync(string prefix = "t")

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Loyalty.Storage.Azure;
 
 namespace Loyalty.Testing;
 
@@ -19,10 +18,9 @@ public sealed class AzuriteServer : IDisposable
         _process = process;
         QueuePort = queuePort;
         TablePort = tablePort;
-        Account = StorageAccount.Development("127.0.0.1", tablePort, queuePort);
         ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={StorageAccount.DevelopmentAccountName};AccountKey={StorageAccount.DevelopmentAccountKey};" +
-            $"TableEndpoint=http://127.0.0.1:{tablePort}/{StorageAccount.DevelopmentAccountName};QueueEndpoint=http://127.0.0.1:{queuePort}/{StorageAccount.DevelopmentAccountName};";
+            $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};" +
+            $"TableEndpoint=http://127.0.0.1:{tablePort}/{DevelopmentAccountName};QueueEndpoint=http://127.0.0.1:{queuePort}/{DevelopmentAccountName};";
     }
 
     /// <summary>The running server (started on first access).</summary>
@@ -34,8 +32,12 @@ public sealed class AzuriteServer : IDisposable
     /// <summary>Table service port.</summary>
     public int TablePort { get; }
 
-    /// <summary>The development account on this server.</summary>
-    public StorageAccount Account { get; }
+    /// <summary>Azurite's well-known development account name.</summary>
+    public const string DevelopmentAccountName = "devstoreaccount1";
+
+    /// <summary>Azurite's well-known development key (public, in every Azurite document).</summary>
+    public const string DevelopmentAccountKey =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     /// <summary>A connection string for the app's settings.</summary>
     public string ConnectionString { get; }

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
@@ -41,38 +40,11 @@ public sealed class CapturingTransport : HttpPipelineTransport
         ArgumentNullException.ThrowIfNull(message);
         message.Request.Headers.TryGetValue("Authorization", out var auth);
         Requests.Add((message.Request.Uri.ToString(), auth));
-        message.Response = new NotFoundResponse();
+        var response = message.Request.Uri.Host?.Contains(".table.", StringComparison.Ordinal) == true
+            ? new SyntheticResponse(404, "ResourceNotFound", "Nothing is sent by this transport.")
+            : new SyntheticResponse(404, "MessageNotFound", "Nothing is sent by this transport.", xml: true);
+        message.Response = response;
+        response.Error = message.ResponseClassifier.IsErrorResponse(message);
         return ValueTask.CompletedTask;
-    }
-
-    private sealed class NotFoundResponse : Response
-    {
-        public override int Status => 404;
-
-        public override string ReasonPhrase => "Not Found";
-
-        public override Stream? ContentStream { get; set; } = new MemoryStream();
-
-        public override string ClientRequestId { get; set; } = string.Empty;
-
-        public override void Dispose()
-        {
-        }
-
-        protected override bool ContainsHeader(string name) => false;
-
-        protected override IEnumerable<HttpHeader> EnumerateHeaders() => [];
-
-        protected override bool TryGetHeader(string name, [NotNullWhen(true)] out string? value)
-        {
-            value = null;
-            return false;
-        }
-
-        protected override bool TryGetHeaderValues(string name, [NotNullWhen(true)] out IEnumerable<string>? values)
-        {
-            values = null;
-            return false;
-        }
     }
 }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Auth;

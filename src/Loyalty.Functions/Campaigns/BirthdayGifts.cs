@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Loyalty.Domain.Programme;
@@ -173,7 +174,7 @@ internal sealed class ListAnniversaryMembers(TableStore store) : TaskActivity<st
         var members = new List<string>();
         foreach (var partition in BirthdayCalendar.PartitionsFor(date, "anniversary-"))
         {
-            await foreach (var row in store.Schedules.QueryAsync(TableFilter.Partition(partition)))
+            await foreach (var row in store.Schedules.QueryAsync<TableEntity>(TableFilter.Partition(partition)))
             {
                 if (row.GetInt32("Year") is { } year && year < date.Year)
                 {
@@ -241,7 +242,7 @@ internal sealed class ListBirthdayMembers(TableStore store) : TaskActivity<strin
         var members = new List<string>();
         foreach (var partition in BirthdayCalendar.PartitionsFor(date))
         {
-            await foreach (var row in store.Schedules.QueryAsync(TableFilter.Partition(partition)))
+            await foreach (var row in store.Schedules.QueryAsync<TableEntity>(TableFilter.Partition(partition)))
             {
                 members.Add(row.RowKey);
             }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Azure;
 using Loyalty.Domain.Approvals;

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Members;
@@ -63,8 +64,8 @@ internal sealed class IssueCard(MemberTransactions transactions, MemberStore mem
                 _ => CardView.From(card),
                 body =>
                 [
-                    new(Storage.Tables.TableTransactionActionType.Add, MemberStore.CardRow(memberId, card)),
-                    new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(memberId, caller.Id, "card.issue", number[^4..], null, JsonSerializer.Serialize(new { type = card.Type.ToString(), card.DailyLimit, card.MonthlyLimit }, Storage.Config.ConfigJson.Options))),
+                    new(TableTransactionActionType.Add, MemberStore.CardRow(memberId, card)),
+                    new(TableTransactionActionType.Add, transactions.AuditRow(memberId, caller.Id, "card.issue", number[^4..], null, JsonSerializer.Serialize(new { type = card.Type.ToString(), card.DailyLimit, card.MonthlyLimit }, Storage.Config.ConfigJson.Options))),
                 ],
                 ActiveCardsDelta: 1)),
             http.RequestAborted);

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Coupons;

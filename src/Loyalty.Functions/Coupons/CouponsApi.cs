@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure;
 using Loyalty.Domain.Coupons;
 using Loyalty.Domain.Members;

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Azure;
 using Loyalty.Domain.Coupons;
@@ -34,7 +35,7 @@ internal sealed class CouponSchedule(CouponStore coupons, NotificationOutbox out
             {
                 try
                 {
-                    await store.Members.UpdateEntityAsync(CouponStore.ToRow(held.Coupon with { State = CouponState.Expired }), held.ETag, cancellationToken: ct);
+                    await store.Members.UpdateEntityAsync(CouponStore.ToRow(held.Coupon with { State = CouponState.Expired }), held.ETag, TableUpdateMode.Replace, cancellationToken: ct);
                     Interlocked.Increment(ref expired);
                 }
                 catch (RequestFailedException ex) when (ex.Status == 412)

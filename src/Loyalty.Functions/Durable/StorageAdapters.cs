@@ -1,3 +1,5 @@
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using Azure;
 using Loyalty.Durable.Storage;
 using Loyalty.Storage.Queues;
@@ -6,12 +8,12 @@ using Loyalty.Storage.Tables;
 namespace Loyalty.Functions.Durable;
 
 /// <summary>The durable runtime's instance table, on the app's Table client.</summary>
-public sealed class TableInstanceTable(ITableClient table) : IInstanceTable
+public sealed class TableInstanceTable(TableClient table) : IInstanceTable
 {
     /// <inheritdoc />
     public async Task<DurableRow?> GetAsync(string instanceId, string rowKey, CancellationToken cancellationToken)
     {
-        var row = await table.GetEntityAsync(instanceId, rowKey, cancellationToken);
+        var row = await table.FindEntityAsync(instanceId, rowKey, cancellationToken);
         return row is null ? null : ToRow(row);
     }
 
@@ -19,7 +21,7 @@ public sealed class TableInstanceTable(ITableClient table) : IInstanceTable
     public async Task<IReadOnlyList<DurableRow>> QueryAsync(string instanceId, string rowKeyPrefix, CancellationToken cancellationToken)
     {
         var rows = new List<DurableRow>();
-        await foreach (var row in table.QueryAsync(TableFilter.PartitionRowPrefix(instanceId, rowKeyPrefix), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>(TableFilter.PartitionRowPrefix(instanceId, rowKeyPrefix), cancellationToken: cancellationToken))
         {
             rows.Add(ToRow(row));
         }
@@ -31,7 +33,7 @@ public sealed class TableInstanceTable(ITableClient table) : IInstanceTable
     public async Task<IReadOnlyList<(string InstanceId, DurableRow Row)>> QueryAllAsync(string rowKey, CancellationToken cancellationToken)
     {
         var rows = new List<(string, DurableRow)>();
-        await foreach (var row in table.QueryAsync($"RowKey eq {TableFilter.Quote(rowKey)}", cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>($"RowKey eq {TableFilter.Quote(rowKey)}", cancellationToken: cancellationToken))
         {
             rows.Add((row.PartitionKey, ToRow(row)));
         }
@@ -79,7 +81,7 @@ public sealed class TableInstanceTable(ITableClient table) : IInstanceTable
     public async Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken)
     {
         var keys = new List<string>();
-        await foreach (var row in table.QueryAsync(TableFilter.Partition(instanceId), cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>(TableFilter.Partition(instanceId), cancellationToken: cancellationToken))
         {
             keys.Add(row.RowKey);
         }
@@ -88,7 +90,7 @@ public sealed class TableInstanceTable(ITableClient table) : IInstanceTable
     }
 
     private static DurableRow ToRow(TableEntity row) =>
-        new(row.RowKey, row.Properties.Where(p => p.Value is string).ToDictionary(p => p.Key, p => (string)p.Value!), row.ETag.ToString());
+        new(row.RowKey, row.Values().Where(p => p.Value is string).ToDictionary(p => p.Key, p => (string)p.Value!), row.ETag.ToString());
 
     private static TableEntity ToEntity(string instanceId, DurableRow row)
     {
@@ -103,7 +105,7 @@ public sealed class TableInstanceTable(ITableClient table) : IInstanceTable
 }
 
 /// <summary>A durable runtime channel on a Storage queue.</summary>
-public sealed class QueueChannel(IQueueClient queue) : IMessageChannel
+public sealed class QueueChannel(QueueClient queue) : IMessageChannel
 {
     /// <inheritdoc />
     public Task SendAsync(string body, TimeSpan delay, CancellationToken cancellationToken) =>
@@ -111,12 +113,12 @@ public sealed class QueueChannel(IQueueClient queue) : IMessageChannel
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<ReceivedMessage>> ReceiveAsync(int max, TimeSpan visibility, CancellationToken cancellationToken) =>
-        [.. (await queue.ReceiveMessagesAsync(max, visibility, cancellationToken)).Select(m => new ReceivedMessage(m.MessageId, m.PopReceipt, m.Body))];
+        [.. (await queue.ReceiveMessagesAsync(max, visibility, cancellationToken)).Value.Select(m => new ReceivedMessage(m.MessageId, m.PopReceipt, m.Body.ToString()))];
 
     /// <inheritdoc />
     public Task DeleteAsync(ReceivedMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return queue.DeleteMessageAsync(message.Id, message.Receipt, cancellationToken);
+        return queue.DeleteMessageIfExistsAsync(message.Id, message.Receipt, cancellationToken);
     }
 }

@@ -1,3 +1,5 @@
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using Loyalty.Functions.Admin;
 using Loyalty.Functions.Hosting.Local;
 using Loyalty.Functions.Http;
@@ -42,19 +44,21 @@ internal static class ServiceRegistration
         return services;
     }
 
-    /// <summary>Storage clients and stores, all singletons over one pipeline per service.</summary>
+    /// <summary>The Azure SDK storage clients and the stores over them, all singletons.</summary>
     public static IServiceCollection AddLoyaltyStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => StorageAccount.FromSettings(name => configuration[name.Replace("__", ":", StringComparison.Ordinal)], LoyaltyOptions.StorageConnection));
-        services.AddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageAccount>()));
-        services.AddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageAccount>()));
+        services.AddStorageClients(StorageSettings.FromSettings(name => configuration[name.Replace("__", ":", StringComparison.Ordinal)], LoyaltyOptions.StorageConnection));
+
+        // The SDK's request events (Information) carry each request's path, and index rows are keyed by card number
+        // and coupon code: only its warnings and errors (status and request id, no path) reach the log.
+        services.AddLogging(logging => logging.AddFilter("Azure", LogLevel.Warning));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<LoyaltyOptions>>().Value;
             var tables = sp.GetRequiredService<TableServiceClient>();
             var queues = sp.GetRequiredService<QueueServiceClient>();
-            return new TableStore(new StorageNames(o.TablePrefix, o.QueuePrefix), n => tables.GetTableClient(n), n => queues.GetQueueClient(n));
+            return new TableStore(new StorageNames(o.TablePrefix, o.QueuePrefix), tables, queues);
         });
         services.AddSingleton<OrgStore>();
         services.AddSingleton<PrincipalStore>();

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Ledger;
@@ -91,7 +92,7 @@ internal sealed class Adjust(MemberTransactions transactions, OrgStore org, Prog
             var decision = new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.Adjustment, "adjustment.manual", change, storeId, null, rules.Version, reason),
                 balances => new AdjustmentReceipt(memberId, points, reason, storeId, BalancesDto.From(balances)),
-                body => [new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(
+                body => [new(TableTransactionActionType.Add, transactions.AuditRow(
                     memberId, actorId, "points.adjust", memberId,
                     JsonSerializer.Serialize(new { account.Balances.Points }, Storage.Config.ConfigJson.Options),
                     JsonSerializer.Serialize(new { points, reason }, Storage.Config.ConfigJson.Options)))]);

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Ledger;
@@ -77,7 +78,7 @@ internal sealed class PointsExpiry(
             var soon = await RowsAsync(TableFilter.Partition(MemberTransactions.PointsMonthPartition(next)), ct);
             await Parallel.ForEachAsync(soon, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (row, token) =>
             {
-                var account = await store.Members.GetEntityAsync(row.RowKey, MemberStore.AccountRow, token);
+                var account = await store.Members.FindEntityAsync(row.RowKey, MemberStore.AccountRow, token);
                 var amount = account is null ? 0 : PointBatches.Parse(account.GetString("PointBatches"), account.GetInt64("Points") ?? 0, transactions.CurrentMonth).EarnedThrough(next);
                 if (amount > 0)
                 {
@@ -99,7 +100,7 @@ internal sealed class PointsExpiry(
     private async Task<List<TableEntity>> RowsAsync(string filter, CancellationToken ct)
     {
         var rows = new List<TableEntity>();
-        await foreach (var row in store.Schedules.QueryAsync(filter, cancellationToken: ct))
+        await foreach (var row in store.Schedules.QueryAsync<TableEntity>(filter, cancellationToken: ct))
         {
             rows.Add(row);
         }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Auth;
 using Loyalty.Domain.Members;
@@ -146,11 +147,11 @@ internal sealed class EnrolMember(
         var enrolledOn = options.Value.LocalDay(state.EnrolledAt);
         var lists = new List<Task>
         {
-            store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity(Campaigns.BirthdayCalendar.AnniversaryPartition(enrolledOn), profile.MemberId) { ["Year"] = enrolledOn.Year }, cancellationToken: ct),
+            store.Schedules.UpsertEntityAsync(new TableEntity(Campaigns.BirthdayCalendar.AnniversaryPartition(enrolledOn), profile.MemberId) { ["Year"] = enrolledOn.Year }, TableUpdateMode.Replace, cancellationToken: ct),
         };
         if (profile.Birthday is { } birthday)
         {
-            lists.Add(store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity(Campaigns.BirthdayCalendar.Partition(birthday), profile.MemberId), cancellationToken: ct));
+            lists.Add(store.Schedules.UpsertEntityAsync(new TableEntity(Campaigns.BirthdayCalendar.Partition(birthday), profile.MemberId), TableUpdateMode.Replace, cancellationToken: ct));
         }
 
         await Task.WhenAll(lists);

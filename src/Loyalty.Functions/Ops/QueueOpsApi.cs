@@ -1,3 +1,6 @@
+using Azure.Storage.Queues.Models;
+using Loyalty.Storage.Queues;
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
@@ -22,8 +25,8 @@ internal static class QueueOpsApi
             return UnknownQueue(queue);
         }
 
-        var messages = await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32, http.RequestAborted);
-        return TypedResults.Ok(new { queue = StorageNames.Poison(queue), items = messages.Select(m => new { m.MessageId, m.InsertionTime, m.Body }) });
+        PeekedMessage[] messages = await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32, http.RequestAborted);
+        return TypedResults.Ok(new { queue = StorageNames.Poison(queue), items = messages.Select(m => new { m.MessageId, InsertionTime = m.InsertedOn, Body = m.Body.ToString() }) });
     }
 
     public static async Task<IResult> ReplayPoisonAsync(HttpContext http, string queue, TableStore store, IEnumerable<FunctionDefinition> functions)
@@ -39,8 +42,8 @@ internal static class QueueOpsApi
         var replayed = 0;
         for (var round = 0; round < 100; round++)
         {
-            var batch = await poison.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1), http.RequestAborted);
-            if (batch.Count == 0)
+            QueueMessage[] batch = await poison.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1), http.RequestAborted);
+            if (batch.Length == 0)
             {
                 break;
             }
@@ -49,7 +52,7 @@ internal static class QueueOpsApi
             {
                 // Send first, delete second: a crash in between replays twice, which idempotent functions absorb.
                 await target.SendMessageAsync(message.Body, cancellationToken: http.RequestAborted);
-                await poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, http.RequestAborted);
+                await poison.DeleteMessageIfExistsAsync(message.MessageId, message.PopReceipt, http.RequestAborted);
                 replayed++;
             }
         }
@@ -81,7 +84,7 @@ internal static class QueueOpsApi
     public static async Task<IResult> ReplayOrderEventAsync(HttpContext http, string source, string storeId, string eventId, TableStore store)
     {
         ArgumentNullException.ThrowIfNull(http);
-        var row = await store.OrderEvents.GetEntityAsync($"{source}-{storeId}", eventId, http.RequestAborted);
+        var row = await store.OrderEvents.FindEntityAsync($"{source}-{storeId}", eventId, http.RequestAborted);
         if (row?.GetString("Message") is not { } message)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "event_not_found", "No such order event.");

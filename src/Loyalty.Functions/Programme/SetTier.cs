@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Programme;
@@ -57,7 +58,7 @@ internal sealed class SetTier(MemberTransactions transactions, ProgrammeConfig p
         var floor = request.Floor ?? true;
         if (TierProgress.IndexOf(rules.Tiers, request.Tier) > 0)
         {
-            await store.Schedules.UpsertEntityAsync(new TableEntity(TierEvaluation.Partition, memberId), cancellationToken: ct);
+            await store.Schedules.UpsertEntityAsync(new TableEntity(TierEvaluation.Partition, memberId), TableUpdateMode.Replace, cancellationToken: ct);
         }
 
         var outcome = await transactions.ExecuteAsync(memberId, idempotency, (account, _) => Task.FromResult<Result<LedgerDecision>>(new WriteDecision(

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Programme;
@@ -37,7 +38,7 @@ internal sealed class TierEvaluation(MemberTransactions transactions, TableStore
 
         var lastDay = start.AddDays(-1);
         var members = new List<TableEntity>();
-        await foreach (var row in store.Schedules.QueryAsync(TableFilter.Partition(Partition), cancellationToken: ct))
+        await foreach (var row in store.Schedules.QueryAsync<TableEntity>(TableFilter.Partition(Partition), cancellationToken: ct))
         {
             members.Add(row);
         }
@@ -72,7 +73,7 @@ internal sealed class TierEvaluation(MemberTransactions transactions, TableStore
             }
 
             // Members back at the entry tier leave the list until their next upgrade.
-            var account = await store.Members.GetEntityAsync(row.RowKey, "account", token);
+            var account = await store.Members.FindEntityAsync(row.RowKey, "account", token);
             if (account is null || TierProgress.IndexOf(rules.Tiers, account.GetString("Tier")) <= 0)
             {
                 await store.Schedules.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, token);

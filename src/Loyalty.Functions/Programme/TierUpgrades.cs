@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Programme;
 using Loyalty.Functions.Coupons;
@@ -42,7 +43,7 @@ internal sealed class TierUpgrades(CouponIssuer issuer, TableStore store, TimePr
         }
 
         // Listed for the period-end evaluation (written before the commit; an entry for a member who stayed put is harmless).
-        await store.Schedules.UpsertEntityAsync(new TableEntity(TierEvaluation.Partition, account.MemberId), cancellationToken: ct);
+        await store.Schedules.UpsertEntityAsync(new TableEntity(TierEvaluation.Partition, account.MemberId), TableUpdateMode.Replace, cancellationToken: ct);
 
         PreparedIssue? gift = null;
         if (reached.UpgradeGiftPack is { } packId)

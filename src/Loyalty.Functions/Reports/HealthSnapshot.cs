@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Diagnostics;
 using Loyalty.Domain.Reports;
 using Loyalty.Domain.Tags;

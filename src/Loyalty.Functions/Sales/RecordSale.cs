@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Loyalty.Domain.Common;

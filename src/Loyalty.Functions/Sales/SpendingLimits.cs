@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Members;

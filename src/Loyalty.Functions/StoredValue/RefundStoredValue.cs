@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Ledger;
@@ -109,7 +110,7 @@ internal sealed class RefundStoredValue(MemberTransactions transactions, MemberS
             return new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.StoredValueRefund, "stored_value.refund", new LedgerChange(0, -amount, 0), storeId, null, rules.Version, reason),
                 balances => new StoredValueRefundReceipt(memberId, amount, storeId, reason, BalancesDto.From(balances)),
-                body => [new(Storage.Tables.TableTransactionActionType.Add, transactions.AuditRow(
+                body => [new(TableTransactionActionType.Add, transactions.AuditRow(
                     memberId, actorId, "stored_value.refund", memberId,
                     JsonSerializer.Serialize(new { account.Balances.Principal }, ConfigJson.Options),
                     JsonSerializer.Serialize(new { amount, reason }, ConfigJson.Options)))]);

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Loyalty.Domain.Programme;
 using Loyalty.Domain.Tags;
 using Loyalty.Functions.Programme;
@@ -51,7 +52,7 @@ internal sealed class MemberTagging(ConfigStore config, TableStore store)
     {
         foreach (var tag in tags)
         {
-            await store.Segments.UpsertEntityAsync(new TableEntity(Partition(tag), memberId), cancellationToken: ct);
+            await store.Segments.UpsertEntityAsync(new TableEntity(Partition(tag), memberId), TableUpdateMode.Replace, cancellationToken: ct);
         }
     }
 

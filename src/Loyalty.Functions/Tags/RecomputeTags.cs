@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Tags;
 using Loyalty.Functions.Hosting;
@@ -21,7 +22,7 @@ internal sealed class TagRecompute(MemberTransactions transactions, MemberTaggin
         foreach (var tag in rules.Where(r => r.Kind == TagKind.PurchasedWithinDays).Select(r => r.Tag).Distinct(StringComparer.Ordinal))
         {
             var members = new List<string>();
-            await foreach (var row in store.Segments.QueryAsync(TableFilter.Partition(MemberTagging.Partition(tag)), cancellationToken: ct))
+            await foreach (var row in store.Segments.QueryAsync<TableEntity>(TableFilter.Partition(MemberTagging.Partition(tag)), cancellationToken: ct))
             {
                 members.Add(row.RowKey);
             }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Members;
 using Loyalty.Functions.Hosting;

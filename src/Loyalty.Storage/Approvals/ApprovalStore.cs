@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using Azure;
 using Loyalty.Domain.Approvals;
@@ -102,7 +103,7 @@ public sealed class ApprovalStore(TableStore store)
     /// <summary>Reads a record; null when there is none.</summary>
     public async Task<ApprovalRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
-        var row = await store.Approvals.GetEntityAsync(Partition, RecordPrefix + id, cancellationToken);
+        var row = await store.Approvals.FindEntityAsync(Partition, RecordPrefix + id, cancellationToken);
         return row is null ? null : FromRow(row);
     }
 
@@ -129,7 +130,7 @@ public sealed class ApprovalStore(TableStore store)
     public async Task<IReadOnlyList<(string Id, ApprovalLevel Level, string ScopeId)>> ListPendingAsync(CancellationToken cancellationToken = default)
     {
         var list = new List<(string, ApprovalLevel, string)>();
-        await foreach (var row in store.Approvals.QueryAsync(TableFilter.PartitionRowPrefix(Partition, PendingPrefix), cancellationToken: cancellationToken))
+        await foreach (var row in store.Approvals.QueryAsync<TableEntity>(TableFilter.PartitionRowPrefix(Partition, PendingPrefix), cancellationToken: cancellationToken))
         {
             list.Add((row.RowKey[PendingPrefix.Length..], Enum.Parse<ApprovalLevel>(row.GetString("Level")!), row.GetString("ScopeId")!));
         }

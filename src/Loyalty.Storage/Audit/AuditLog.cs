@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;

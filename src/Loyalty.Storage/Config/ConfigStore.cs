@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
@@ -29,7 +30,7 @@ public sealed class ConfigStore(TableStore store, TimeProvider time)
             return hit;
         }
 
-        var row = await store.Config.GetEntityAsync(section, Current, cancellationToken);
+        var row = await store.Config.FindEntityAsync(section, Current, cancellationToken);
         var document = row is null
             ? new ConfigDocument<T>(fallback, 0)
             : new ConfigDocument<T>(JsonSerializer.Deserialize<T>(row.Require("Json"), ConfigJson.Options)!, row.GetInt64("Version") ?? 0);
@@ -43,7 +44,7 @@ public sealed class ConfigStore(TableStore store, TimeProvider time)
     /// </summary>
     public async Task<long?> PutAsync<T>(string section, T value, long expectedVersion, string actor, CancellationToken cancellationToken = default)
     {
-        var row = await store.Config.GetEntityAsync(section, Current, cancellationToken);
+        var row = await store.Config.FindEntityAsync(section, Current, cancellationToken);
         var version = row?.GetInt64("Version") ?? 0;
         if (version != expectedVersion)
         {

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -85,7 +86,7 @@ public sealed class CouponStore(TableStore store, MemberStore members)
     /// <summary>One coupon of a member, with its ETag; null when the member holds no such code.</summary>
     public async Task<StoredCoupon?> GetAsync(string memberId, string code, CancellationToken cancellationToken = default)
     {
-        var row = await store.Members.GetEntityAsync(memberId, RowKey(code), cancellationToken);
+        var row = await store.Members.FindEntityAsync(memberId, RowKey(code), cancellationToken);
         return row is null ? null : new StoredCoupon(FromRow(row), row.ETag);
     }
 
@@ -99,7 +100,7 @@ public sealed class CouponStore(TableStore store, MemberStore members)
         }
 
         var list = new List<Coupon>();
-        await foreach (var row in store.Members.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in store.Members.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             list.Add(FromRow(row));
         }
@@ -115,16 +116,16 @@ public sealed class CouponStore(TableStore store, MemberStore members)
     public async Task<string?> FindOwnerAsync(string code, CancellationToken cancellationToken = default)
     {
         var owner = await members.FindByIndexAsync(IndexKey(code), cancellationToken);
-        return owner is not null && await store.Members.GetEntityAsync(owner, RowKey(code), cancellationToken) is not null ? owner : null;
+        return owner is not null && await store.Members.FindEntityAsync(owner, RowKey(code), cancellationToken) is not null ? owner : null;
     }
 
     /// <summary>Puts a coupon on the expiry schedule, and on the reminder schedule when <paramref name="remindAt"/> is set.</summary>
     public async Task ScheduleAsync(string memberId, string code, DateTimeOffset validUntil, DateTimeOffset? remindAt, CancellationToken cancellationToken = default)
     {
-        await store.Coupons.UpsertEntityAsync(ScheduleRow("expiry", validUntil, code, memberId, validUntil), cancellationToken: cancellationToken);
+        await store.Coupons.UpsertEntityAsync(ScheduleRow("expiry", validUntil, code, memberId, validUntil), TableUpdateMode.Replace, cancellationToken: cancellationToken);
         if (remindAt is { } at)
         {
-            await store.Coupons.UpsertEntityAsync(ScheduleRow("remind", at, code, memberId, validUntil), cancellationToken: cancellationToken);
+            await store.Coupons.UpsertEntityAsync(ScheduleRow("remind", at, code, memberId, validUntil), TableUpdateMode.Replace, cancellationToken: cancellationToken);
         }
     }
 
@@ -132,7 +133,7 @@ public sealed class CouponStore(TableStore store, MemberStore members)
     public async IAsyncEnumerable<ScheduledCoupon> DueAsync(string kind, DateTimeOffset through, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var filter = $"PartitionKey ge {TableFilter.Quote(kind + "-")} and PartitionKey le {TableFilter.Quote(kind + "-" + Day(through))}";
-        await foreach (var row in store.Coupons.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in store.Coupons.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             yield return new ScheduledCoupon(kind, row.PartitionKey, row.RowKey, row.Require("MemberId"), row.GetDateTimeOffset("ValidUntil") ?? default, row.ETag);
         }
@@ -148,7 +149,7 @@ public sealed class CouponStore(TableStore store, MemberStore members)
     /// <summary>Coupons issued so far from a limited template: count and face value.</summary>
     public async Task<(long Issued, long Value)> QuotaUsedAsync(string templateId, CancellationToken cancellationToken = default)
     {
-        var row = await store.Coupons.GetEntityAsync(QuotaPartition(templateId), Counter, cancellationToken);
+        var row = await store.Coupons.FindEntityAsync(QuotaPartition(templateId), Counter, cancellationToken);
         return (row?.GetInt64("Issued") ?? 0, row?.GetInt64("Value") ?? 0);
     }
 
@@ -162,8 +163,8 @@ public sealed class CouponStore(TableStore store, MemberStore members)
         var partition = QuotaPartition(templateId);
         for (var attempt = 0; ; attempt++)
         {
-            var counter = await store.Coupons.GetEntityAsync(partition, Counter, cancellationToken);
-            if (await store.Coupons.GetEntityAsync(partition, "claim-" + claimId, cancellationToken) is not null)
+            var counter = await store.Coupons.FindEntityAsync(partition, Counter, cancellationToken);
+            if (await store.Coupons.FindEntityAsync(partition, "claim-" + claimId, cancellationToken) is not null)
             {
                 return true;
             }
@@ -199,8 +200,8 @@ public sealed class CouponStore(TableStore store, MemberStore members)
         var partition = QuotaPartition(templateId);
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var claim = await store.Coupons.GetEntityAsync(partition, "claim-" + claimId, cancellationToken);
-            var counter = await store.Coupons.GetEntityAsync(partition, Counter, cancellationToken);
+            var claim = await store.Coupons.FindEntityAsync(partition, "claim-" + claimId, cancellationToken);
+            var counter = await store.Coupons.FindEntityAsync(partition, Counter, cancellationToken);
             if (claim is null || counter is null)
             {
                 return;

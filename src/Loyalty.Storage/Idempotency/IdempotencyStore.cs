@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
@@ -55,7 +56,7 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
         };
         try
         {
-            var etag = await store.Idempotency.AddEntityAsync(row, cancellationToken);
+            var etag = (await store.Idempotency.AddEntityAsync(row, cancellationToken)).Headers.ETag ?? default;
             return new(ClaimOutcome.Started, new IdempotencyRecord(scope, keyHash, requestHash, initialState, null, null, etag));
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -63,7 +64,7 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
             // Someone used this key before: decide from what they left.
         }
 
-        var existing = await store.Idempotency.GetEntityAsync(scope, keyHash, cancellationToken)
+        var existing = await store.Idempotency.FindEntityAsync(scope, keyHash, cancellationToken)
             ?? throw new InvalidOperationException("An idempotency record vanished while being claimed.");
         var record = ToRecord(existing);
         if (record.RequestHash != requestHash)
@@ -84,7 +85,7 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
         existing["LeaseUntil"] = now + lease;
         try
         {
-            var etag = await store.Idempotency.UpdateEntityAsync(existing, existing.ETag, TableUpdateMode.Replace, cancellationToken);
+            var etag = (await store.Idempotency.UpdateEntityAsync(existing, existing.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
             return new(ClaimOutcome.Resumed, record with { ETag = etag });
         }
         catch (RequestFailedException ex) when (ex.Status == 412)
@@ -97,10 +98,10 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
     public async Task<IdempotencyRecord> SaveStateAsync(IdempotencyRecord record, string state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var row = await store.Idempotency.GetEntityAsync(record.Scope, record.KeyHash, cancellationToken)
+        var row = await store.Idempotency.FindEntityAsync(record.Scope, record.KeyHash, cancellationToken)
             ?? throw new InvalidOperationException("The idempotency record is gone.");
         row["State"] = state;
-        var etag = await store.Idempotency.UpdateEntityAsync(row, record.ETag, TableUpdateMode.Replace, cancellationToken);
+        var etag = (await store.Idempotency.UpdateEntityAsync(row, record.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
         return record with { State = state, ETag = etag };
     }
 
@@ -125,7 +126,7 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
     {
         var filter = $"CreatedAt lt datetime'{cutoff.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}'";
         var deleted = 0;
-        await foreach (var row in store.Idempotency.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in store.Idempotency.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             if (row.GetInt32("Status") is null && row.GetDateTimeOffset("LeaseUntil") > cutoff)
             {

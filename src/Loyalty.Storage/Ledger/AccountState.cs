@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure;
 using Loyalty.Domain.Ledger;
 using Loyalty.Storage.Tables;

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Loyalty.Domain.Ledger;
 using Loyalty.Storage.Tables;
 

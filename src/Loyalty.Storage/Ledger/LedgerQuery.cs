@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Loyalty.Domain.Ledger;
@@ -46,7 +47,7 @@ public sealed class LedgerQuery(TableStore store)
     public async IAsyncEnumerable<LedgerLine> StreamAsync(string memberId, LedgerFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        await foreach (var row in store.Members.QueryAsync(Filter(memberId, filter), cancellationToken: cancellationToken))
+        await foreach (var row in store.Members.QueryAsync<TableEntity>(Filter(memberId, filter), cancellationToken: cancellationToken))
         {
             yield return new LedgerLine(LedgerRows.FromRow(row), LedgerRows.AfterOf(row));
         }

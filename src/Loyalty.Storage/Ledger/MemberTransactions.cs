@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
@@ -106,8 +107,8 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             // The first attempt does not read the idempotency row: its insert in the transaction fails with 409 if a
             // repeated request left one, and the next attempt reads it. That keeps a first request at one read.
             var readIdempotency = idemRowKey is not null && attempt > 1;
-            var accountTask = store.Members.GetEntityAsync(memberId, MemberRows.Account, cancellationToken);
-            var idemTask = readIdempotency ? store.Members.GetEntityAsync(memberId, idemRowKey!, cancellationToken) : Task.FromResult<TableEntity?>(null);
+            var accountTask = store.Members.FindEntityAsync(memberId, MemberRows.Account, cancellationToken);
+            var idemTask = readIdempotency ? store.Members.FindEntityAsync(memberId, idemRowKey!, cancellationToken) : Task.FromResult<TableEntity?>(null);
             var (accountRow, idemRow) = (await accountTask, await idemTask);
             if (accountRow is null)
             {
@@ -123,7 +124,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             // it): before refusing, look at the idempotency row that the optimistic first attempt skipped.
             async Task<MemberOutcome> RefuseAsync(DomainError error) =>
                 idemRowKey is not null && !readIdempotency &&
-                Replay(await store.Members.GetEntityAsync(memberId, idemRowKey, cancellationToken), idempotency) is { } earlier
+                Replay(await store.Members.FindEntityAsync(memberId, idemRowKey, cancellationToken), idempotency) is { } earlier
                     ? earlier
                     : new Refused(error);
 
@@ -169,7 +170,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             {
                 // First points of this month for this member: tell the expiry job where to look (before the commit, so
                 // a batch is never without its schedule row; a row whose batch never appeared is skipped by the job).
-                await store.Schedules.UpsertEntityAsync(new TableEntity(PointsMonthPartition(month), memberId), cancellationToken: cancellationToken);
+                await store.Schedules.UpsertEntityAsync(new TableEntity(PointsMonthPartition(month), memberId), TableUpdateMode.Replace, cancellationToken: cancellationToken);
             }
 
             var body = JsonSerializer.Serialize(write.Respond(balances), ConfigJson.Options);

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Loyalty.Domain.Ledger;
 using Loyalty.Storage.Members;
 using Loyalty.Storage.Schema;
@@ -25,7 +26,7 @@ public sealed class Reconciler(TableStore store)
         var members = 0;
         long entries = 0;
         MemberTally? current = null;
-        await foreach (var row in store.Members.QueryAsync(null, cancellationToken: cancellationToken))
+        await foreach (var row in store.Members.QueryAsync<TableEntity>((string?)null, cancellationToken: cancellationToken))
         {
             if (only is not null && !only.Contains(row.PartitionKey))
             {

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
@@ -19,12 +20,12 @@ public sealed class SaleIndex(TableStore store)
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            var existing = await store.SaleIndex.GetEntityAsync(saleId, Row, cancellationToken);
+            var existing = await store.SaleIndex.FindEntityAsync(saleId, Row, cancellationToken);
             return existing?.Require("MemberId") ?? memberId;
         }
     }
 
     /// <summary>The member a sale id belongs to, if claimed.</summary>
     public async Task<string?> FindAsync(string saleId, CancellationToken cancellationToken = default) =>
-        (await store.SaleIndex.GetEntityAsync(saleId, Row, cancellationToken))?.GetString("MemberId");
+        (await store.SaleIndex.FindEntityAsync(saleId, Row, cancellationToken))?.GetString("MemberId");
 }

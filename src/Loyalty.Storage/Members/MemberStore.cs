@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure;
 using Loyalty.Domain.Members;
 using Loyalty.Storage.Schema;
@@ -48,7 +49,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
                 // Held already: by us (a retry), by a live member, or by an abandoned attempt.
             }
 
-            var existing = await store.MemberIndex.GetEntityAsync(indexKey, IndexRow, cancellationToken);
+            var existing = await store.MemberIndex.FindEntityAsync(indexKey, IndexRow, cancellationToken);
             if (existing is null)
             {
                 continue;
@@ -110,17 +111,17 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     /// <summary>One card of a member, with its row's ETag; null when the member has no such card.</summary>
     public async Task<MemberCard?> GetCardAsync(string memberId, string cardNumber, CancellationToken cancellationToken = default)
     {
-        var row = await store.Members.GetEntityAsync(memberId, MemberRows.CardPrefix + cardNumber, cancellationToken);
+        var row = await store.Members.FindEntityAsync(memberId, MemberRows.CardPrefix + cardNumber, cancellationToken);
         return row is null ? null : MemberRows.FromCardRow(row);
     }
 
     /// <summary>The raw card row (for conditional updates).</summary>
     public Task<TableEntity?> GetCardRowAsync(string memberId, string cardNumber, CancellationToken cancellationToken = default) =>
-        store.Members.GetEntityAsync(memberId, MemberRows.CardPrefix + cardNumber, cancellationToken);
+        store.Members.FindEntityAsync(memberId, MemberRows.CardPrefix + cardNumber, cancellationToken);
 
     /// <summary>Any row of a member partition (sale records, refunds).</summary>
     public Task<TableEntity?> GetRowAsync(string memberId, string rowKey, CancellationToken cancellationToken = default) =>
-        store.Members.GetEntityAsync(memberId, rowKey, cancellationToken);
+        store.Members.FindEntityAsync(memberId, rowKey, cancellationToken);
 
     /// <summary>The row of a card, for writing in a member transaction.</summary>
     public static TableEntity CardRow(string memberId, MemberCard card) => MemberRows.ToCardRow(memberId, card);
@@ -130,14 +131,14 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
 
     /// <summary>True when the member's profile row exists.</summary>
     public async Task<bool> ExistsAsync(string memberId, CancellationToken cancellationToken = default) =>
-        await store.Members.GetEntityAsync(memberId, MemberRows.Profile, cancellationToken) is not null;
+        await store.Members.FindEntityAsync(memberId, MemberRows.Profile, cancellationToken) is not null;
 
     /// <summary>Reads a member's profile, account and cards; null when unknown.</summary>
     public async Task<MemberSnapshot?> GetAsync(string memberId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(memberId);
-        var profileTask = store.Members.GetEntityAsync(memberId, MemberRows.Profile, cancellationToken);
-        var accountTask = store.Members.GetEntityAsync(memberId, MemberRows.Account, cancellationToken);
+        var profileTask = store.Members.FindEntityAsync(memberId, MemberRows.Profile, cancellationToken);
+        var accountTask = store.Members.FindEntityAsync(memberId, MemberRows.Account, cancellationToken);
         var cardsTask = ReadCardsAsync(memberId, cancellationToken);
         await Task.WhenAll(profileTask, accountTask, cardsTask);
         var (profile, account, cards) = (await profileTask, await accountTask, await cardsTask);
@@ -149,7 +150,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     private async Task<IReadOnlyList<MemberCard>> ReadCardsAsync(string memberId, CancellationToken cancellationToken)
     {
         var cards = new List<MemberCard>();
-        await foreach (var row in store.Members.QueryAsync(TableFilter.PartitionRowPrefix(memberId, MemberRows.CardPrefix), cancellationToken: cancellationToken))
+        await foreach (var row in store.Members.QueryAsync<TableEntity>(TableFilter.PartitionRowPrefix(memberId, MemberRows.CardPrefix), cancellationToken: cancellationToken))
         {
             cards.Add(MemberRows.FromCardRow(row));
         }
@@ -160,7 +161,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     /// <summary>The member an index key points at, if that member exists.</summary>
     public async Task<string?> FindByIndexAsync(string indexKey, CancellationToken cancellationToken = default)
     {
-        var row = await store.MemberIndex.GetEntityAsync(indexKey, IndexRow, cancellationToken);
+        var row = await store.MemberIndex.FindEntityAsync(indexKey, IndexRow, cancellationToken);
         var memberId = row?.GetString("MemberId");
         return memberId is not null && await ExistsAsync(memberId, cancellationToken) ? memberId : null;
     }

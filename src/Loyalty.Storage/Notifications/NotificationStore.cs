@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
@@ -25,7 +26,7 @@ public sealed class NotificationStore(TableStore store)
     /// <summary>Reads one notification.</summary>
     public async Task<NotificationRecord?> GetAsync(string memberId, string notificationId, CancellationToken cancellationToken = default)
     {
-        var row = await store.Notifications.GetEntityAsync(memberId, notificationId, cancellationToken);
+        var row = await store.Notifications.FindEntityAsync(memberId, notificationId, cancellationToken);
         return row is null ? null : FromRow(row);
     }
 
@@ -40,7 +41,7 @@ public sealed class NotificationStore(TableStore store)
     public async Task<IReadOnlyList<NotificationRecord>> ListAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var list = new List<NotificationRecord>();
-        await foreach (var row in store.Notifications.QueryAsync(TableFilter.Partition(memberId), cancellationToken: cancellationToken))
+        await foreach (var row in store.Notifications.QueryAsync<TableEntity>(TableFilter.Partition(memberId), cancellationToken: cancellationToken))
         {
             list.Add(FromRow(row));
         }

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Azure;
 using Loyalty.Domain.Org;
@@ -31,7 +32,7 @@ public sealed class OrgStore(TableStore store, TimeProvider time)
             }
         }
 
-        var pointer = await store.Org.GetEntityAsync(PointerPartition, PointerRow, cancellationToken);
+        var pointer = await store.Org.FindEntityAsync(PointerPartition, PointerRow, cancellationToken);
         if (pointer is null)
         {
             return null;
@@ -39,7 +40,7 @@ public sealed class OrgStore(TableStore store, TimeProvider time)
 
         var version = pointer.GetInt64("Version") ?? throw new InvalidDataException("Org pointer lacks a version.");
         var nodes = new List<OrgNode>();
-        await foreach (var row in store.Org.QueryAsync(TableFilter.Partition(Partition(version)), cancellationToken: cancellationToken))
+        await foreach (var row in store.Org.QueryAsync<TableEntity>(TableFilter.Partition(Partition(version)), cancellationToken: cancellationToken))
         {
             nodes.Add(new OrgNode(
                 row.RowKey,
@@ -73,7 +74,7 @@ public sealed class OrgStore(TableStore store, TimeProvider time)
     public async Task<bool> ReplaceAsync(OrgTree tree, long expectedVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tree);
-        var pointer = await store.Org.GetEntityAsync(PointerPartition, PointerRow, cancellationToken);
+        var pointer = await store.Org.FindEntityAsync(PointerPartition, PointerRow, cancellationToken);
         var current = pointer?.GetInt64("Version") ?? 0;
         if (current != expectedVersion)
         {

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Azure;
@@ -31,7 +32,7 @@ public sealed class PrincipalStore(TableStore store, TimeProvider time)
             return cached.Principal;
         }
 
-        var row = await store.Principals.GetEntityAsync(Partition, hash, cancellationToken);
+        var row = await store.Principals.FindEntityAsync(Partition, hash, cancellationToken);
         var principal = row is null || row.GetBoolean("Revoked") == true
             ? null
             : new Principal(row.Require("PrincipalId"), Enum.Parse<Role>(row.Require("Role")), row.Require("ScopeId"), row.GetString("Name"));
@@ -73,7 +74,7 @@ public sealed class PrincipalStore(TableStore store, TimeProvider time)
     public async Task<IReadOnlyList<Principal>> ListAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<Principal>();
-        await foreach (var row in store.Principals.QueryAsync(TableFilter.Partition(Partition), cancellationToken: cancellationToken))
+        await foreach (var row in store.Principals.QueryAsync<TableEntity>(TableFilter.Partition(Partition), cancellationToken: cancellationToken))
         {
             if (row.GetBoolean("Revoked") != true)
             {

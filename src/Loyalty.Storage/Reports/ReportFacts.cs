@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using System.Text.Json;
 using Loyalty.Domain.Ledger;
@@ -92,7 +93,11 @@ public sealed class ReportCounters
         ArgumentNullException.ThrowIfNull(actions);
         foreach (var action in actions)
         {
-            var row = action.Entity;
+            if (action.Entity is not TableEntity row)
+            {
+                continue;
+            }
+
             if (!row.RowKey.StartsWith(Coupons.CouponStore.RowPrefix, StringComparison.Ordinal) || row.GetString("Source") is not { Length: > 0 } source)
             {
                 continue;

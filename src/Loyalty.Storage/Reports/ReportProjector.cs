@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Azure;
@@ -94,7 +95,7 @@ public sealed class ReportProjector(TableStore store, TimeProvider time)
     /// <summary>Counts the fact <paramref name="factRowKey"/> of <paramref name="memberId"/> into its store's aggregates.</summary>
     public async Task<ProjectionResult> ProjectAsync(string memberId, string factRowKey, CancellationToken cancellationToken = default)
     {
-        var fact = await store.Members.GetEntityAsync(memberId, factRowKey, cancellationToken);
+        var fact = await store.Members.FindEntityAsync(memberId, factRowKey, cancellationToken);
         if (fact is null)
         {
             return ProjectionResult.Missing;
@@ -137,7 +138,7 @@ public sealed class ReportProjector(TableStore store, TimeProvider time)
         var upper = MarkerPrefix + before.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var filter = $"PartitionKey eq {TableFilter.Quote(partition)} and RowKey ge {TableFilter.Quote(MarkerPrefix)} and RowKey lt {TableFilter.Quote(upper)}";
         var keys = new List<string>();
-        await foreach (var row in store.Reports.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in store.Reports.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             keys.Add(row.RowKey);
         }
@@ -177,7 +178,7 @@ public sealed class ReportProjector(TableStore store, TimeProvider time)
         for (var attempt = 1; ; attempt++)
         {
             var keys = open.Select(p => p.DayKey).Distinct(StringComparer.Ordinal).Prepend(lane.TotalKey).ToList();
-            var reads = keys.Where(k => !lane.Cached.ContainsKey(k)).Select(async k => (Key: k, Row: await store.Reports.GetEntityAsync(lane.Partition, k, cancellationToken))).ToList();
+            var reads = keys.Where(k => !lane.Cached.ContainsKey(k)).Select(async k => (Key: k, Row: await store.Reports.FindEntityAsync(lane.Partition, k, cancellationToken))).ToList();
             foreach (var (key, row) in await Task.WhenAll(reads))
             {
                 lane.Cached[key] = new CachedRow(row?.GetString("Counters"), row?.ETag);
@@ -209,7 +210,7 @@ public sealed class ReportProjector(TableStore store, TimeProvider time)
             try
             {
                 var etags = await store.Reports.SubmitTransactionAsync(actions, cancellationToken);
-                lane.Remember(keys.Select((k, i) => (k, new CachedRow(sums[k], etags[i]))));
+                lane.Remember(keys.Select((k, i) => (k, new CachedRow(sums[k], etags.Value[i].Headers.ETag ?? default))));
                 foreach (var pending in open)
                 {
                     pending.Result.TrySetResult(ProjectionResult.Counted);
@@ -222,7 +223,7 @@ public sealed class ReportProjector(TableStore store, TimeProvider time)
                 // A marker that exists is a fact counted before; a stale or new aggregate row was written by another
                 // instance. Either way nothing was written: sort it out and try again.
                 lane.Cached.Clear();
-                List<PendingFact> counted = (ex as TableTransactionFailedException)?.FailedIndex switch
+                List<PendingFact> counted = (ex as TableTransactionFailedException)?.FailedTransactionActionIndex switch
                 {
                     int i when ex.Status == 409 && i >= keys.Count && i < actions.Count => [open[i - keys.Count]],
                     null when ex.Status == 409 => await AlreadyMarkedAsync(lane, open, cancellationToken),
@@ -249,7 +250,7 @@ public sealed class ReportProjector(TableStore store, TimeProvider time)
 
     private async Task<List<PendingFact>> AlreadyMarkedAsync(Lane lane, List<PendingFact> open, CancellationToken cancellationToken)
     {
-        var found = await Task.WhenAll(open.Select(async p => (Fact: p, Row: await store.Reports.GetEntityAsync(lane.Partition, p.Marker, cancellationToken))));
+        var found = await Task.WhenAll(open.Select(async p => (Fact: p, Row: await store.Reports.FindEntityAsync(lane.Partition, p.Marker, cancellationToken))));
         return [.. found.Where(f => f.Row is not null).Select(f => f.Fact)];
     }
 

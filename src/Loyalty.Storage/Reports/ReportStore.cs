@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Globalization;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
@@ -19,7 +20,7 @@ public sealed class ReportStore(TableStore store)
         var partition = ReportProjector.StorePartition(storeId);
         var filter = $"PartitionKey eq {TableFilter.Quote(partition)} and RowKey ge {TableFilter.Quote(ReportProjector.DayPrefix(from))} and RowKey lt {TableFilter.Quote(ReportProjector.DayPrefix(to.AddDays(1)))}";
         var days = new SortedDictionary<DateOnly, ReportCounters>();
-        await foreach (var row in store.Reports.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var row in store.Reports.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             var day = DateOnly.ParseExact(row.Require("Day"), "yyyy-MM-dd", CultureInfo.InvariantCulture);
             if (!days.TryGetValue(day, out var counters))
@@ -37,7 +38,7 @@ public sealed class ReportStore(TableStore store)
     public async Task<ReportCounters> TotalsAsync(string storeId, CancellationToken cancellationToken = default)
     {
         var totals = new ReportCounters();
-        await foreach (var row in store.Reports.QueryAsync(TableFilter.PartitionRowPrefix(ReportProjector.StorePartition(storeId), ReportProjector.TotalPrefix), cancellationToken: cancellationToken))
+        await foreach (var row in store.Reports.QueryAsync<TableEntity>(TableFilter.PartitionRowPrefix(ReportProjector.StorePartition(storeId), ReportProjector.TotalPrefix), cancellationToken: cancellationToken))
         {
             totals.Add(ReportCounters.Parse(row.GetString("Counters")).Values);
         }
@@ -47,21 +48,21 @@ public sealed class ReportStore(TableStore store)
 
     /// <summary>Writes a store's health snapshot of <paramref name="day"/> (replacing one of the same day).</summary>
     public Task WriteHealthAsync(string storeId, DateOnly day, string json, CancellationToken cancellationToken = default) =>
-        store.Reports.UpsertEntityAsync(new TableEntity(ReportProjector.StorePartition(storeId), HealthPrefix + Key(day)) { ["Health"] = json }, cancellationToken: cancellationToken);
+        store.Reports.UpsertEntityAsync(new TableEntity(ReportProjector.StorePartition(storeId), HealthPrefix + Key(day)) { ["Health"] = json }, TableUpdateMode.Replace, cancellationToken: cancellationToken);
 
     /// <summary>Records that the snapshot of <paramref name="day"/> is complete, with when it was taken.</summary>
     public Task MarkLatestAsync(DateOnly day, DateTimeOffset at, string storeIds, CancellationToken cancellationToken = default) =>
-        store.Reports.UpsertEntityAsync(new TableEntity(LatestPartition, "latest") { ["Day"] = Key(day), ["At"] = at, ["Stores"] = storeIds }, cancellationToken: cancellationToken);
+        store.Reports.UpsertEntityAsync(new TableEntity(LatestPartition, "latest") { ["Day"] = Key(day), ["At"] = at, ["Stores"] = storeIds }, TableUpdateMode.Replace, cancellationToken: cancellationToken);
 
     /// <summary>The latest complete snapshot: its day and time, or null when none was taken.</summary>
     public async Task<(DateOnly Day, DateTimeOffset At)?> LatestAsync(CancellationToken cancellationToken = default) =>
-        await store.Reports.GetEntityAsync(LatestPartition, "latest", cancellationToken) is { } row
+        await store.Reports.FindEntityAsync(LatestPartition, "latest", cancellationToken) is { } row
             ? (DateOnly.ParseExact(row.Require("Day"), "yyyy-MM-dd", CultureInfo.InvariantCulture), row.GetDateTimeOffset("At") ?? default)
             : null;
 
     /// <summary>A store's health snapshot JSON of <paramref name="day"/>; null when the store had no members then.</summary>
     public async Task<string?> HealthAsync(string storeId, DateOnly day, CancellationToken cancellationToken = default) =>
-        (await store.Reports.GetEntityAsync(ReportProjector.StorePartition(storeId), HealthPrefix + Key(day), cancellationToken))?.GetString("Health");
+        (await store.Reports.FindEntityAsync(ReportProjector.StorePartition(storeId), HealthPrefix + Key(day), cancellationToken))?.GetString("Health");
 
     private static string Key(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

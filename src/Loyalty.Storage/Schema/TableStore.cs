@@ -1,20 +1,34 @@
-using Loyalty.Storage.Queues;
-using Loyalty.Storage.Tables;
+using System.Collections.Concurrent;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
 
 namespace Loyalty.Storage.Schema;
 
 /// <summary>Clients for the app's tables and queues, resolved once and shared.</summary>
 public sealed class TableStore
 {
-    private readonly Func<string, ITableClient> _tables;
-    private readonly Func<string, IQueueClient> _queues;
+    private readonly ConcurrentDictionary<string, TableClient> _tableClients = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, QueueClient> _queueClients = new(StringComparer.Ordinal);
+    private readonly Func<string, TableClient> _newTable;
+    private readonly Func<string, QueueClient> _newQueue;
 
-    /// <summary>Creates the store over client factories (tests pass fault-injecting ones).</summary>
-    public TableStore(StorageNames names, Func<string, ITableClient> tables, Func<string, IQueueClient> queues)
+    /// <summary>Creates the store over the service clients.</summary>
+    public TableStore(StorageNames names, TableServiceClient tables, QueueServiceClient queues)
+        : this(names, (tables ?? throw new ArgumentNullException(nameof(tables))).GetTableClient, (queues ?? throw new ArgumentNullException(nameof(queues))).GetQueueClient)
+    {
+    }
+
+    /// <summary>Creates the store over client factories (tests pass ones whose pipelines inject faults).</summary>
+    public TableStore(StorageNames names, Func<string, TableClient> tables, Func<string, QueueClient> queues)
     {
         Names = names ?? throw new ArgumentNullException(nameof(names));
-        _tables = tables ?? throw new ArgumentNullException(nameof(tables));
-        _queues = queues ?? throw new ArgumentNullException(nameof(queues));
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(queues);
+
+        // One client per table and queue, made once: the SDK's clients are thread-safe and meant to be kept.
+        _newTable = tables;
+        _newQueue = queues;
+        tables = Table;
         Members = tables(names.Members);
         MemberIndex = tables(names.MemberIndex);
         Idempotency = tables(names.Idempotency);
@@ -35,71 +49,71 @@ public sealed class TableStore
     }
 
     /// <summary>Report aggregates.</summary>
-    public ITableClient Reports { get; }
+    public TableClient Reports { get; }
 
     /// <summary>Approval requests.</summary>
-    public ITableClient Approvals { get; }
+    public TableClient Approvals { get; }
 
     /// <summary>Campaign work lists.</summary>
-    public ITableClient Campaigns { get; }
+    public TableClient Campaigns { get; }
 
     /// <summary>Members by tag.</summary>
-    public ITableClient Segments { get; }
+    public TableClient Segments { get; }
 
     /// <summary>Work lists of the scheduled jobs (points expiry, tier evaluation).</summary>
-    public ITableClient Schedules { get; }
+    public TableClient Schedules { get; }
 
     /// <summary>Coupon counters and schedule.</summary>
-    public ITableClient Coupons { get; }
+    public TableClient Coupons { get; }
 
     /// <summary>Webhook secrets.</summary>
-    public ITableClient ShopSecrets { get; }
+    public TableClient ShopSecrets { get; }
 
     /// <summary>Order event outcomes.</summary>
-    public ITableClient OrderEvents { get; }
+    public TableClient OrderEvents { get; }
 
     /// <summary>Names in use.</summary>
     public StorageNames Names { get; }
 
     /// <summary>Member partitions.</summary>
-    public ITableClient Members { get; }
+    public TableClient Members { get; }
 
     /// <summary>Phone and card index.</summary>
-    public ITableClient MemberIndex { get; }
+    public TableClient MemberIndex { get; }
 
     /// <summary>Cross-partition idempotency records.</summary>
-    public ITableClient Idempotency { get; }
+    public TableClient Idempotency { get; }
 
     /// <summary>Org tree versions.</summary>
-    public ITableClient Org { get; }
+    public TableClient Org { get; }
 
     /// <summary>Principals.</summary>
-    public ITableClient Principals { get; }
+    public TableClient Principals { get; }
 
     /// <summary>Audit trail.</summary>
-    public ITableClient Audit { get; }
+    public TableClient Audit { get; }
 
     /// <summary>Notifications.</summary>
-    public ITableClient Notifications { get; }
+    public TableClient Notifications { get; }
 
     /// <summary>Configuration documents.</summary>
-    public ITableClient Config { get; }
+    public TableClient Config { get; }
 
     /// <summary>Sale index.</summary>
-    public ITableClient SaleIndex { get; }
+    public TableClient SaleIndex { get; }
 
     /// <summary>A queue by full name.</summary>
-    public IQueueClient Queue(string name) => _queues(name);
+    public QueueClient Queue(string name) => _queueClients.GetOrAdd(name, _newQueue);
 
     /// <summary>A table by full name.</summary>
-    public ITableClient Table(string name) => _tables(name);
+    public TableClient Table(string name) => _tableClients.GetOrAdd(name, _newTable);
 
     /// <summary>Creates every table and the given queues (and their poison queues).</summary>
     public async Task EnsureCreatedAsync(IEnumerable<string> queues, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queues);
-        var work = Names.AllTables.Select(t => _tables(t).CreateIfNotExistsAsync(cancellationToken))
-            .Concat(queues.Distinct().SelectMany(q => new[] { q, StorageNames.Poison(q) }).Select(q => _queues(q).CreateIfNotExistsAsync(cancellationToken)));
+        var work = Names.AllTables.Select(t => (Task)Table(t).CreateIfNotExistsAsync(cancellationToken))
+            .Concat(queues.Distinct().SelectMany(q => new[] { q, StorageNames.Poison(q) }).Select(q => (Task)Queue(q).CreateIfNotExistsAsync(cancellationToken: cancellationToken)));
         await Task.WhenAll(work);
     }
 }

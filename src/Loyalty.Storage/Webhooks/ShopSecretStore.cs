@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Security.Cryptography;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
@@ -37,7 +38,7 @@ public sealed class ShopSecretStore(TableStore store, TimeProvider time)
     public async Task<IReadOnlyList<ShopSecretInfo>> ListAsync(string shopId, CancellationToken cancellationToken = default)
     {
         var list = new List<ShopSecretInfo>();
-        await foreach (var row in store.ShopSecrets.QueryAsync(TableFilter.Partition(shopId), cancellationToken: cancellationToken))
+        await foreach (var row in store.ShopSecrets.QueryAsync<TableEntity>(TableFilter.Partition(shopId), cancellationToken: cancellationToken))
         {
             list.Add(new ShopSecretInfo(row.RowKey, row.GetDateTimeOffset("CreatedAt") ?? default, row.GetString("CreatedBy") ?? string.Empty));
         }
@@ -49,7 +50,7 @@ public sealed class ShopSecretStore(TableStore store, TimeProvider time)
     public async Task<IReadOnlyList<string>> ActiveSecretsAsync(string shopId, CancellationToken cancellationToken = default)
     {
         var list = new List<string>();
-        await foreach (var row in store.ShopSecrets.QueryAsync(TableFilter.Partition(shopId), cancellationToken: cancellationToken))
+        await foreach (var row in store.ShopSecrets.QueryAsync<TableEntity>(TableFilter.Partition(shopId), cancellationToken: cancellationToken))
         {
             list.Add(row.Require("Secret"));
         }

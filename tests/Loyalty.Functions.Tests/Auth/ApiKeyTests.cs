@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Net;
 using System.Net.Http.Json;
 using Loyalty.Functions.Tests.Support;
@@ -102,14 +103,14 @@ public sealed class ApiKeyTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
     {
         var key = await app.KeyForAsync("terminal", "hz-001");
         var rows = new List<TableEntity>();
-        await foreach (var row in app.Store.Principals.QueryAsync(null))
+        await foreach (var row in app.Store.Principals.QueryAsync<TableEntity>((string?)null))
         {
             rows.Add(row);
         }
 
         Assert.Contains(rows, r => r.RowKey == Hashing.Sha256Hex(key));
-        Assert.DoesNotContain(rows, r => r.RowKey == key || r.Properties.Values.OfType<string>().Any(v => v.Contains(key, StringComparison.Ordinal)));
-        Assert.DoesNotContain(rows, r => r.Properties.Values.OfType<string>().Any(v => v.Contains(LoyaltyApp.AdminKey, StringComparison.Ordinal)));
+        Assert.DoesNotContain(rows, r => r.RowKey == key || r.Values().Select(p => p.Value).OfType<string>().Any(v => v.Contains(key, StringComparison.Ordinal)));
+        Assert.DoesNotContain(rows, r => r.Values().Select(p => p.Value).OfType<string>().Any(v => v.Contains(LoyaltyApp.AdminKey, StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Net;
 using Loyalty.Functions.Campaigns;
 using Loyalty.Functions.Tests.Support;
@@ -55,9 +56,9 @@ public sealed class BirthdayCareTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
 
     private async Task MarkEnrolledAsync(string memberId, int year)
     {
-        var profile = (await app.Store.Members.GetEntityAsync(memberId, "profile"))!;
+        var profile = (await app.Store.Members.FindEntityAsync(memberId, "profile"))!;
         profile["EnrolledAt"] = new DateTimeOffset(year, 3, 15, 2, 0, 0, TimeSpan.Zero);
-        await app.Store.Members.UpdateEntityAsync(profile, profile.ETag);
-        await app.Store.Schedules.UpsertEntityAsync(new TableEntity(BirthdayCalendar.AnniversaryPartition(new DateOnly(year, 3, 15)), memberId) { ["Year"] = year });
+        await app.Store.Members.UpdateEntityAsync(profile, profile.ETag, TableUpdateMode.Replace);
+        await app.Store.Schedules.UpsertEntityAsync(new TableEntity(BirthdayCalendar.AnniversaryPartition(new DateOnly(year, 3, 15)), memberId) { ["Year"] = year }, TableUpdateMode.Replace);
     }
 }

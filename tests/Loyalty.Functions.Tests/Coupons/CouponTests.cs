@@ -1,3 +1,6 @@
+using Azure.Data.Tables;
+using Loyalty.Storage.Tables;
+using Loyalty.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -248,9 +251,9 @@ public sealed class CouponTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>, IAs
         var (memberId, _) = await app.EnrolAsync();
         var code = (await IssueAsync(ops, memberId, "dairy-10"))[0];
         var receipt = await ops.PostOkAsync("/api/sales", Sale(memberId, [code]));
-        var row = (await app.Store.Members.GetEntityAsync(memberId, "coupon-" + code))!;
+        var row = (await app.Store.Members.FindEntityAsync(memberId, "coupon-" + code))!;
         row["ValidUntil"] = DateTimeOffset.UtcNow.AddMinutes(-1);
-        await app.Store.Members.UpdateEntityAsync(row, row.ETag);
+        await app.Store.Members.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
 
         var refund = await ops.PostOkAsync($"/api/sales/{receipt.GetProperty("saleId").GetString()}/refunds", new { refundId = "r1" });
 

@@ -1,3 +1,5 @@
+using Loyalty.Storage.Tables;
+using Azure.Data.Tables;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -215,9 +217,9 @@ public sealed class ReactivationTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
         if (lastPurchase is { } day)
         {
             // The member's purchase statistics as a purchase on that day would have left them.
-            var row = (await app.Store.Members.GetEntityAsync(memberId, "account"))!;
+            var row = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
             row["Stats"] = JsonSerializer.Serialize(new { l = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) });
-            await app.Store.Members.UpdateEntityAsync(row, row.ETag);
+            await app.Store.Members.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
         }
 
         return memberId;

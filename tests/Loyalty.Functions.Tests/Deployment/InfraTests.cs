@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Loyalty.Functions.Hosting;
@@ -59,10 +60,11 @@ public sealed partial class InfraTests
         var options = configuration.GetSection(LoyaltyOptions.Section).Get<LoyaltyOptions>() ?? new LoyaltyOptions();
 
         var validation = new LoyaltyOptionsValidator().Validate(null, options);
-        var account = StorageAccount.FromSettings(settings.GetValueOrDefault, LoyaltyOptions.StorageConnection, _ => new FakeCredential());
+        var storage = StorageSettings.FromSettings(settings.GetValueOrDefault, LoyaltyOptions.StorageConnection, _ => new FakeCredential());
 
         Assert.True(validation.Succeeded, validation.FailureMessage);
-        Assert.False(account.UsesSharedKey);
+        Assert.Null(storage.ConnectionString);
+        Assert.NotNull(storage.Credential);
         Assert.Equal("managedidentity", settings["LoyaltyStorage__credential"]);
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
         Assert.DoesNotContain(settings.Keys, k => k is "AzureWebJobsStorage" or "LoyaltyStorage" or "FUNCTIONS_WORKER_RUNTIME");
@@ -108,10 +110,13 @@ public sealed partial class InfraTests
         var settings = AppSettingNames().ToDictionary(n => n, n => (string?)SampleValue(n));
         string? clientIdUsed = null;
         var credential = new FakeCredential();
-        var account = StorageAccount.FromSettings(settings.GetValueOrDefault, LoyaltyOptions.StorageConnection, id => { clientIdUsed = id; return credential; });
+        var storage = StorageSettings.FromSettings(settings.GetValueOrDefault, LoyaltyOptions.StorageConnection, id => { clientIdUsed = id; return credential; });
         var transport = new CapturingTransport();
+        var options = StorageClients.TableOptions();
+        options.Transport = transport;
+        options.Retry.MaxRetries = 0;
 
-        await new TableServiceClient(account, new StorageClientOptions { Transport = transport }).GetTableClient("Members").GetEntityAsync("M1", "account");
+        await new TableServiceClient(storage.TableServiceUri, storage.Credential, options).GetTableClient("Members").FindEntityAsync("M1", "account");
 
         var (uri, auth) = Assert.Single(transport.Requests);
         Assert.Equal("Bearer token-for-https://storage.azure.com/.default", auth);

@@ -1,3 +1,6 @@
+using Loyalty.Storage.Queues;
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using Loyalty.Durable.Model;
 using Loyalty.Durable.Storage;
 using Loyalty.Functions.Durable;
@@ -24,18 +27,18 @@ public sealed class DurableControlTests(AzuriteFixture azurite) : IClassFixture<
         var runtime = new StorageOrchestrationService(losing, [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work), registry, TimeProvider.System);
         var id = await runtime.StartAsync("WaitThenGreet", "x");
         var queue = control[runtime.PartitionOf(id)];
-        var start = (await queue.ReceiveMessagesAsync(1, TimeSpan.FromMinutes(1))).Single();
-        await queue.DeleteMessageAsync(start.MessageId, start.PopReceipt);
+        var start = (await queue.ReceiveAsync(1, TimeSpan.FromMinutes(1))).Single();
+        await queue.DeleteMessageIfExistsAsync(start.MessageId, start.PopReceipt);
 
         losing.Armed = true;
-        await new DurableControl(runtime).RunAsync(new QueueInvocation(start.Body, start.MessageId, 1, null), CancellationToken.None);
+        await new DurableControl(runtime).RunAsync(new QueueInvocation(start.Body.ToString(), start.MessageId, 1, null), CancellationToken.None);
         // It comes back after a random delay of up to a second.
-        IReadOnlyList<Loyalty.Storage.Queues.QueueMessage> back = [];
-        await Api.EventuallyAsync(async () => (back = await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Count > 0, "the requeued start");
+        IReadOnlyList<Azure.Storage.Queues.Models.QueueMessage> back = [];
+        await Api.EventuallyAsync(async () => (back = await queue.ReceiveAsync(32, TimeSpan.FromMinutes(1))).Count > 0, "the requeued start");
         var requeued = Assert.Single(back);
-        await new DurableControl(runtime).RunAsync(new QueueInvocation(requeued.Body, requeued.MessageId, 1, null), CancellationToken.None);
+        await new DurableControl(runtime).RunAsync(new QueueInvocation(requeued.Body.ToString(), requeued.MessageId, 1, null), CancellationToken.None);
 
-        Assert.Equal(start.Body, requeued.Body);
+        Assert.Equal(start.Body.ToString(), requeued.Body.ToString());
         Assert.Equal(RuntimeStatus.Running, (await runtime.GetAsync(id))!.Status);
     }
 

@@ -1,3 +1,5 @@
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using System.Collections.Concurrent;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Hosting.Local;
@@ -35,8 +37,8 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
         await Support.Api.EventuallyAsync(() => Task.FromResult(handler.Bodies.Distinct().Count() == 10), "all ten messages");
         await listener.StopAsync(CancellationToken.None);
 
-        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
-        Assert.Empty(await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32));
+        Assert.Empty(await store.Queue(queue).PeekAsync());
+        Assert.Empty(await store.Queue(StorageNames.Poison(queue)).PeekAsync());
         Assert.True(handler.MaxConcurrent <= Host.BatchSize + Host.NewBatchThreshold);
     }
 
@@ -64,7 +66,7 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
         await listener.StopAsync(CancellationToken.None);
 
         Assert.False(slowDoneEarly);
-        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
+        Assert.Empty(await store.Queue(queue).PeekAsync());
     }
 
     [Fact]
@@ -76,13 +78,13 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
 
         using var listener = Listener(store, queue, handler);
         await listener.StartAsync(CancellationToken.None);
-        await Support.Api.EventuallyAsync(async () => (await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32)).Count == 1, "the poison message");
+        await Support.Api.EventuallyAsync(async () => (await store.Queue(StorageNames.Poison(queue)).PeekAsync()).Count == 1, "the poison message");
         await listener.StopAsync(CancellationToken.None);
 
-        var poisoned = Assert.Single(await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32));
-        Assert.Equal("bad", poisoned.Body);
+        var poisoned = Assert.Single(await store.Queue(StorageNames.Poison(queue)).PeekAsync());
+        Assert.Equal("bad", poisoned.Body.ToString());
         Assert.Equal([1L, 2L, 3L], handler.DequeueCounts.Order());
-        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
+        Assert.Empty(await store.Queue(queue).PeekAsync());
     }
 
     [Fact]
@@ -98,8 +100,8 @@ public sealed class QueueListenerTests(AzuriteFixture azurite) : IClassFixture<A
         await Support.Api.EventuallyAsync(() => Task.FromResult(handler.DequeueCounts.Contains(2)), "the retry");
         await listener.StopAsync(CancellationToken.None);
 
-        Assert.Empty(await store.Queue(queue).PeekMessagesAsync(32));
-        Assert.Empty(await store.Queue(StorageNames.Poison(queue)).PeekMessagesAsync(32));
+        Assert.Empty(await store.Queue(queue).PeekAsync());
+        Assert.Empty(await store.Queue(StorageNames.Poison(queue)).PeekAsync());
     }
 
     private async Task<(TableStore Store, string Queue)> NewQueueAsync()

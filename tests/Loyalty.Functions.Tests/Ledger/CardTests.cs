@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Net;
 using Loyalty.Domain.Members;
 using Loyalty.Functions.Tests.Support;
@@ -67,7 +68,7 @@ public sealed class CardTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
         Assert.Equal("active", found.GetProperty("card").GetProperty("status").GetString());
         Assert.Equal("active", unfrozen.GetProperty("card").GetProperty("status").GetString());
         var audit = 0;
-        await foreach (var _ in app.Store.Members.QueryAsync(Loyalty.Storage.Tables.TableFilter.PartitionRowPrefix(memberId, "audit-")))
+        await foreach (var _ in app.Store.Members.QueryAsync<TableEntity>(Loyalty.Storage.Tables.TableFilter.PartitionRowPrefix(memberId, "audit-")))
         {
             audit++;
         }

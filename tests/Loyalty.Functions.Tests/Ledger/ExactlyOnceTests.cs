@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Net;
 using System.Text.Json;
 using Loyalty.Functions.Tests.Support;
@@ -74,7 +75,7 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
             }
         }
 
-        FaultyTableClient.LedgerViolations.Clear();
+        FaultInjectionPolicy.LedgerViolations.Clear();
         app.Faults.Reseed(20261122);
         app.Faults.Enabled = true;
         var applied = new System.Collections.Concurrent.ConcurrentBag<(string MemberId, string Key)>();
@@ -101,7 +102,7 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
 
         // Every key that succeeded is on exactly one ledger row, and no key is on two.
         var keys = new Dictionary<(string, string), int>();
-        await foreach (var row in app.Store.Members.QueryAsync("RowKey ge 'ledger-' and RowKey lt 'ledger.'"))
+        await foreach (var row in app.Store.Members.QueryAsync<TableEntity>("RowKey ge 'ledger-' and RowKey lt 'ledger.'"))
         {
             if (members.Contains(row.PartitionKey))
             {
@@ -114,7 +115,7 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
         Assert.All(keys, k => Assert.Equal(1, k.Value));
         Assert.All(applied, a => Assert.True(keys.ContainsKey(a), $"{a} succeeded but has no ledger row"));
         Assert.Equal(applied.Count, keys.Count);
-        Assert.Empty(FaultyTableClient.LedgerViolations);
+        Assert.Empty(FaultInjectionPolicy.LedgerViolations);
     }
 
     [Theory]
@@ -143,9 +144,9 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
         using var admin = app.Client(LoyaltyApp.AdminKey);
         var (memberId, _) = await app.EnrolAsync();
         await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 1_000, storeId = "sh-001" });
-        var account = (await app.Store.Members.GetEntityAsync(memberId, "account"))!;
+        var account = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
         account["Principal"] = 999_999L;
-        await app.Store.Members.UpdateEntityAsync(account, account.ETag);
+        await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
 
         var report = await admin.PostAsync("/api/ops/reconcile", new { }, null);
         var body = await report.JsonAsync();

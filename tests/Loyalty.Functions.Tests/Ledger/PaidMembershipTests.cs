@@ -1,3 +1,6 @@
+using Azure.Data.Tables;
+using Loyalty.Storage.Tables;
+using Loyalty.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using Loyalty.Functions.Tests.Support;
@@ -51,9 +54,9 @@ public sealed class PaidMembershipTests(LoyaltyApp app) : IClassFixture<LoyaltyA
         Assert.Equal("gold", sale.GetProperty("tier").GetString());
 
         // Once it ends, the member is priced at the earned tier again.
-        var account = (await app.Store.Members.GetEntityAsync(memberId, "account"))!;
+        var account = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
         account["PaidUntil"] = DateTimeOffset.UtcNow.AddMinutes(-1);
-        await app.Store.Members.UpdateEntityAsync(account, account.ETag);
+        await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
         Assert.Equal(0, (await terminal.PostOkAsync("/api/sales", Sale(memberId))).GetProperty("memberDiscount").GetInt64());
         Assert.False((await terminal.GetJsonAsync($"/api/members/{memberId}")).GetProperty("paidMembership").GetProperty("valid").GetBoolean());
 

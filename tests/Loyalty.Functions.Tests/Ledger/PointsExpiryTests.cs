@@ -1,3 +1,5 @@
+using Loyalty.Storage.Tables;
+using Azure.Data.Tables;
 using System.Net.Http.Json;
 using Loyalty.Functions.Ledger;
 using Loyalty.Functions.Tests.Support;
@@ -78,10 +80,10 @@ public sealed class PointsExpiryTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
 
         // Move those 100 points to an earning month thirteen months ago, as if earned then.
         var old = ThisMonth.AddMonths(-13);
-        var account = (await app.Store.Members.GetEntityAsync(memberId, "account"))!;
+        var account = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
         account["PointBatches"] = $$"""{"{{old:yyyy-MM}}":100}""";
-        await app.Store.Members.UpdateEntityAsync(account, account.ETag);
-        await app.Store.Schedules.UpsertEntityAsync(new Storage.Tables.TableEntity("points-" + old.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), memberId));
+        await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
+        await app.Store.Schedules.UpsertEntityAsync(new TableEntity("points-" + old.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), memberId), TableUpdateMode.Replace);
 
         await admin.PostOkAsync("/api/sales", Sale(memberId)); // earns 63 this month
         await admin.PostOkAsync($"/api/members/{memberId}/redemptions", new { points = 70, storeId = "sh-001" }); // from the old points

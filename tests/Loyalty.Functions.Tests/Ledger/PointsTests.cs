@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using System.Net;
 using Loyalty.Functions.Tests.Support;
 using Loyalty.Storage.Tables;
@@ -74,7 +75,7 @@ public sealed class PointsTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
         var receipt = await manager.PostOkAsync($"/api/members/{memberId}/adjustments", new { points = 500, reason = "补录积分" });
         var entry = (await manager.GetJsonAsync($"/api/members/{memberId}/ledger")).GetProperty("items")[0];
         var audit = new List<TableEntity>();
-        await foreach (var row in app.Store.Members.QueryAsync(TableFilter.PartitionRowPrefix(memberId, "audit-")))
+        await foreach (var row in app.Store.Members.QueryAsync<TableEntity>(TableFilter.PartitionRowPrefix(memberId, "audit-")))
         {
             audit.Add(row);
         }

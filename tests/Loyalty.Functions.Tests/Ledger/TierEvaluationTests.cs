@@ -1,3 +1,6 @@
+using Azure.Data.Tables;
+using Loyalty.Storage.Tables;
+using Loyalty.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using Loyalty.Domain.Programme;
@@ -77,7 +80,7 @@ public sealed class TierEvaluationTests(DowngradeApp app) : IClassFixture<Downgr
         Assert.True(later.Downgraded >= 1);
         Assert.Equal(0, again.Downgraded);
         Assert.Equal("standard", await TierAsync(admin, memberId));
-        Assert.Null(await app.Store.Schedules.GetEntityAsync(TierEvaluation.Partition, memberId));
+        Assert.Null(await app.Store.Schedules.FindEntityAsync(TierEvaluation.Partition, memberId));
     }
 
     [Fact]
@@ -96,9 +99,9 @@ public sealed class TierEvaluationTests(DowngradeApp app) : IClassFixture<Downgr
         // Move the grants into the past, as if made long before the period under review.
         foreach (var id in new[] { withFloor, withoutFloor })
         {
-            var account = (await app.Store.Members.GetEntityAsync(id, "account"))!;
+            var account = (await app.Store.Members.FindEntityAsync(id, "account"))!;
             account["TierSince"] = "2000-01-01";
-            await app.Store.Members.UpdateEntityAsync(account, account.ETag);
+            await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
         }
 
         await app.Services.GetRequiredService<TierEvaluation>().RunAsync(At(ThisMonth.AddMonths(1).AddDays(5)), CancellationToken.None);

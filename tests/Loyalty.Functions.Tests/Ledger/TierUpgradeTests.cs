@@ -1,3 +1,5 @@
+using Loyalty.Storage.Tables;
+using Loyalty.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using Loyalty.Domain.Programme;
@@ -37,7 +39,7 @@ public sealed class TierUpgradeTests(TierApp app) : IClassFixture<TierApp>
 
     private async Task<long> ProgressAsync(string memberId)
     {
-        var account = await app.Store.Members.GetEntityAsync(memberId, "account");
+        var account = await app.Store.Members.FindEntityAsync(memberId, "account");
         return TierProgress.Parse(account!.GetString("TierProgress")).Total(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime), TierPeriod.Rolling12Months);
     }
 

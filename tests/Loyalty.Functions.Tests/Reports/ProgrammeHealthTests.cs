@@ -1,3 +1,6 @@
+using Azure.Data.Tables;
+using Loyalty.Storage.Tables;
+using Loyalty.Testing;
 using System.Net;
 using System.Text.Json;
 using Loyalty.Functions.Tests.Support;
@@ -45,9 +48,9 @@ public sealed class ProgrammeHealthTests(LoyaltyApp app) : IClassFixture<Loyalty
         await app.SetTierAsync(m[1], "silver");
 
         // m[3] last bought long ago: dormant.
-        var account = await app.Store.Members.GetEntityAsync(m[3], "account");
+        var account = await app.Store.Members.FindEntityAsync(m[3], "account");
         account!["Stats"] = """{"l":"2025-01-01"}""";
-        await app.Store.Members.UpdateEntityAsync(account, account.ETag);
+        await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
 
         var summary = await admin.PostOkAsync("/api/ops/reports/snapshot", new { });
         Assert.Equal(5, summary.GetProperty("members").GetInt64());

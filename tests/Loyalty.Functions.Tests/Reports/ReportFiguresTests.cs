@@ -1,3 +1,5 @@
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using System.Net;
 using System.Text.Json;
 using Loyalty.Functions.Tests.Support;
@@ -90,7 +92,7 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         var facts = new List<(string Member, string Row)>();
         foreach (var m in new[] { m1, m2, m3 })
         {
-            await foreach (var row in app.Store.Members.QueryAsync(TableFilter.PartitionRowPrefix(m, ReportFactRows.Prefix)))
+            await foreach (var row in app.Store.Members.QueryAsync<TableEntity>(TableFilter.PartitionRowPrefix(m, ReportFactRows.Prefix)))
             {
                 facts.Add((m, row.RowKey));
             }
@@ -106,7 +108,7 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         var projector = app.Services.GetRequiredService<ReportProjector>();
         var again = await Task.WhenAll(facts.SelectMany(f => Enumerable.Range(0, 3).Select(_ => projector.ProjectAsync(f.Member, f.Row))));
         Assert.All(again, r => Assert.Equal(ProjectionResult.AlreadyCounted, r));
-        await Api.EventuallyAsync(async () => (await queue.PeekMessagesAsync(32)).Count == 0, "the replayed messages are consumed");
+        await Api.EventuallyAsync(async () => (await queue.PeekAsync()).Count == 0, "the replayed messages are consumed");
         await Task.Delay(1_500);
         var after = await admin.GetJsonAsync("/api/reports/liability");
         Assert.Equal(total.GetRawText(), after.GetProperty("total").GetRawText());
@@ -123,8 +125,8 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         // A message for a fact whose transaction failed long ago is consumed without any change (no endless retries).
         var queue = app.Store.Queue(app.Names.ReportFactsQueue);
         await queue.SendMessageAsync(JsonSerializer.Serialize(new ReportFactMessage("m0000000000000000000000000", ReportFactRows.Prefix + "gone", DateTimeOffset.UtcNow.AddHours(-1)), ConfigJson.Options));
-        await Api.EventuallyAsync(async () => (await queue.PeekMessagesAsync(32)).Count == 0, "the stale message is consumed");
-        Assert.Empty(await app.Store.Queue(app.Names.ReportFactsQueue + "-poison").PeekMessagesAsync(32));
+        await Api.EventuallyAsync(async () => (await queue.PeekAsync()).Count == 0, "the stale message is consumed");
+        Assert.Empty(await app.Store.Queue(app.Names.ReportFactsQueue + "-poison").PeekAsync());
     }
 
     [Fact]
@@ -143,13 +145,16 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         // Instance A sees the Reports table through a client that can hold commits and inject faults, and the Members
         // table through one that counts the fact reads.
         var tables = app.Services.GetRequiredService<TableServiceClient>();
-        var queues = app.Services.GetRequiredService<Loyalty.Storage.Queues.QueueServiceClient>();
+        var queues = app.Services.GetRequiredService<QueueServiceClient>();
         var plan = new FaultPlan();
         var hold = new TaskCompletionSource();
-        var reportsA = new FaultyTableClient(tables.GetTableClient(app.Names.Reports), plan) { CommitGate = hold.Task };
-        var membersA = new FaultyTableClient(tables.GetTableClient(app.Names.Members), new FaultPlan());
+        var reportsA = new FaultInjectionPolicy(plan) { CommitGate = hold.Task };
+        var membersA = new FaultInjectionPolicy(new FaultPlan());
         var projectorA = new ReportProjector(
-            new TableStore(app.Names, name => name == app.Names.Reports ? reportsA : name == app.Names.Members ? membersA : tables.GetTableClient(name), queues.GetQueueClient),
+            new TableStore(
+                app.Names,
+                name => name == app.Names.Reports ? app.Azurite.TableWith(name, reportsA) : name == app.Names.Members ? app.Azurite.TableWith(name, membersA) : tables.GetTableClient(name),
+                queues.GetQueueClient),
             TimeProvider.System);
         var projectorB = app.Services.GetRequiredService<ReportProjector>();
         var factRow = ReportFactRows.Prefix + "op-1";
@@ -180,7 +185,7 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
                 {
                     return await projector.ProjectAsync(member, factRow);
                 }
-                catch (Exception ex) when (ex is Azure.RequestFailedException or TimeoutException)
+                catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException)
                 {
                     // Redelivered.
                 }
@@ -198,7 +203,7 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
 
         // Every fact is in the day rows and in the running totals exactly once, with exactly one marker each.
         var rows = new List<TableEntity>();
-        await foreach (var row in app.Store.Reports.QueryAsync(TableFilter.Partition(ReportProjector.StorePartition(storeId))))
+        await foreach (var row in app.Store.Reports.QueryAsync<TableEntity>(TableFilter.Partition(ReportProjector.StorePartition(storeId))))
         {
             rows.Add(row);
         }
@@ -232,7 +237,7 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         async Task<List<TableEntity>> RowsAsync()
         {
             var rows = new List<TableEntity>();
-            await foreach (var row in app.Store.Reports.QueryAsync(TableFilter.Partition(partition)))
+            await foreach (var row in app.Store.Reports.QueryAsync<TableEntity>(TableFilter.Partition(partition)))
             {
                 rows.Add(row);
             }
@@ -283,8 +288,8 @@ public sealed class ReportFiguresTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
             await scope.ServiceProvider.GetRequiredService<Loyalty.Functions.Reports.PurgeReportMarkers>().RunAsync(new Loyalty.Functions.Hosting.TimerInvocation(DateTimeOffset.UtcNow, false), CancellationToken.None);
         }
 
-        Assert.Null(await app.Store.Reports.GetEntityAsync(partition, old));
-        Assert.NotNull(await app.Store.Reports.GetEntityAsync(partition, kept));
+        Assert.Null(await app.Store.Reports.FindEntityAsync(partition, old));
+        Assert.NotNull(await app.Store.Reports.FindEntityAsync(partition, kept));
         Assert.Contains(app.Services.GetRequiredService<IEnumerable<Loyalty.Functions.Hosting.FunctionDefinition>>(), f => f.Name == "PurgeReportMarkers" && f.Trigger is Loyalty.Functions.Hosting.TimerTrigger);
     }
 

@@ -1,3 +1,5 @@
+using Azure.Storage.Queues;
+using Azure.Data.Tables;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Loyalty.Functions.Hosting;
@@ -40,15 +42,24 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
         return path;
     });
 
+    public LoyaltyApp()
+    {
+        Faults = new FaultPlan();
+        MembersTable = new FaultInjectionPolicy(Faults);
+    }
+
     protected virtual HostingMode Mode => HostingMode.Local;
+
+    /// <summary>Where the Members table's fault policy sits: ahead of the SDK's retries (the default) or behind them.</summary>
+    protected virtual Azure.Core.HttpPipelinePosition FaultPosition => Azure.Core.HttpPipelinePosition.PerCall;
 
     protected virtual bool LocalTriggers => true;
 
     /// <summary>Faults injected into writes of the Members table (off unless a test enables them).</summary>
-    public FaultPlan Faults { get; } = new();
+    public FaultPlan Faults { get; }
 
-    /// <summary>The wrapped Members table client (to delay commits or read violations).</summary>
-    public FaultyTableClient? MembersTable { get; private set; }
+    /// <summary>The policy in the Members table client's pipeline (to hold commits or count transactions).</summary>
+    public FaultInjectionPolicy MembersTable { get; }
 
     public StorageNames Names => new(_tablePrefix, _queuePrefix);
 
@@ -71,10 +82,12 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
             var tables = sp.GetRequiredService<TableServiceClient>();
             var queues = sp.GetRequiredService<QueueServiceClient>();
             var names = Names;
+
+            // The Members table gets its own client whose pipeline injects the plan's faults.
             return new TableStore(
                 names,
-                name => name == names.Members ? MembersTable ??= new FaultyTableClient(tables.GetTableClient(name), Faults) : tables.GetTableClient(name),
-                name => queues.GetQueueClient(name));
+                name => name == names.Members ? Azurite.TableWith(name, MembersTable, FaultPosition) : tables.GetTableClient(name),
+                queues.GetQueueClient);
         }));
     }
 
@@ -127,11 +140,8 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
                 ? Admin.Bootstrap.Queues(Services.GetRequiredService<IEnumerable<FunctionDefinition>>(), Names).Distinct().SelectMany(q => new[] { q, StorageNames.Poison(q) }).ToList()
                 : [];
             await base.DisposeAsync();
-            var account = Loyalty.Storage.Azure.StorageAccount.FromConnectionString(Azurite.Server.ConnectionString);
-            var tables = new TableServiceClient(account);
-            var queueService = new QueueServiceClient(account);
-            await Task.WhenAll(Names.AllTables.Select(t => tables.GetTableClient(t).DeleteIfExistsAsync())
-                .Concat(queues.Select(q => queueService.GetQueueClient(q).DeleteIfExistsAsync())));
+            await Task.WhenAll(Names.AllTables.Select(t => (Task)Azurite.Tables.DeleteTableAsync(t))
+                .Concat(queues.Select(q => (Task)Azurite.Queues.DeleteQueueAsync(q))));
         }
         finally
         {
@@ -182,9 +192,9 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Sets a member's tier directly in storage (tier rules arrive with the programme issue).</summary>
     public async Task SetTierAsync(string memberId, string tier)
     {
-        var row = await Store.Members.GetEntityAsync(memberId, "account") ?? throw new InvalidOperationException("no account");
+        var row = await Store.Members.FindEntityAsync(memberId, "account") ?? throw new InvalidOperationException("no account");
         row["Tier"] = tier;
-        await Store.Members.UpdateEntityAsync(row, row.ETag);
+        await Store.Members.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
     }
 
     /// <summary>A random, valid mainland mobile number.</summary>

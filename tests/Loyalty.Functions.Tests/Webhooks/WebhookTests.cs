@@ -1,3 +1,4 @@
+using Loyalty.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -109,7 +110,7 @@ public sealed class WebhookIntakeTests(WebhookIntakeApp app) : IClassFixture<Web
         Assert.Equal(queued, await QueuedAsync());
     }
 
-    private async Task<int> QueuedAsync() => (await app.Store.Queue(app.Names.OrderEventsQueue).PeekMessagesAsync(32)).Count;
+    private async Task<int> QueuedAsync() => (await app.Store.Queue(app.Names.OrderEventsQueue).PeekAsync()).Count;
 }
 
 public sealed class WebhookProcessingTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>

@@ -1,3 +1,5 @@
+using Azure.Storage.Queues.Models;
+using Azure.Storage.Queues;
 using Loyalty.Storage.Queues;
 using Loyalty.Storage.Schema;
 
@@ -42,10 +44,10 @@ internal sealed class QueueListener(
                     continue;
                 }
 
-                IReadOnlyList<QueueMessage> batch;
+                QueueMessage[] batch;
                 try
                 {
-                    batch = await queue.ReceiveMessagesAsync(host.BatchSize, Lease, stoppingToken);
+                    batch = (await queue.ReceiveMessagesAsync(host.BatchSize, Lease, stoppingToken)).Value;
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -57,7 +59,7 @@ internal sealed class QueueListener(
                     batch = [];
                 }
 
-                if (batch.Count > 0)
+                if (batch.Length > 0)
                 {
                     delay = MinPollingInterval;
                     running.AddRange(batch.Select(m => ProcessAsync(queue, poison, m, stoppingToken)));
@@ -83,7 +85,7 @@ internal sealed class QueueListener(
         }
     }
 
-    internal async Task ProcessAsync(IQueueClient queue, IQueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    internal async Task ProcessAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken cancellationToken)
     {
         try
         {
@@ -97,10 +99,10 @@ internal sealed class QueueListener(
             await using (var scope = scopes.CreateAsyncScope())
             {
                 var handler = (IQueueFunction)scope.ServiceProvider.GetRequiredService((Type)function.Handler);
-                await handler.RunAsync(new QueueInvocation(message.Body, message.MessageId, message.DequeueCount, message.InsertionTime), cancellationToken);
+                await handler.RunAsync(new QueueInvocation(message.Body.ToString(), message.MessageId, message.DequeueCount, message.InsertedOn), cancellationToken);
             }
 
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+            await queue.DeleteMessageIfExistsAsync(message.MessageId, message.PopReceipt, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -113,7 +115,7 @@ internal sealed class QueueListener(
         }
     }
 
-    private async Task FailAsync(IQueueClient queue, IQueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    private async Task FailAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken cancellationToken)
     {
         try
         {
@@ -133,10 +135,10 @@ internal sealed class QueueListener(
         }
     }
 
-    private async Task MoveToPoisonAsync(IQueueClient queue, IQueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    private async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken cancellationToken)
     {
         await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
-        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        await queue.DeleteMessageIfExistsAsync(message.MessageId, message.PopReceipt, cancellationToken);
         logger.LogError("Message {MessageId} moved to {PoisonQueue} after {DequeueCount} deliveries", message.MessageId, poison.Name, message.DequeueCount);
     }
 }

@@ -1,0 +1,77 @@
+using Azure.Core;
+using Azure.Identity;
+
+namespace Loyalty.Storage.Azure;
+
+/// <summary>
+/// Where the app's tables and queues live, read from Functions-style settings under one connection name: either a
+/// connection string (Azurite, local runs) or identity-based <c>__tableServiceUri</c> and <c>__queueServiceUri</c>
+/// with an optional <c>__clientId</c> for a user-assigned managed identity.
+/// </summary>
+public sealed class StorageSettings
+{
+    private StorageSettings(string? connectionString, Uri? tableServiceUri, Uri? queueServiceUri, TokenCredential? credential)
+    {
+        ConnectionString = connectionString;
+        TableServiceUri = tableServiceUri;
+        QueueServiceUri = queueServiceUri;
+        Credential = credential;
+    }
+
+    /// <summary>The connection string, when the connection uses one.</summary>
+    public string? ConnectionString { get; }
+
+    /// <summary>The Table service URI, when the connection is identity-based.</summary>
+    public Uri? TableServiceUri { get; }
+
+    /// <summary>The Queue service URI, when the connection is identity-based.</summary>
+    public Uri? QueueServiceUri { get; }
+
+    /// <summary>The token credential (managed identity), when the connection is identity-based.</summary>
+    public TokenCredential? Credential { get; }
+
+    /// <summary>A connection by connection string.</summary>
+    public static StorageSettings FromConnectionString(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return new StorageSettings(connectionString, null, null, null);
+    }
+
+    /// <summary>An identity-based connection.</summary>
+    public static StorageSettings WithCredential(Uri tableServiceUri, Uri queueServiceUri, TokenCredential credential)
+    {
+        ArgumentNullException.ThrowIfNull(tableServiceUri);
+        ArgumentNullException.ThrowIfNull(queueServiceUri);
+        ArgumentNullException.ThrowIfNull(credential);
+        return new StorageSettings(null, tableServiceUri, queueServiceUri, credential);
+    }
+
+    /// <summary>Reads the connection named <paramref name="connectionName"/>.</summary>
+    /// <param name="setting">Reads one app setting by its environment name.</param>
+    /// <param name="connectionName">The connection's setting name, e.g. <c>LoyaltyStorage</c>.</param>
+    /// <param name="credentialFactory">Builds the credential from the client id (tests pass a fake); managed identity by default.</param>
+    public static StorageSettings FromSettings(Func<string, string?> setting, string connectionName, Func<string?, TokenCredential>? credentialFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        var connectionString = setting(connectionName);
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return FromConnectionString(connectionString);
+        }
+
+        var tableUri = setting($"{connectionName}__tableServiceUri");
+        var queueUri = setting($"{connectionName}__queueServiceUri");
+        if (string.IsNullOrWhiteSpace(tableUri) || string.IsNullOrWhiteSpace(queueUri))
+        {
+            throw new InvalidOperationException(
+                $"Storage setting '{connectionName}' is missing: set a connection string, or both " +
+                $"'{connectionName}__tableServiceUri' and '{connectionName}__queueServiceUri' for managed identity.");
+        }
+
+        var clientId = setting($"{connectionName}__clientId");
+        var credential = credentialFactory?.Invoke(clientId) ?? (string.IsNullOrWhiteSpace(clientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId)));
+        return WithCredential(new Uri(tableUri), new Uri(queueUri), credential);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Azure.WebJobs.Script.Grpc.Messages;
+
+namespace Loyalty.LocalHost;
+
+/// <summary>
+/// The HTTP side of the host: finds the HTTP function whose route (host.json's route prefix + the trigger's route)
+/// matches the request, sends the worker the invocation, and proxies the request to the worker's own HTTP endpoint
+/// with the invocation id, as the ASP.NET Core integration expects. The response comes back on the proxied request.
+/// </summary>
+public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) : IDisposable
+{
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "TE", "Trailer", "Host",
+    };
+
+    private readonly HttpMessageInvoker _proxy = new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+    });
+
+    private List<HttpRoute> _routes = [];
+    private Uri? _workerUri;
+
+    /// <inheritdoc />
+    public void Dispose() => _proxy.Dispose();
+
+    /// <summary>The HTTP functions, in matching order.</summary>
+    public IReadOnlyList<HttpRoute> Routes => _routes;
+
+    /// <summary>Takes the worker's HTTP address and its HTTP functions.</summary>
+    public void Configure(Uri workerUri, IEnumerable<FunctionDescriptor> functions, string routePrefix)
+    {
+        _workerUri = workerUri;
+        _routes = [.. functions
+            .Where(f => string.Equals(f.Trigger.Type, "httpTrigger", StringComparison.OrdinalIgnoreCase))
+            .Select(f => HttpRoute.For(f, routePrefix))
+            .OrderBy(r => r.Precedence)];
+    }
+
+    /// <summary>Serves one request: 404 when no route matches, 405 when only the method is wrong.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_workerUri is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        HttpRoute? pathMatch = null;
+        RouteValueDictionary? values = null;
+        foreach (var route in _routes)
+        {
+            var candidate = new RouteValueDictionary();
+            if (!route.Matcher.TryMatch(context.Request.Path, candidate))
+            {
+                continue;
+            }
+
+            pathMatch ??= route;
+            if (route.Allows(context.Request.Method))
+            {
+                (pathMatch, values) = (route, candidate);
+                break;
+            }
+        }
+
+        if (pathMatch is null || values is null)
+        {
+            context.Response.StatusCode = pathMatch is null ? StatusCodes.Status404NotFound : StatusCodes.Status405MethodNotAllowed;
+            return;
+        }
+
+        await InvokeAsync(context, pathMatch, values);
+    }
+
+    private async Task InvokeAsync(HttpContext context, HttpRoute route, RouteValueDictionary values)
+    {
+        var invocationId = Guid.NewGuid().ToString();
+        var request = new InvocationRequest { InvocationId = invocationId, FunctionId = route.Function.FunctionId };
+        var http = new RpcHttp { Method = context.Request.Method, Url = context.Request.GetEncodedUrl() };
+        foreach (var (name, value) in values)
+        {
+            var text = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+            http.Params[name] = text;
+            request.TriggerMetadata[name] = new TypedData { String = text };
+        }
+
+        request.InputData.Add(new ParameterBinding { Name = route.Function.Trigger.Name, Data = new TypedData { Http = http } });
+        var invocation = channel.InvokeAsync(request, context.RequestAborted);
+
+        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_workerUri!, context.Request.Path + context.Request.QueryString));
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            forward.Content = new StreamContent(context.Request.Body);
+        }
+
+        foreach (var (name, value) in context.Request.Headers)
+        {
+            if (HopByHop.Contains(name))
+            {
+                continue;
+            }
+
+            if (!forward.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value))
+            {
+                forward.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value);
+            }
+        }
+
+        forward.Headers.Add("x-ms-invocation-id", invocationId);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _proxy.SendAsync(forward, context.RequestAborted);
+        }
+        catch (HttpRequestException ex)
+        {
+            logger.LogError(ex, "The worker did not answer {Function}", route.Function.Name);
+            context.Response.StatusCode = StatusCodes.Status502BadGateway;
+            return;
+        }
+
+        using (response)
+        {
+            context.Response.StatusCode = (int)response.StatusCode;
+            Copy(response.Headers, context.Response.Headers);
+            Copy(response.Content.Headers, context.Response.Headers);
+            await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+        }
+
+        var result = await invocation;
+        if (result.Result.Status != StatusResult.Types.Status.Success)
+        {
+            logger.LogError("{Function} failed: {Error}", route.Function.Name, result.Result.Exception?.Message);
+        }
+    }
+
+    private static void Copy(HttpHeaders from, IHeaderDictionary to)
+    {
+        foreach (var (name, value) in from)
+        {
+            if (!HopByHop.Contains(name))
+            {
+                to[name] = value.ToArray();
+            }
+        }
+    }
+}
+
+/// <summary>An HTTP function's route: the template matcher, its methods, and its precedence (lower matches first: literals before parameters).</summary>
+public sealed record HttpRoute(FunctionDescriptor Function, string Template, TemplateMatcher Matcher, IReadOnlySet<string>? Methods, decimal Precedence)
+{
+    /// <summary>True when the function accepts <paramref name="method"/> (all methods when it names none).</summary>
+    public bool Allows(string method) => Methods is null || Methods.Contains(method);
+
+    internal static HttpRoute For(FunctionDescriptor function, string routePrefix)
+    {
+        var trigger = function.Trigger;
+        var route = trigger.Property("route") ?? function.Name;
+        var template = string.Join('/', new[] { routePrefix.Trim('/'), route.Trim('/') }.Where(s => s.Length > 0));
+        var parsed = TemplateParser.Parse(template);
+        var methods = trigger.Json.FirstOrDefault(p => string.Equals(p.Key, "methods", StringComparison.OrdinalIgnoreCase)).Value is System.Text.Json.Nodes.JsonArray list && list.Count > 0
+            ? list.Select(m => m!.GetValue<string>().ToUpperInvariant()).ToHashSet(StringComparer.OrdinalIgnoreCase)
+            : null;
+        return new HttpRoute(function, template, new TemplateMatcher(parsed, new RouteValueDictionary()), methods, RoutePrecedence.ComputeInbound(parsed));
+    }
+}

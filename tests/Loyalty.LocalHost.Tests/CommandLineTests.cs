@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Loyalty.Testing;
+using Xunit;
+
+namespace Loyalty.LocalHost.Tests;
+
+/// <summary>The host as run-local runs it: its own process, stopped by a signal, and loud when the worker dies.</summary>
+public sealed class CommandLineTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task Sigterm_StopsTheWorker_AndExitsZero()
+    {
+        using var host = await StartAsync();
+
+        var workerPid = WorkerOf(host.Process);
+        await Process.Start("kill", ["-TERM", host.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExitAsync();
+        await host.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, host.Process.ExitCode);
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(workerPid));
+    }
+
+    [Fact]
+    public async Task WorkerDies_TheHostPrintsWhy_AndExitsNonZero()
+    {
+        using var host = await StartAsync();
+
+        using (var worker = Process.GetProcessById(WorkerOf(host.Process)))
+        {
+            worker.Kill();
+        }
+
+        await host.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, host.Process.ExitCode);
+        Assert.Contains(host.Output, l => l.Contains("the worker exited with code 137", StringComparison.Ordinal));
+    }
+
+    private async Task<RunningHost> StartAsync()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "Loyalty.LocalHost.dll"), "--app", SampleHost.AppDirectory, "--port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in SampleHost.Settings(azurite, "c" + Guid.NewGuid().ToString("N")[..8]))
+        {
+            start.Environment[key] = value;
+        }
+
+        var host = new RunningHost(Process.Start(start)!);
+        var until = DateTime.UtcNow.AddMinutes(1);
+        while (!host.Output.Any(l => l.StartsWith("Functions:", StringComparison.Ordinal)))
+        {
+            Assert.False(host.Process.HasExited, "the host stopped: " + string.Join('\n', host.Output));
+            Assert.True(DateTime.UtcNow < until, "the host did not start: " + string.Join('\n', host.Output));
+            await Task.Delay(100);
+        }
+
+        return host;
+    }
+
+    private static int WorkerOf(Process host)
+    {
+        // The worker is the host's child: the only process whose parent is the host.
+        foreach (var stat in Directory.GetDirectories("/proc").Select(d => Path.Combine(d, "stat")).Where(File.Exists))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(stat);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == host.Id)
+            {
+                return int.Parse(Path.GetFileName(Path.GetDirectoryName(stat)!), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("The host has no child process.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class RunningHost : IDisposable
+    {
+        public RunningHost(Process process)
+        {
+            Process = process;
+            process.OutputDataReceived += (_, e) => Add(e.Data);
+            process.ErrorDataReceived += (_, e) => Add(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public Process Process { get; }
+
+        public List<string> Output
+        {
+            get
+            {
+                lock (_lines)
+                {
+                    return [.. _lines];
+                }
+            }
+        }
+
+        private readonly List<string> _lines = [];
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+
+            Process.Dispose();
+        }
+
+        private void Add(string? line)
+        {
+            if (line is not null)
+            {
+                lock (_lines)
+                {
+                    _lines.Add(line);
+                }
+            }
+        }
+    }
+}

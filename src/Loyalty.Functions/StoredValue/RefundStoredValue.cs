@@ -19,12 +19,13 @@ namespace Loyalty.Functions.StoredValue;
 /// <summary>Body of <c>POST /api/members/{memberId}/stored-value-refunds</c> (amount in fen).</summary>
 internal sealed record StoredValueRefundRequest(long? Amount, string? StoreId, string? Reason);
 
-/// <summary>The answer: what was paid back, and the balances.</summary>
-internal sealed record StoredValueRefundReceipt(string MemberId, long Amount, string StoreId, string Reason, BalancesDto Balances);
+/// <summary>The answer: the principal paid back, the bonus that went with it, and the balances.</summary>
+internal sealed record StoredValueRefundReceipt(string MemberId, long Amount, long BonusTakenBack, string StoreId, string Reason, BalancesDto Balances);
 
 /// <summary>
-/// Stored-value refund (退储值): pays principal back to the member; bonus value is never paid out. The account needs
-/// an active card. Up to the <c>approval-policy</c> threshold it is applied at once with an audit row; above it, the
+/// Stored-value refund (退储值): pays principal back to the member; bonus value is never paid out, and the bonus that
+/// came with the refunded principal is taken back: principal leaves the oldest top-ups first, and each takes the same
+/// share of its own bonus (<see cref="StoredValueLots.RefundPrincipal"/>). The account needs an active card. Up to the <c>approval-policy</c> threshold it is applied at once with an audit row; above it, the
 /// answer is 202 with an approval, and the refund is applied when the chain approves it.
 /// </summary>
 internal sealed class RefundStoredValue(MemberTransactions transactions, MemberStore members, OrgStore org, ProgrammeConfig programme, ApprovalRequests approvals, IOptions<LoyaltyOptions> options)
@@ -107,13 +108,22 @@ internal sealed class RefundStoredValue(MemberTransactions transactions, MemberS
                 return card.Error;
             }
 
+            if (account.Balances.Principal < amount)
+            {
+                return new Domain.Common.DomainError("insufficient_stored_value", "Only principal can be refunded, and there is not that much.", Domain.Common.ErrorKind.Unprocessable);
+            }
+
+            var (bonus, lots) = StoredValueLots.Parse(account.StoredValueLots, account.Balances.Principal, account.Balances.Bonus).RefundPrincipal(amount);
             return new WriteDecision(
-                new LedgerEntryDraft(LedgerEntryType.StoredValueRefund, "stored_value.refund", new LedgerChange(0, -amount, 0), storeId, null, rules.Version, reason),
-                balances => new StoredValueRefundReceipt(memberId, amount, storeId, reason, BalancesDto.From(balances)),
+                new LedgerEntryDraft(LedgerEntryType.StoredValueRefund, "stored_value.refund", new LedgerChange(0, -amount, -bonus), storeId, null, rules.Version, reason),
+                balances => new StoredValueRefundReceipt(memberId, amount, bonus, storeId, reason, BalancesDto.From(balances)),
                 body => [new(TableTransactionActionType.Add, transactions.AuditRow(
                     memberId, actorId, "stored_value.refund", memberId,
-                    JsonSerializer.Serialize(new { account.Balances.Principal }, ConfigJson.Options),
-                    JsonSerializer.Serialize(new { amount, reason }, ConfigJson.Options)))]);
+                    JsonSerializer.Serialize(new { account.Balances.Principal, account.Balances.Bonus }, ConfigJson.Options),
+                    JsonSerializer.Serialize(new { amount, bonusTakenBack = bonus, reason }, ConfigJson.Options)))])
+            {
+                StoredValueLots = lots.ToJson(),
+            };
         }, cancellationToken);
     }
 }

@@ -14,6 +14,9 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>Points by earning month (JSON); null for accounts from before batches were kept.</summary>
     public string? PointBatches { get; init; }
 
+    /// <summary>Stored value by lot (JSON, <see cref="Loyalty.Domain.Ledger.StoredValueLots"/>); null for accounts from before lots were kept.</summary>
+    public string? StoredValueLots { get; init; }
+
     /// <summary>A manually granted tier below which the period-end evaluation does not go; null when none.</summary>
     public string? TierFloor { get; init; }
 
@@ -55,6 +58,7 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     {
         TierProgress = row.GetString("TierProgress"),
         PointBatches = row.GetString("PointBatches"),
+        StoredValueLots = row.GetString("StoredValueLots"),
         TierFloor = row.GetString("TierFloor"),
         TierSince = row.GetString("TierSince"),
         Stats = row.GetString("Stats"),

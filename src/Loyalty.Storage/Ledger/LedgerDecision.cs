@@ -27,6 +27,12 @@ public sealed record WriteDecision(
     /// <summary>Further ledger entries of the same operation (e.g. the points of an upgrade gift pack), applied after <see cref="Entry"/>.</summary>
     public IReadOnlyList<LedgerEntryDraft> MoreEntries { get; init; } = [];
 
+    /// <summary>
+    /// The stored-value lots after the operation (JSON), when it moves value between lots in its own way (a refund of
+    /// principal takes each lot's bonus with it); null: the engine applies the entries' changes to the lots.
+    /// </summary>
+    public string? StoredValueLots { get; init; }
+
     /// <summary>The account's new tier, when the operation changes it.</summary>
     public string? Tier { get; init; }
 

@@ -148,6 +148,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             var month = CurrentMonth;
             var batches = PointBatches.Parse(account.PointBatches, account.Balances.Points, month);
             var hadMonth = batches.Has(month);
+            var lots = StoredValueLots.Parse(account.StoredValueLots, account.Balances.Principal, account.Balances.Bonus);
             var facts = new Dictionary<string, ReportCounters>(StringComparer.Ordinal);
             foreach (var draft in drafts)
             {
@@ -159,6 +160,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 }
 
                 batches = batches.Apply(balances.Points, draft.Change.PointsAdded, draft.Change.PointsTaken, month);
+                lots = lots.Apply(draft.Change.Principal, draft.Change.Bonus);
                 balances = applied.Value;
                 var entry = new LedgerEntry(
                     nextSeq++, draft.Type, draft.Reason, draft.Change.Points, draft.Change.Principal, draft.Change.Bonus,
@@ -184,6 +186,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
                 ["TierProgress"] = write.TierProgress ?? account.TierProgress,
                 ["PointBatches"] = batches.ToJson(),
+                ["StoredValueLots"] = (write.StoredValueLots is { } decidedLots ? StoredValueLots.Parse(decidedLots, balances.Principal, balances.Bonus) : lots).ToJson(),
                 ["TierFloor"] = write.TierFloor is { } floor ? (floor.Length == 0 ? null : floor) : account.TierFloor,
                 ["TierSince"] = write.Tier is { } tier && tier != account.Tier
                     ? Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)

@@ -127,6 +127,11 @@ public sealed class Reconciler(TableStore store)
                 _problems.Add($"points by earning month add up to {Loyalty.Domain.Ledger.PointBatches.Parse(json, 0, default).Total}, not the balance {b.Points}");
             }
 
+            if (Account.StoredValueLots is { } lots && Loyalty.Domain.Ledger.StoredValueLots.Sums(lots) is var sums && sums != (b.Principal, b.Bonus))
+            {
+                _problems.Add($"stored value by lot adds up to {sums?.Principal}/{sums?.Bonus}, not the balances {b.Principal}/{b.Bonus}");
+            }
+
             if (_sequences.Count != Account.NextSeq - 1 || (_sequences.Count > 0 && (_sequences.Min != 1 || _sequences.Max != Account.NextSeq - 1)))
             {
                 _problems.Add($"ledger holds {_sequences.Count} entries but the account expects {Account.NextSeq - 1}");

@@ -116,7 +116,8 @@ public sealed class ApprovalTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
         var rejected = await WaitForStatusAsync(admin, id, "rejected");
 
         Assert.Equal("需本人到店", rejected.GetProperty("steps")[1].GetProperty("comment").GetString());
-        Assert.Equal((0L, 90_000L, 12_000L), await admin.BalancesAsync(memberId)); // the top-up bonus stays: it is never paid out
+        // The small refund took its share of the top-up's bonus (10% of 12,000); the rejected one took nothing.
+        Assert.Equal((0L, 90_000L, 10_800L), await admin.BalancesAsync(memberId));
         Assert.Equal(2, await admin.LedgerCountAsync(memberId));
         var told = await app.Services.GetRequiredService<NotificationStore>().GetAsync(ApprovalRecipients.Principal(rejected.GetProperty("requestedBy").GetString()!), id + "-decided");
         Assert.Contains("被驳回", told!.Text, StringComparison.Ordinal);

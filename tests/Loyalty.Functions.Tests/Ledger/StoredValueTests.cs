@@ -119,4 +119,61 @@ public sealed class StoredValueTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
         await (await admin.PostAsync("/api/members/MZZZZZZZZZZZZ/top-ups", new { amount = 1_000, storeId = "sh-001" }, "k"))
             .AssertProblemAsync(HttpStatusCode.NotFound, "member_not_found");
     }
+
+    [Fact]
+    public async Task RefundingAllPrincipal_InParts_TakesTheTopUpBonusBackWithIt_OnTheReceiptAndInTheLedger()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var (memberId, _) = await app.EnrolAsync();
+        await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 50_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
+        await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 100_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
+        Assert.Equal((0L, 150_000L, 17_000L), await admin.BalancesAsync(memberId));
+
+        var taken = new List<long>();
+        for (var i = 0; i < 4; i++)
+        {
+            var receipt = await admin.PostOkAsync($"/api/members/{memberId}/stored-value-refunds", new { amount = 37_500, storeId = "sh-001", reason = "退卡" }, Guid.NewGuid().ToString());
+            Assert.Equal(37_500, receipt.GetProperty("amount").GetInt64());
+            taken.Add(receipt.GetProperty("bonusTakenBack").GetInt64());
+        }
+
+        // Oldest top-up first, each part taking its share of its top-up's bonus; nothing is left to spend.
+        Assert.Equal([3_750L, 4_250L, 4_500L, 4_500L], taken);
+        Assert.Equal((0L, 0L, 0L), await admin.BalancesAsync(memberId));
+        var ledger = (await admin.GetJsonAsync($"/api/members/{memberId}/ledger?pageSize=50")).GetProperty("items").EnumerateArray()
+            .Where(e => e.GetProperty("reason").GetString() == "stored_value.refund")
+            .Select(e => (e.GetProperty("principal").GetInt64(), e.GetProperty("bonus").GetInt64()))
+            .Order()
+            .ToList();
+        Assert.Equal([(-37_500L, -4_500L), (-37_500L, -4_500L), (-37_500L, -4_250L), (-37_500L, -3_750L)], ledger);
+        var sale = await admin.PostAsync("/api/sales", new
+        {
+            saleId = "sv-" + Guid.NewGuid().ToString("N"), storeId = "sh-001", memberId,
+            lines = new[] { new { sku = "A", category = "food", quantity = 1, unitPrice = 100 } },
+            payWithStoredValue = 100,
+        }, Guid.NewGuid().ToString());
+        await sale.AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "insufficient_stored_value");
+        Assert.True((await admin.PostOkAsync("/api/ops/reconcile", new { })).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task RefundingPrincipal_AfterTheBonusWasSpent_CannotGoBelowZero_AndTakesOnlyWhatIsLeft()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var (memberId, _) = await app.EnrolAsync();
+        await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 50_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
+
+        // The sale spends the bonus first (the default), then 1,000 of principal.
+        await admin.PostOkAsync("/api/sales", new
+        {
+            saleId = "sv-" + Guid.NewGuid().ToString("N"), storeId = "sh-001", memberId,
+            lines = new[] { new { sku = "A", category = "food", quantity = 1, unitPrice = 6_000 } },
+            payWithStoredValue = 6_000,
+        }, Guid.NewGuid().ToString());
+        var receipt = await admin.PostOkAsync($"/api/members/{memberId}/stored-value-refunds", new { amount = 49_000, storeId = "sh-001", reason = "退卡" }, Guid.NewGuid().ToString());
+
+        Assert.Equal(0, receipt.GetProperty("bonusTakenBack").GetInt64());
+        var (_, principal, bonus) = await admin.BalancesAsync(memberId);
+        Assert.Equal((0L, 0L), (principal, bonus));
+    }
 }

@@ -44,7 +44,9 @@ internal sealed class RefundService(
         Tags.TagChange? tags = null;
         var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, token) =>
         {
-            var earlier = account.IsRetry ? await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId!), token) : null;
+            // A refund id is idempotent in its own right (also under another Idempotency-Key), so look for it first: once
+            // a line refund or "the rest" has been applied, working it out again would find nothing left to refund.
+            var earlier = await members.GetRowAsync(memberId, SaleRows.RefundKey(saleId, request.RefundId!), token);
             if (earlier is not null)
             {
                 return earlier.GetString("RequestHash") == idempotency.RequestHash

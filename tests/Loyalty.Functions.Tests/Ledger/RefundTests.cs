@@ -129,4 +129,36 @@ public sealed class RefundTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
         await (await otherTerminal.PostAsync($"/api/sales/{saleId}/refunds", new { refundId = "r" }, "k")).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden_scope");
         client.Dispose();
     }
+
+    [Theory]
+    [InlineData("""{"refundId":"r-line1","lines":[{"line":0,"quantity":4}]}""")]
+    [InlineData("""{"refundId":"r-rest"}""")]
+    [InlineData("""{"refundId":"r-amount","amount":10001}""")]
+    public async Task Refund_SameRefundIdUnderAnotherIdempotencyKey_AnswersTheFirstReceipt_AndChangesNothing(string body)
+    {
+        var (client, memberId, saleId) = await SaleAsync(8_000);
+        var url = $"/api/sales/{saleId}/refunds";
+        var first = await client.SendAsync(Api.Json(HttpMethod.Post, url, body, Guid.NewGuid().ToString()));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var balances = await client.BalancesAsync(memberId);
+        var entries = await client.LedgerCountAsync(memberId);
+
+        var again = await client.SendAsync(Api.Json(HttpMethod.Post, url, body, Guid.NewGuid().ToString()));
+
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
+        Assert.Equal(balances, await client.BalancesAsync(memberId));
+        Assert.Equal(entries, await client.LedgerCountAsync(memberId));
+    }
+
+    [Fact]
+    public async Task Refund_SameRefundIdWithOtherContent_409RefundIdReused()
+    {
+        var (client, _, saleId) = await SaleAsync(8_000);
+        await client.PostOkAsync($"/api/sales/{saleId}/refunds", new { refundId = "r-once", lines = new[] { new { line = 0, quantity = 1 } } });
+
+        var other = await client.PostAsync($"/api/sales/{saleId}/refunds", new { refundId = "r-once", lines = new[] { new { line = 0, quantity = 2 } } }, Guid.NewGuid().ToString());
+
+        await other.AssertProblemAsync(HttpStatusCode.Conflict, "refund_id_reused");
+    }
 }

@@ -38,6 +38,11 @@ internal static class JsonBody
             {
                 return (null, Problems.From(DomainError.Invalid("unknown_field", property.Name, $"'{property.Name}' is not a field of this request.")));
             }
+
+            if (ServerOwnedInside(property.Value, serverOwned, property.Name) is { } nested)
+            {
+                return (null, Problems.From(DomainError.Invalid("read_only_field", nested, $"'{nested}' is set by the server and cannot be sent.")));
+            }
         }
 
         try
@@ -47,9 +52,84 @@ internal static class JsonBody
         }
         catch (JsonException ex)
         {
-            return (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"A field has the wrong type ({ex.Path}).", ex.Path?.TrimStart('$', '.')));
+            var field = ex.Path?.TrimStart('$', '.');
+            return EnumAt(typeof(T), field) is { } enumType
+                ? (null, Problems.From(DomainError.Invalid(
+                    JsonNamingPolicy.SnakeCaseLower.ConvertName(Leaf(field!)) + "_invalid",
+                    field!,
+                    $"'{field}' is one of {string.Join(", ", Enum.GetNames(enumType).Select(JsonNamingPolicy.CamelCase.ConvertName))}.")))
+                : (null, Problems.Create(StatusCodes.Status400BadRequest, "malformed_json", $"A field has the wrong type ({ex.Path}).", field));
         }
     }
+
+    /// <summary>The path of a server-owned field inside nested objects and arrays (e.g. <c>lines[0].gross</c>), or null.</summary>
+    private static string? ServerOwnedInside(JsonElement value, IReadOnlyCollection<string> serverOwned, string path)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                {
+                    var inner = path + "." + property.Name;
+                    if (serverOwned.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
+                    {
+                        return inner;
+                    }
+
+                    if (ServerOwnedInside(property.Value, serverOwned, inner) is { } deeper)
+                    {
+                        return deeper;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (ServerOwnedInside(item, serverOwned, $"{path}[{index++}]") is { } deeper)
+                    {
+                        return deeper;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The enum type of the property at a deserialization error's path (<c>cardType</c>, <c>nodes[0].kind</c>), or null.</summary>
+    private static Type? EnumAt(Type root, string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+
+        var type = root;
+        foreach (var segment in path.Split('.'))
+        {
+            var name = segment.Split('[')[0];
+            var property = JsonDefaults.Options.GetTypeInfo(type).Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (property is null)
+            {
+                return null;
+            }
+
+            type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (segment.Contains('[', StringComparison.Ordinal))
+            {
+                type = type.IsArray ? type.GetElementType()! : type.GetInterfaces().Append(type)
+                    .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0] ?? type;
+                type = Nullable.GetUnderlyingType(type) ?? type;
+            }
+        }
+
+        return type.IsEnum ? type : null;
+    }
+
+    private static string Leaf(string path) => path[(path.LastIndexOf('.') + 1)..].Split('[')[0];
 
     /// <summary>Reads a body that must be a JSON object, returning it as an element (detached from any document).</summary>
     public static async Task<((JsonElement Element, byte[] Raw)? Body, IResult? Problem)> ReadElementAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)

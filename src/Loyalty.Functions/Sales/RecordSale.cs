@@ -24,7 +24,7 @@ namespace Loyalty.Functions.Sales;
 /// </summary>
 internal sealed partial class RecordSale(SaleService service, OrgStore org, IOptions<LoyaltyOptions> options)
 {
-    internal static readonly string[] ServerOwned = ["gross", "memberDiscount", "pointsEarned", "amountDue", "balances", "tier", "status"];
+    internal static readonly string[] ServerOwned = ["gross", "net", "memberDiscount", "couponDiscount", "pointsEarned", "amountDue", "balances", "tier", "status"];
 
     public static Task<IResult> Handle(HttpContext http, RecordSale handler) => handler.HandleAsync(http);
 

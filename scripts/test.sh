@@ -15,6 +15,9 @@ dotnet build LoyaltyFunctions.sln -c Release --no-restore --verbosity quiet -nol
 # The deployment package is built once here; tests/…/PackageTests unpack and run it (they build it themselves otherwise).
 LOYALTY_PACKAGE="$(bash scripts/publish.sh "$ROOT/artifacts/publish" | tail -n 1)" || exit 1
 export LOYALTY_PACKAGE
+# Processes the tests start (Azurite, workers of the local host) must end with them, also when a test host is killed.
+leftovers() { pgrep -f -- "--inMemoryPersistence|Loyalty.LocalHost.SampleApp.dll|Loyalty.Functions.dll" | sort; }
+before="$(leftovers)"
 dotnet test LoyaltyFunctions.sln -c Release --no-build -nologo \
   --logger "console;verbosity=normal" --results-directory "$ROOT/artifacts/test-results" "$@" > artifacts/test.log 2>&1
 status=$?
@@ -27,4 +30,17 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   tail -40 artifacts/test.log
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
+
+left=""
+for _ in $(seq 1 10); do
+  left="$(comm -13 <(echo "$before") <(leftovers) | tr '\n' ' ' | xargs)"
+  [ -z "$left" ] && break
+  sleep 1
+done
+if [ -n "$left" ]; then
+  echo "processes started by the tests outlived them (now stopped):"
+  ps -o pid,args -p "${left// /,}" | cut -c1-160
+  kill $left 2>/dev/null
+  status=1
+fi
 exit "$status"

@@ -13,6 +13,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ILogger _logger;
     private readonly Queue<string> _lastErrors = new();
+    private Process? _guard;
 
     private WorkerProcess(Process process, ILogger logger)
     {
@@ -84,6 +85,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        worker._guard = OrphanGuard.Watch(process);
         worker.Exited = process.WaitForExitAsync();
         return worker;
     }
@@ -111,6 +113,8 @@ public sealed class WorkerProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.Zero);
+        OrphanGuard.Release(_guard);
+        _guard = null;
         _process.Dispose();
     }
 

@@ -38,6 +38,36 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Contains(host.Output, l => l.Contains("the worker exited with code 137", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task HostKilled_TheWorkerDoesNotOutliveIt()
+    {
+        using var host = await StartAsync();
+        var workerPid = WorkerOf(host.Process);
+
+        host.Process.Kill();
+        await host.Process.WaitForExitAsync();
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (IsRunning(workerPid) && DateTime.UtcNow < until)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.False(IsRunning(workerPid), $"worker {workerPid} outlived its host");
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private async Task<RunningHost> StartAsync()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -65,7 +95,7 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IClassFixture<Azu
 
     private static int WorkerOf(Process host)
     {
-        // The worker is the host's child: the only process whose parent is the host.
+        // The worker is the host's child (beside the shell that guards it).
         foreach (var stat in Directory.GetDirectories("/proc").Select(d => Path.Combine(d, "stat")).Where(File.Exists))
         {
             string text;
@@ -79,7 +109,8 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IClassFixture<Azu
             }
 
             var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == host.Id)
+            var name = text[(text.IndexOf('(') + 1)..text.LastIndexOf(')')];
+            if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == host.Id && name != "sh")
             {
                 return int.Parse(Path.GetFileName(Path.GetDirectoryName(stat)!), System.Globalization.CultureInfo.InvariantCulture);
             }

@@ -76,6 +76,16 @@ public sealed class AzuriteServer : IDisposable
         process.BeginErrorReadLine();
         var server = new AzuriteServer(process, queuePort, tablePort);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Dispose();
+
+        // The test runner may end this process without running ProcessExit (it did, and Azurite outlived the run):
+        // a shell beside Azurite kills it once this process is gone.
+        var guard = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-c", "while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; kill -9 \"$2\" 2>/dev/null", "azurite-guard", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            guard.ArgumentList.Add(arg);
+        }
+
+        Process.Start(guard)?.Dispose();
         WaitForPort(tablePort, process);
         WaitForPort(queuePort, process);
         return server;

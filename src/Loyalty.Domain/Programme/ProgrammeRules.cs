@@ -166,6 +166,19 @@ public sealed record AdjustmentAuthority(IReadOnlyDictionary<Role, long> MaxPoin
 
     /// <summary>The limit of a role (0 when unlisted).</summary>
     public long LimitFor(Role role) => MaxPoints.TryGetValue(role, out var limit) ? limit : 0;
+
+    /// <summary>
+    /// What the points limit here, and the approval-policy threshold of stored-value refunds, apply to for store and
+    /// region staff: the day's total per member and per operator (default), or each request alone.
+    /// </summary>
+    public Approvals.AuthorityWindow Window { get; init; } = Approvals.AuthorityWindow.Day;
+
+    /// <summary>
+    /// True when a request by <paramref name="role"/> is checked against the day's totals. HQ administrators and
+    /// operations sit at the top of the approval chain and are checked per request (a second HQ administrator
+    /// approves above their limit); store and region staff are checked by day.
+    /// </summary>
+    public bool CountsByDay(Role role) => Window == Approvals.AuthorityWindow.Day && role is not (Role.HqAdmin or Role.Ops);
 }
 
 /// <summary>The programme's configuration as one consistent snapshot, with the version of each part.</summary>

@@ -118,6 +118,7 @@ internal static class ServiceRegistration
         services.AddSingleton<Webhooks.OrderEventProcessor>();
         services.AddSingleton<StoredValue.RefundStoredValue>();
         services.AddSingleton<Storage.Approvals.ApprovalStore>();
+        services.AddSingleton<Storage.Approvals.AuthorityUsageStore>();
         services.AddSingleton<Approvals.ApprovalRequests>();
         services.AddSingleton<Approvals.ApprovalsApi>();
         services.AddSingleton<Approvals.OpenApprovalStage>();

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Approvals;
+using Loyalty.Domain.Auth;
 using Loyalty.Domain.Ledger;
 using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Hosting;
@@ -28,7 +29,7 @@ internal sealed record StoredValueRefundReceipt(string MemberId, long Amount, lo
 /// share of its own bonus (<see cref="StoredValueLots.RefundPrincipal"/>). The account needs an active card. Up to the <c>approval-policy</c> threshold it is applied at once with an audit row; above it, the
 /// answer is 202 with an approval, and the refund is applied when the chain approves it.
 /// </summary>
-internal sealed class RefundStoredValue(MemberTransactions transactions, MemberStore members, OrgStore org, ProgrammeConfig programme, ApprovalRequests approvals, IOptions<LoyaltyOptions> options)
+internal sealed class RefundStoredValue(MemberTransactions transactions, MemberStore members, OrgStore org, ProgrammeConfig programme, ApprovalRequests approvals, AuthorityUsageStore usage, IOptions<LoyaltyOptions> options)
 {
     private const long MaxAmount = 100_000_000;
     private static readonly string[] ServerOwned = ["balance", "balances", "memberId"];
@@ -69,7 +70,30 @@ internal sealed class RefundStoredValue(MemberTransactions transactions, MemberS
         var amount = request.Amount.Value;
         var reason = request.Reason.Trim();
         var policy = await approvals.GetPolicyAsync(http.RequestAborted);
+        var daily = (await programme.GetRulesAsync(http.RequestAborted)).Authority.CountsByDay(caller.Role);
+
         if (policy.NeedsApproval(ApprovalAction.StoredValueRefund, amount, caller.Role))
+        {
+            return await RequestApprovalAsync();
+        }
+
+        // With the daily window the member's and this operator's refunds of today count too. Both are checked inside
+        // the member's transaction, so a repeated request replays its first answer instead of being sent for approval.
+        var window = daily ? new DailyAuthority(caller.Role, await usage.GetAsync(caller.Id, transactions.Today, http.RequestAborted)) : null;
+        var outcome = await ApplyAsync(memberId, amount, request.StoreId!, reason, caller.Id, idempotency, http.RequestAborted, window);
+        if (outcome is Refused { Error.Code: "approval_required" })
+        {
+            return await RequestApprovalAsync();
+        }
+
+        if (window is not null && outcome is Completed { Replayed: false })
+        {
+            await usage.AddAsync(caller.Id, ApprovalAction.StoredValueRefund, amount, transactions.Today, http.RequestAborted);
+        }
+
+        return MemberOperation.ToResult(outcome);
+
+        async Task<IResult> RequestApprovalAsync()
         {
             // Refuse at once what could never be applied: an unknown member, no usable card, not enough principal.
             var member = await members.GetAsync(memberId, http.RequestAborted);
@@ -92,14 +116,18 @@ internal sealed class RefundStoredValue(MemberTransactions transactions, MemberS
                 ApprovalAction.StoredValueRefund, amount, request.StoreId!, memberId, memberId, reason,
                 new StoredValueRefundPayload(amount, request.StoreId!, reason)), tree);
         }
-
-        return MemberOperation.ToResult(await ApplyAsync(memberId, amount, request.StoreId!, reason, caller.Id, idempotency, http.RequestAborted));
     }
 
-    /// <summary>Pays <paramref name="amount"/> of principal back, exactly once under <paramref name="idempotency"/>.</summary>
-    public async Task<MemberOutcome> ApplyAsync(string memberId, long amount, string storeId, string reason, string actorId, IdempotencyContext idempotency, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pays <paramref name="amount"/> of principal back, exactly once under <paramref name="idempotency"/>. With
+    /// <paramref name="window"/> (a direct request under the daily window) the member's and the operator's refunds of
+    /// today count towards the caller's limit, and going over it refuses with <c>approval_required</c>; an approved
+    /// refund is checked against nothing.
+    /// </summary>
+    public async Task<MemberOutcome> ApplyAsync(string memberId, long amount, string storeId, string reason, string actorId, IdempotencyContext idempotency, CancellationToken cancellationToken, DailyAuthority? window = null)
     {
         var rules = await programme.GetRulesAsync(cancellationToken);
+        var policy = await approvals.GetPolicyAsync(cancellationToken);
         return await transactions.ExecuteAsync(memberId, idempotency, async (account, ct) =>
         {
             var card = await CardChecks.CheckAsync(members, account, null, ct);
@@ -113,6 +141,12 @@ internal sealed class RefundStoredValue(MemberTransactions transactions, MemberS
                 return new Domain.Common.DomainError("insufficient_stored_value", "Only principal can be refunded, and there is not that much.", Domain.Common.ErrorKind.Unprocessable);
             }
 
+            var today = AuthorityUsage.Parse(account.AuthorityUsage, transactions.Today);
+            if (window is not null && window.Exceeds(ApprovalAction.StoredValueRefund, amount, today, total => !policy.NeedsApproval(ApprovalAction.StoredValueRefund, total, window.Role)))
+            {
+                return new Domain.Common.DomainError("approval_required", "Today's refunds of this member would exceed the caller's authority.", Domain.Common.ErrorKind.Forbidden);
+            }
+
             var (bonus, lots) = StoredValueLots.Parse(account.StoredValueLots, account.Balances.Principal, account.Balances.Bonus).RefundPrincipal(amount);
             return new WriteDecision(
                 new LedgerEntryDraft(LedgerEntryType.StoredValueRefund, "stored_value.refund", new LedgerChange(0, -amount, -bonus), storeId, null, rules.Version, reason),
@@ -123,6 +157,7 @@ internal sealed class RefundStoredValue(MemberTransactions transactions, MemberS
                     JsonSerializer.Serialize(new { amount, bonusTakenBack = bonus, reason }, ConfigJson.Options)))])
             {
                 StoredValueLots = lots.ToJson(),
+                AuthorityUsage = window is null ? null : today.Add(ApprovalAction.StoredValueRefund, amount).ToJson(),
             };
         }, cancellationToken);
     }

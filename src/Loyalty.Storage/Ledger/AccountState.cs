@@ -17,6 +17,9 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>Stored value by lot (JSON, <see cref="Loyalty.Domain.Ledger.StoredValueLots"/>); null for accounts from before lots were kept.</summary>
     public string? StoredValueLots { get; init; }
 
+    /// <summary>The member's use today of authority-limited actions (JSON, <see cref="Loyalty.Domain.Approvals.AuthorityUsage"/>).</summary>
+    public string? AuthorityUsage { get; init; }
+
     /// <summary>A manually granted tier below which the period-end evaluation does not go; null when none.</summary>
     public string? TierFloor { get; init; }
 
@@ -59,6 +62,7 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         TierProgress = row.GetString("TierProgress"),
         PointBatches = row.GetString("PointBatches"),
         StoredValueLots = row.GetString("StoredValueLots"),
+        AuthorityUsage = row.GetString("AuthorityUsage"),
         TierFloor = row.GetString("TierFloor"),
         TierSince = row.GetString("TierSince"),
         Stats = row.GetString("Stats"),

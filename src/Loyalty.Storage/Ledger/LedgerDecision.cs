@@ -33,6 +33,9 @@ public sealed record WriteDecision(
     /// </summary>
     public string? StoredValueLots { get; init; }
 
+    /// <summary>The member's authority usage after the operation (JSON); null leaves it.</summary>
+    public string? AuthorityUsage { get; init; }
+
     /// <summary>The account's new tier, when the operation changes it.</summary>
     public string? Tier { get; init; }
 

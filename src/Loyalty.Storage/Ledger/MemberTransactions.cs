@@ -186,6 +186,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
                 ["TierProgress"] = write.TierProgress ?? account.TierProgress,
                 ["PointBatches"] = batches.ToJson(),
+                ["AuthorityUsage"] = write.AuthorityUsage ?? account.AuthorityUsage,
                 ["StoredValueLots"] = (write.StoredValueLots is { } decidedLots ? StoredValueLots.Parse(decidedLots, balances.Principal, balances.Bonus) : lots).ToJson(),
                 ["TierFloor"] = write.TierFloor is { } floor ? (floor.Length == 0 ? null : floor) : account.TierFloor,
                 ["TierSince"] = write.Tier is { } tier && tier != account.Tier

@@ -79,6 +79,9 @@ public sealed class StorageNames
     /// <summary>Approval requests (one partition; <c>a-{id}</c> rows and <c>pending-{id}</c> index rows).</summary>
     public string Approvals => TablePrefix + "Approvals";
 
+    /// <summary>Each operator's use today of authority-limited actions.</summary>
+    public string AuthorityUsage => TablePrefix + "AuthorityUsage";
+
     /// <summary>Campaign work lists: the members a reactivation campaign targets (<c>targets-{campaignId}</c>).</summary>
     public string Campaigns => TablePrefix + "Campaigns";
 
@@ -89,7 +92,7 @@ public sealed class StorageNames
     public string Reports => TablePrefix + "Reports";
 
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments, Approvals, Campaigns, Reports];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments, Approvals, Campaigns, Reports, AuthorityUsage];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

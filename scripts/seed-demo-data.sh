@@ -27,6 +27,10 @@ api PUT /api/config/coupon-templates '{"value":[
 api PUT /api/config/gift-packs '{"value":{"signUpPack":"welcome","packs":[
   {"packId":"welcome","name":"新人礼包","points":100,"coupons":[{"templateId":"welcome-10"},{"templateId":"free-coffee"}]}]}}' >/dev/null
 
+# A fresh till key each run; the one an earlier run printed is revoked, so keys do not pile up.
+earlier=$(curl -s "$BASE/api/principals" -H "X-Api-Key: $KEY" | grep -o '{[^{}]*"name":"sh-001 till 1"[^{}]*}' \
+  | sed -n 's/.*"principalId":"\([^"]*\)".*/\1/p' || true)
+for old in $earlier; do api POST "/api/principals/$old/revoke" '{}' >/dev/null; done
 terminal=$(api POST /api/principals '{"role":"terminal","scopeId":"sh-001","name":"sh-001 till 1"}' | sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p')
 
 i=0

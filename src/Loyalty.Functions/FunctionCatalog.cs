@@ -84,6 +84,7 @@ public static class FunctionCatalog
             Http("PurgeOrchestration", "DELETE", "orchestrations/{instanceId}", [Role.HqAdmin, Role.Ops], OrchestrationsApi.PurgeAsync),
             Http("CreatePrincipal", "POST", "principals", [Role.HqAdmin, Role.RegionManager, Role.StoreManager], PrincipalsApi.CreateAsync),
             Http("ListPrincipals", "GET", "principals", [Role.HqAdmin], PrincipalsApi.ListAsync),
+            Http("RevokePrincipal", "POST", "principals/{principalId}/revoke", [Role.HqAdmin], PrincipalsApi.RevokeAsync),
             Http("LiabilityReport", "GET", "reports/liability", Staff, Reports.ReportsApi.Liability),
             Http("StoredValueReport", "GET", "reports/stored-value", Staff, Reports.ReportsApi.StoredValue),
             Http("ConsumptionReport", "GET", "reports/consumption", Staff, Reports.ReportsApi.Consumption),

@@ -60,10 +60,17 @@ internal sealed class Bootstrap(
         if (!string.IsNullOrEmpty(adminKey))
         {
             var hq = (await org.GetRequiredAsync(cancellationToken)).Hq.Id;
-            var created = await principals.CreateAsync(new Principal(AdminPrincipalId, Role.HqAdmin, hq, "admin (LOYALTY_ADMIN_KEY)"), adminKey, "bootstrap", cancellationToken);
+            var created = await principals.CreateAsync(new Principal(AdminPrincipalId, Role.HqAdmin, hq, "admin (LOYALTY_ADMIN_KEY)"), adminKey, "bootstrap", cancellationToken: cancellationToken);
             if (created)
             {
                 logger.LogInformation("Registered the admin key as an HQ administrator");
+            }
+
+            // LOYALTY_ADMIN_KEY is the one admin key: keys it held before (an earlier run's) stop working.
+            var retired = await principals.RevokeAsync(AdminPrincipalId, "bootstrap", Storage.Schema.Hashing.Sha256Hex(adminKey), cancellationToken);
+            if (retired > 0)
+            {
+                logger.LogInformation("Revoked {Count} earlier admin keys", retired);
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Loyalty.Functions;
 using Loyalty.Functions.Hosting;
 using Loyalty.Storage.Schema;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddLocalSettings(Directory.GetCurrentDirectory());
@@ -27,16 +28,26 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
     builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
 }
 
-builder.Services
-    .AddLoyaltyOptions(builder.Configuration)
-    .AddLoyaltyStorage(builder.Configuration)
-    .AddLoyaltyFunctions();
+try
+{
+    builder.Services
+        .AddLoyaltyOptions(builder.Configuration)
+        .AddLoyaltyStorage(builder.Configuration)
+        .AddLoyaltyFunctions();
 
-var app = builder.Build();
-app.UseLoyaltyPipeline();
-app.MapLoyaltyFunctions();
-await app.RunAsync();
-return 0;
+    var app = builder.Build();
+    app.UseLoyaltyPipeline();
+    app.MapLoyaltyFunctions();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is OptionsValidationException or Loyalty.Storage.Azure.StorageSettingsException)
+{
+    // A setting is wrong: say which and why in one line (operations.md), not a stack trace, and exit non-zero.
+    var reasons = ex is OptionsValidationException invalid ? invalid.Failures : [ex.Message];
+    await Console.Error.WriteLineAsync("LoyaltyFunctions cannot start: " + string.Join(" ", reasons));
+    return 2;
+}
 
 /// <summary>Entry point; public for the in-process test host.</summary>
 public partial class Program;

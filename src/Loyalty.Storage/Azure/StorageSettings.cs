@@ -1,5 +1,7 @@
 using Azure.Core;
+using Azure.Data.Tables;
 using Azure.Identity;
+using Azure.Storage.Queues;
 
 namespace Loyalty.Storage.Azure;
 
@@ -56,14 +58,25 @@ public sealed class StorageSettings
         var connectionString = setting(connectionName);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
+            try
+            {
+                // The SDK reads the string when a client is made; make them now, so a bad key fails at start-up.
+                _ = new TableServiceClient(connectionString);
+                _ = new QueueServiceClient(connectionString);
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
+            {
+                throw new StorageSettingsException($"Setting '{connectionName}' is not a usable storage connection string ({ex.GetType().Name}: {ex.Message}).");
+            }
+
             return FromConnectionString(connectionString);
         }
 
         var tableUri = setting($"{connectionName}__tableServiceUri");
         var queueUri = setting($"{connectionName}__queueServiceUri");
-        if (string.IsNullOrWhiteSpace(tableUri) || string.IsNullOrWhiteSpace(queueUri))
+        if (!Uri.TryCreate(tableUri, UriKind.Absolute, out var tables) || !Uri.TryCreate(queueUri, UriKind.Absolute, out var queues))
         {
-            throw new InvalidOperationException(
+            throw new StorageSettingsException(
                 $"Storage setting '{connectionName}' is missing: set a connection string, or both " +
                 $"'{connectionName}__tableServiceUri' and '{connectionName}__queueServiceUri' for managed identity.");
         }
@@ -72,6 +85,27 @@ public sealed class StorageSettings
         var credential = credentialFactory?.Invoke(clientId) ?? (string.IsNullOrWhiteSpace(clientId)
             ? new DefaultAzureCredential()
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId)));
-        return WithCredential(new Uri(tableUri), new Uri(queueUri), credential);
+        return WithCredential(tables, queues, credential);
+    }
+}
+
+/// <summary>A storage setting is missing or unusable; the message names the setting.</summary>
+public sealed class StorageSettingsException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    public StorageSettingsException()
+    {
+    }
+
+    /// <summary>Creates the exception with its message.</summary>
+    public StorageSettingsException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with its message and cause.</summary>
+    public StorageSettingsException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

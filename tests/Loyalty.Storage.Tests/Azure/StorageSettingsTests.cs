@@ -43,7 +43,7 @@ public sealed class StorageSettingsTests(AzuriteFixture azurite) : IClassFixture
     [Fact]
     public void FromSettings_Nothing_ThrowsNamingTheSettings()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => StorageSettings.FromSettings(_ => null, "LoyaltyStorage"));
+        var ex = Assert.Throws<StorageSettingsException>(() => StorageSettings.FromSettings(_ => null, "LoyaltyStorage"));
         Assert.Contains("LoyaltyStorage__tableServiceUri", ex.Message, StringComparison.Ordinal);
     }
 

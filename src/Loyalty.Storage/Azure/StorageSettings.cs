@@ -1,7 +1,5 @@
 using Azure.Core;
-using Azure.Data.Tables;
 using Azure.Identity;
-using Azure.Storage.Queues;
 
 namespace Loyalty.Storage.Azure;
 
@@ -48,6 +46,27 @@ public sealed class StorageSettings
         return new StorageSettings(null, tableServiceUri, queueServiceUri, credential);
     }
 
+    /// <summary>What is wrong with a connection string, in words; null when nothing obvious is.</summary>
+    private static string? Problem(string connectionString)
+    {
+        var parts = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : string.Empty, StringComparer.OrdinalIgnoreCase);
+        if (parts.TryGetValue("UseDevelopmentStorage", out var development) && development.Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (!parts.ContainsKey("AccountName") && !parts.ContainsKey("SharedAccessSignature"))
+        {
+            return "it names no AccountName (or SharedAccessSignature)";
+        }
+
+        return parts.TryGetValue("AccountKey", out var key) && (key.Length == 0 || !Convert.TryFromBase64String(key, new byte[key.Length], out _))
+            ? "its AccountKey is not base64"
+            : null;
+    }
+
     /// <summary>Reads the connection named <paramref name="connectionName"/>.</summary>
     /// <param name="setting">Reads one app setting by its environment name.</param>
     /// <param name="connectionName">The connection's setting name, e.g. <c>LoyaltyStorage</c>.</param>
@@ -58,15 +77,11 @@ public sealed class StorageSettings
         var connectionString = setting(connectionName);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            try
+            // The SDK reads the string only when the first client is made, after the app has started; the mistakes
+            // people make (a truncated or mistyped account key) are caught here, at start-up, without loading the SDK.
+            if (Problem(connectionString) is { } problem)
             {
-                // The SDK reads the string when a client is made; make them now, so a bad key fails at start-up.
-                _ = new TableServiceClient(connectionString);
-                _ = new QueueServiceClient(connectionString);
-            }
-            catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException)
-            {
-                throw new StorageSettingsException($"Setting '{connectionName}' is not a usable storage connection string ({ex.GetType().Name}: {ex.Message}).");
+                throw new StorageSettingsException($"Setting '{connectionName}' is not a usable storage connection string: {problem}.");
             }
 
             return FromConnectionString(connectionString);

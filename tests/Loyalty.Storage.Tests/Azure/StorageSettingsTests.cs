@@ -40,6 +40,18 @@ public sealed class StorageSettingsTests(AzuriteFixture azurite) : IClassFixture
         Assert.Equal(new Uri("https://acct.queue.core.windows.net"), settings.QueueServiceUri);
     }
 
+    [Theory]
+    [InlineData("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=not*base64!;EndpointSuffix=core.windows.net", "AccountKey is not base64")]
+    [InlineData("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=;EndpointSuffix=core.windows.net", "AccountKey is not base64")]
+    [InlineData("DefaultEndpointsProtocol=https;AccountKey=AAAA;EndpointSuffix=core.windows.net", "no AccountName")]
+    public void FromSettings_UnusableConnectionString_ThrowsNamingTheSettingAndTheMistake(string connectionString, string mistake)
+    {
+        var ex = Assert.Throws<StorageSettingsException>(() => StorageSettings.FromSettings(n => n == "LoyaltyStorage" ? connectionString : null, "LoyaltyStorage"));
+
+        Assert.Contains("'LoyaltyStorage'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(mistake, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FromSettings_Nothing_ThrowsNamingTheSettings()
     {

@@ -41,14 +41,24 @@ public enum TierEntry
 /// <param name="GraceDays">Days after the period end before the drop takes effect.</param>
 /// <param name="EntryOn">When a new member enters the first tier.</param>
 /// <param name="StartingProgress">Progress a new member starts with (a "pre-stamped card").</param>
+/// <param name="ReverseOnRefund">
+/// Whether a refund that takes the progress below the member's tier moves the member down at once, when that tier was
+/// reached in the current period (this calendar year, or the last 12 months for a rolling window); never below a
+/// manually granted floor. Off by default: refunds never lower the tier. The upgrade gift pack stays granted.
+/// </param>
 public sealed record TierPolicy(
     TierBasis Basis = TierBasis.QualifyingSpend,
     TierPeriod Period = TierPeriod.Rolling12Months,
     bool Downgrade = false,
     int GraceDays = 0,
     TierEntry EntryOn = TierEntry.Enrolment,
-    long StartingProgress = 0)
+    long StartingProgress = 0,
+    bool ReverseOnRefund = false)
 {
+    /// <summary>True when a tier reached on <paramref name="since"/> was reached in the period in force on <paramref name="today"/>.</summary>
+    public bool ReachedThisPeriod(DateOnly since, DateOnly today) =>
+        since >= (Period == TierPeriod.CalendarYear ? new DateOnly(today.Year, 1, 1) : today.AddMonths(-12));
+
     /// <summary>Qualifying spend over a rolling 12 months; no downgrades; entry at enrolment.</summary>
     public static TierPolicy Default { get; } = new();
 

@@ -11,13 +11,18 @@ using Microsoft.Extensions.Options;
 namespace Loyalty.Functions.Programme;
 
 /// <summary>A tier decision inside a member transaction: the new progress, the tier reached (if higher), and its gift.</summary>
-internal sealed record TierChange(string Progress, TierRule? UpgradedTo, PreparedIssue? Gift);
+internal sealed record TierChange(string Progress, TierRule? UpgradedTo, PreparedIssue? Gift)
+{
+    /// <summary>The lower tier a refund took the member back to (tier policy <c>reverseOnRefund</c>), or null.</summary>
+    public TierRule? DowngradedTo { get; init; }
+}
 
 /// <summary>
 /// Upgrades at once: a purchase (or top-up, or refund) adds to the member's tier progress inside its own transaction,
 /// and when the total crosses a higher tier's threshold the same transaction moves the member up and grants that
 /// tier's upgrade gift pack. The gift is keyed by the tier and the operation that crossed, so the transaction's
-/// retries prepare the same coupons and the pack is granted once per upgrade. Tiers never go down here.
+/// retries prepare the same coupons and the pack is granted once per upgrade. Tiers go down here only with the tier
+/// policy's <c>reverseOnRefund</c>, when a refund undoes progress that earned this period's tier.
 /// </summary>
 internal sealed class TierUpgrades(CouponIssuer issuer, TableStore store, TimeProvider time, IOptions<LoyaltyOptions> options, ILogger<TierUpgrades> logger)
 {
@@ -36,7 +41,20 @@ internal sealed class TierUpgrades(CouponIssuer issuer, TableStore store, TimePr
             progress = progress.Add(today, contribution);
         }
 
-        var reached = TierProgress.Reached(rules.Tiers, account.Tier, progress.Total(today, rules.Policy.Period));
+        var total = progress.Total(today, rules.Policy.Period);
+        if (contribution < 0 && rules.Policy.ReverseOnRefund &&
+            DateOnly.TryParseExact(account.TierSince, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var since) &&
+            rules.Policy.ReachedThisPeriod(since, today))
+        {
+            // The refund took back progress that earned this period's tier: the member holds the tier the rest supports.
+            var supported = TierProgress.AfterPeriodEnd(rules.Tiers, account.Tier, account.TierFloor, total);
+            if (supported.Code != account.Tier)
+            {
+                return new TierChange(progress.ToJson(), null, null) { DowngradedTo = supported };
+            }
+        }
+
+        var reached = TierProgress.Reached(rules.Tiers, account.Tier, total);
         if (reached.Code == account.Tier)
         {
             return new TierChange(progress.ToJson(), null, null);
@@ -74,7 +92,7 @@ internal sealed class TierUpgrades(CouponIssuer issuer, TableStore store, TimePr
         var rows = decision.Rows;
         return decision with
         {
-            Tier = change.UpgradedTo?.Code,
+            Tier = change.UpgradedTo?.Code ?? change.DowngradedTo?.Code,
             TierProgress = change.Progress,
             MoreEntries = change.Gift?.Entry is { } entry ? [.. decision.MoreEntries, entry] : decision.MoreEntries,
             Rows = change.Gift is { } gift ? body => [.. rows(body), .. issuer.Rows(memberId, gift, actor)] : rows,

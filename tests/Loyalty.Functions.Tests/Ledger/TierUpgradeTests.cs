@@ -9,7 +9,7 @@ using Xunit;
 namespace Loyalty.Functions.Tests.Ledger;
 
 /// <summary>The app with a small tier ladder: silver from 50 yuan of qualifying spend, with an upgrade gift pack.</summary>
-public sealed class TierApp : LoyaltyApp
+public class TierApp : LoyaltyApp
 {
     public override async Task InitializeAsync()
     {

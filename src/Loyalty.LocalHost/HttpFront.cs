@@ -126,6 +126,7 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
         {
             logger.LogError(ex, "The worker did not answer {Function}", route.Function.Name);
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
+            await ObserveAsync(invocation, route);
             return;
         }
 
@@ -137,10 +138,24 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
             await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
 
-        var result = await invocation;
-        if (result.Result.Status != StatusResult.Types.Status.Success)
+        await ObserveAsync(invocation, route);
+    }
+
+    // The invocation's own answer: logged when it failed; a worker that went away or a caller that hung up ends it
+    // without an answer, which the response (or its absence) has already told the caller.
+    private async Task ObserveAsync(Task<InvocationResponse> invocation, HttpRoute route)
+    {
+        try
         {
-            logger.LogError("{Function} failed: {Error}", route.Function.Name, result.Result.Exception?.Message);
+            var result = await invocation;
+            if (result.Result.Status != StatusResult.Types.Status.Success)
+            {
+                logger.LogError("{Function} failed: {Error}", route.Function.Name, result.Result.Exception?.Message);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            logger.LogDebug("{Function}: no answer to its invocation ({Reason})", route.Function.Name, ex.Message);
         }
     }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the zip-deploy package: a self-contained linux-x64 publish of the custom handler at the package root, the
-# repository's host.json, and one <FunctionName>/function.json per function, written by the published binary itself
-# from the function catalogue. Output: artifacts/publish/LoyaltyFunctions.zip (or $1/LoyaltyFunctions.zip).
+# Builds the zip-deploy package of the isolated worker app: `dotnet publish` gives the app, functions.metadata (the
+# worker SDK's index of every [Function]), worker.config.json, extensions.json and .azurefunctions/ (the host-side
+# extensions) and host.json. Output: artifacts/publish/LoyaltyFunctions.zip (or $1/LoyaltyFunctions.zip), with the
+# unpacked folder next to it as package/ (what scripts/run-local.sh runs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/artifacts/publish}"
@@ -11,11 +12,9 @@ command -v zip >/dev/null || { echo "publish: zip is required (scripts/install.s
 
 rm -rf "$PACKAGE" "$ZIP"
 mkdir -p "$PACKAGE"
-dotnet publish "$ROOT/src/Loyalty.Functions" -c Release -r linux-x64 --self-contained true \
-  -p:GenerateDocumentationFile=false -o "$PACKAGE" -nologo --verbosity quiet
-cp "$ROOT/host.json" "$PACKAGE/host.json"
-
-# The Functions host runs defaultExecutablePath from the package root; the same binary writes the metadata.
-(cd "$PACKAGE" && ./Loyalty.Functions emit-metadata . >/dev/null)
+dotnet publish "$ROOT/src/Loyalty.Functions" -c Release -p:GenerateDocumentationFile=false -o "$PACKAGE" -nologo --verbosity quiet
+for required in functions.metadata worker.config.json extensions.json host.json .azurefunctions; do
+  [ -e "$PACKAGE/$required" ] || { echo "publish: $required is missing from the package"; exit 1; }
+done
 (cd "$PACKAGE" && zip -qr -X "$ZIP" .)
 echo "$ZIP"

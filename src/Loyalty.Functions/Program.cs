@@ -1,43 +1,26 @@
-using System.Globalization;
-using Loyalty.Functions;
 using Loyalty.Functions.Hosting;
-using Loyalty.Storage.Schema;
+using Loyalty.Functions.Http;
+using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Configuration.AddLocalSettings(Directory.GetCurrentDirectory());
+// The function app: a .NET isolated worker with the ASP.NET Core integration. The Functions host (in Azure, or
+// src/Loyalty.LocalHost here) starts this process, indexes its [Function] methods and sends it every invocation.
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<HttpGuard>();
 
-if (args is ["emit-metadata", var outputDirectory])
-{
-    // Build step of scripts/publish.sh: one function.json per declared function.
-    var section = builder.Configuration.GetSection(LoyaltyOptions.Section);
-    var names = new StorageNames(section["TablePrefix"], section["QueuePrefix"]);
-    foreach (var file in FunctionMetadataWriter.Write(FunctionCatalog.Build(names), outputDirectory))
-    {
-        Console.WriteLine(file);
-    }
+// Header values in UTF-8 reach the app, which answers a malformed one (an Idempotency-Key in Chinese) with its own problem.
+builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8);
 
-    return 0;
-}
-
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 8 * 1024 * 1024);
-if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-{
-    // Azure: the host tells the handler its port. Local: 7071, like `func start`.
-    var port = builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] ?? builder.Configuration["LOYALTY_PORT"] ?? "7071";
-    builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
-}
-
+// Request logging would print URLs, and phone numbers travel in query strings (operations.md).
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 try
 {
     builder.Services
         .AddLoyaltyOptions(builder.Configuration)
         .AddLoyaltyStorage(builder.Configuration)
         .AddLoyaltyFunctions();
-
-    var app = builder.Build();
-    app.UseLoyaltyPipeline();
-    app.MapLoyaltyFunctions();
+    using var app = builder.Build();
     await app.RunAsync();
     return 0;
 }
@@ -48,6 +31,3 @@ catch (Exception ex) when (ex is OptionsValidationException or Loyalty.Storage.A
     await Console.Error.WriteLineAsync("LoyaltyFunctions cannot start: " + string.Join(" ", reasons));
     return 2;
 }
-
-/// <summary>Entry point; public for the in-process test host.</summary>
-public partial class Program;

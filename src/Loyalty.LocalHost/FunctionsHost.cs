@@ -205,6 +205,12 @@ public sealed class FunctionsHost : IAsyncDisposable
         foreach (var function in Functions)
         {
             var logger = loggerFactory.CreateLogger("Function." + function.Name);
+            if (settings.IsDisabled(function.Name))
+            {
+                logger.LogInformation("{Function} is disabled by its app setting", function.Name);
+                continue;
+            }
+
             switch (function.Trigger.Type.ToUpperInvariant())
             {
                 case "QUEUETRIGGER":
@@ -239,7 +245,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new QuietServerLogging(loggerFactory));
         builder.Services.AddSingleton(channel);
         builder.Services.AddGrpc(o =>
         {
@@ -256,14 +262,47 @@ public sealed class FunctionsHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new QuietServerLogging(loggerFactory));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = 100 * 1024 * 1024;
+            k.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8;
             k.Listen(IPAddress.Loopback, port);
         });
         var app = builder.Build();
         app.Run(front.HandleAsync);
         return app;
+    }
+}
+
+/// <summary>
+/// The host's own servers log through the host's logger factory only from Warning: their request lines carry URLs,
+/// and query strings carry phone numbers.
+/// </summary>
+internal sealed class QuietServerLogging(ILoggerFactory inner) : ILoggerFactory
+{
+    public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+    public ILogger CreateLogger(string categoryName) => new Filtered(inner.CreateLogger(categoryName));
+
+    public void Dispose()
+    {
+        // The inner factory belongs to whoever started the host.
+    }
+
+    private sealed class Filtered(ILogger inner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                inner.Log(logLevel, eventId, state, exception, formatter);
+            }
+        }
     }
 }

@@ -33,8 +33,23 @@ public sealed class HostSettings
     {
         ArgumentNullException.ThrowIfNull(value);
         return System.Text.RegularExpressions.Regex.Replace(value, "%([^%]+)%", m =>
-            Get(m.Groups[1].Value) ?? throw new InvalidOperationException($"The binding expression '{m.Value}' names a setting that is not set."));
+            Setting(m.Groups[1].Value) ?? throw new InvalidOperationException($"The binding expression '{m.Value}' names a setting that is not set."));
     }
+
+    /// <summary>
+    /// A setting as binding expressions see it: present, even when empty; a section separator ':' also finds the
+    /// environment form '__' (<c>%Loyalty:QueuePrefix%</c> reads <c>Loyalty__QueuePrefix</c>).
+    /// </summary>
+    private string? Setting(string name) =>
+        Values.TryGetValue(name, out var value) || Values.TryGetValue(name.Replace(":", "__", StringComparison.Ordinal), out value) ? value : null;
+
+    /// <summary>
+    /// Whether the app setting <c>AzureWebJobs.{function}.Disabled</c> (or its environment form
+    /// <c>AzureWebJobs__{function}__Disabled</c>) switches the function off, as in Azure: its trigger is not run.
+    /// </summary>
+    public bool IsDisabled(string function) =>
+        (Get($"AzureWebJobs.{function}.Disabled") ?? Get($"AzureWebJobs__{function}__Disabled")) is { } value
+        && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1");
 
     /// <summary>A setting's value, or null.</summary>
     public string? Get(string name) => Values.TryGetValue(name, out var value) && value.Length > 0 ? value : null;

@@ -23,6 +23,9 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
         AllowAutoRedirect = false,
         UseCookies = false,
         AutomaticDecompression = System.Net.DecompressionMethods.None,
+
+        // Header values pass through as the client sent them (the front accepts UTF-8 too); the app judges them.
+        RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
     });
 
@@ -97,10 +100,53 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
         request.InputData.Add(new ParameterBinding { Name = route.Function.Trigger.Name, Data = new TypedData { Http = http } });
         var invocation = channel.InvokeAsync(request, context.RequestAborted);
 
-        using var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_workerUri!, context.Request.Path + context.Request.QueryString));
+        HttpResponseMessage response;
+        using var sent = new DisposableList();
+        for (var attempt = 1; ; attempt++)
+        {
+            var forward = sent.Add(Forward(context));
+            forward.Headers.Add("x-ms-invocation-id", invocationId);
+            try
+            {
+                response = await _proxy.SendAsync(forward, context.RequestAborted);
+                break;
+            }
+            catch (HttpRequestException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } && attempt < 100)
+            {
+                // The worker reports its HTTP address before its server listens; nothing was sent yet, so try again.
+                await Task.Delay(50, context.RequestAborted);
+            }
+            catch (HttpRequestException ex)
+            {
+                logger.LogError(ex, "The worker did not answer {Function}", route.Function.Name);
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                await ObserveAsync(invocation, route);
+                return;
+            }
+        }
+
+        using (response)
+        {
+            context.Response.StatusCode = (int)response.StatusCode;
+            Copy(response.Headers, context.Response.Headers);
+            Copy(response.Content.Headers, context.Response.Headers);
+            await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+        }
+
+        await ObserveAsync(invocation, route);
+    }
+
+    private HttpRequestMessage Forward(HttpContext context)
+    {
+        var forward = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_workerUri!, context.Request.Path + context.Request.QueryString));
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
             forward.Content = new StreamContent(context.Request.Body);
+        }
+        else if (context.Request.ContentLength == 0 || context.Request.ContentType is not null)
+        {
+            // An empty body still carries its content headers (an empty JSON post is the app's to refuse).
+            forward.Content = new ByteArrayContent([]);
         }
 
         foreach (var (name, value) in context.Request.Headers)
@@ -116,29 +162,7 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
             }
         }
 
-        forward.Headers.Add("x-ms-invocation-id", invocationId);
-        HttpResponseMessage response;
-        try
-        {
-            response = await _proxy.SendAsync(forward, context.RequestAborted);
-        }
-        catch (HttpRequestException ex)
-        {
-            logger.LogError(ex, "The worker did not answer {Function}", route.Function.Name);
-            context.Response.StatusCode = StatusCodes.Status502BadGateway;
-            await ObserveAsync(invocation, route);
-            return;
-        }
-
-        using (response)
-        {
-            context.Response.StatusCode = (int)response.StatusCode;
-            Copy(response.Headers, context.Response.Headers);
-            Copy(response.Content.Headers, context.Response.Headers);
-            await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
-        }
-
-        await ObserveAsync(invocation, route);
+        return forward;
     }
 
     // The invocation's own answer: logged when it failed; a worker that went away or a caller that hung up ends it
@@ -188,4 +212,19 @@ public sealed record HttpRoute(FunctionDescriptor Function, string Template, Tem
             : null;
         return new HttpRoute(function, template, new TemplateMatcher(parsed, new RouteValueDictionary()), methods, RoutePrecedence.ComputeInbound(parsed));
     }
+}
+
+/// <summary>Request messages sent on behalf of one request, disposed together when it ends.</summary>
+internal sealed class DisposableList : IDisposable
+{
+    private readonly List<IDisposable> _items = [];
+
+    public T Add<T>(T item)
+        where T : IDisposable
+    {
+        _items.Add(item);
+        return item;
+    }
+
+    public void Dispose() => _items.ForEach(i => i.Dispose());
 }

@@ -11,7 +11,7 @@ namespace Loyalty.Functions.Admin;
 /// <summary>
 /// Start-up: creates the tables and queues, writes a minimal org tree (just HQ) when none exists, and registers the
 /// admin key from LOYALTY_ADMIN_KEY as an HQ administrator. Every step is idempotent, so many instances may run it.
-/// It runs in the background so that the server answers the Functions host's <c>GET /</c> at once;
+/// It runs in the background so that the worker is ready for the host at once;
 /// <see cref="BootstrapGate"/> holds other requests until it has finished.
 /// </summary>
 internal sealed class Bootstrap(
@@ -19,7 +19,6 @@ internal sealed class Bootstrap(
     TableStore store,
     OrgStore org,
     PrincipalStore principals,
-    IEnumerable<FunctionDefinition> functions,
     IOptions<LoyaltyOptions> options,
     ILogger<Bootstrap> logger) : BackgroundService
 {
@@ -40,15 +39,9 @@ internal sealed class Bootstrap(
         }
     }
 
-    /// <summary>The queues the app uses: those of its queue functions (local stand-ins for Service Bus too) and the outboxes.</summary>
-    internal static IEnumerable<string> Queues(IEnumerable<FunctionDefinition> functions, StorageNames names) =>
-        functions.Select(f => f.Trigger).OfType<QueueTrigger>().Select(q => q.QueueName)
-            .Concat(functions.Select(f => f.Trigger).OfType<ServiceBusTrigger>().Select(b => b.LocalQueueName))
-            .Append(names.MemberEnrolledQueue).Append(names.NotificationsQueue);
-
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        await store.EnsureCreatedAsync(Queues(functions, store.Names), cancellationToken);
+        await store.EnsureCreatedAsync(store.Names.AllQueues, cancellationToken);
 
         if (await org.GetAsync(cancellationToken) is null)
         {

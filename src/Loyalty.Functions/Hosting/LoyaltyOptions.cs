@@ -5,9 +5,9 @@ namespace Loyalty.Functions.Hosting;
 /// <summary>How the app is hosted (design.md section 1).</summary>
 public enum HostingMode
 {
-    /// <summary>Run by scripts on a developer machine: serves HTTP directly, polls queues, fires timers itself.</summary>
+    /// <summary>Run by the local Functions host (src/Loyalty.LocalHost) or <c>func start</c> on a developer machine.</summary>
     Local,
-    /// <summary>Run by the Functions host as a custom handler: the host triggers every function.</summary>
+    /// <summary>Run by the Functions host in an Azure Function App.</summary>
     Azure,
 }
 
@@ -20,7 +20,7 @@ public sealed class LoyaltyOptions
     /// <summary>Name of the app setting holding the app's storage connection (string, or identity-based settings).</summary>
     public const string StorageConnection = "LoyaltyStorage";
 
-    /// <summary>Local or Azure; defaults to Azure when FUNCTIONS_CUSTOMHANDLER_PORT is set.</summary>
+    /// <summary>Local or Azure; Azure when the platform's WEBSITE_SITE_NAME is set.</summary>
     public HostingMode HostingMode { get; set; } = HostingMode.Local;
 
     /// <summary>Secret key of the keyed phone hash used by the phone index (at least 16 characters).</summary>
@@ -49,12 +49,6 @@ public sealed class LoyaltyOptions
 
     /// <summary>How long an order event waits before it is tried again (e.g. a refund that arrived before its order).</summary>
     public int OrderEventRetrySeconds { get; set; } = 30;
-
-    /// <summary>In local mode, whether queue listeners and timers run (tests may switch them off).</summary>
-    public bool EnableLocalTriggers { get; set; } = true;
-
-    /// <summary>Explicit host.json path; found automatically when empty.</summary>
-    public string? HostJsonPath { get; set; }
 
     /// <summary>The chain's time zone, resolved.</summary>
     public TimeZoneInfo ChainTimeZone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);

@@ -1,7 +1,6 @@
 using Azure.Storage.Queues;
 using Azure.Data.Tables;
 using Loyalty.Functions.Admin;
-using Loyalty.Functions.Hosting.Local;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Members;
 using Loyalty.Functions.Notifications;
@@ -29,7 +28,7 @@ internal static class ServiceRegistration
             .Bind(configuration.GetSection(LoyaltyOptions.Section))
             .PostConfigure(o =>
             {
-                if (!string.IsNullOrEmpty(configuration["FUNCTIONS_CUSTOMHANDLER_PORT"]) && configuration[$"{LoyaltyOptions.Section}:HostingMode"] is null)
+                if (!string.IsNullOrEmpty(configuration["WEBSITE_SITE_NAME"]) && configuration[$"{LoyaltyOptions.Section}:HostingMode"] is null)
                 {
                     o.HostingMode = HostingMode.Azure;
                 }
@@ -44,11 +43,19 @@ internal static class ServiceRegistration
         return services;
     }
 
+    /// <summary>Loyalty:StorageRetries: how often the SDK retries a failed storage request (0-10, default 3).</summary>
+    private static int StorageRetries(IConfiguration configuration) =>
+        configuration[$"{LoyaltyOptions.Section}:StorageRetries"] is not { Length: > 0 } text ? StorageClients.DefaultMaxRetries
+        : int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 10 ? n
+        : throw new StorageSettingsException("Loyalty__StorageRetries must be a whole number from 0 to 10.");
+
     /// <summary>The Azure SDK storage clients and the stores over them, all singletons.</summary>
     public static IServiceCollection AddLoyaltyStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddStorageClients(StorageSettings.FromSettings(name => configuration[name.Replace("__", ":", StringComparison.Ordinal)], LoyaltyOptions.StorageConnection));
+        services.AddStorageClients(
+            StorageSettings.FromSettings(name => configuration[name.Replace("__", ":", StringComparison.Ordinal)], LoyaltyOptions.StorageConnection),
+            StorageRetries(configuration));
 
         // The SDK's request events (Information) carry each request's path, and index rows are keyed by card number
         // and coupon code: only its warnings and errors (status and request id, no path) reach the log.
@@ -96,7 +103,7 @@ internal static class ServiceRegistration
         return services;
     }
 
-    /// <summary>Function handlers, the catalogue, and the triggers of the hosting mode.</summary>
+    /// <summary>The handlers the functions call, and start-up.</summary>
     public static IServiceCollection AddLoyaltyFunctions(this IServiceCollection services)
     {
         services.AddSingleton<EnrolMember>();
@@ -184,26 +191,10 @@ internal static class ServiceRegistration
         services.AddScoped<Reports.PurgeReportMarkers>();
         services.AddScoped<Maintenance.PurgeIdempotencyRecords>();
         services.AddSingleton<INotificationSender, RecordingNotificationSender>();
-        services.AddSingleton<IEnumerable<FunctionDefinition>>(sp => FunctionCatalog.Build(sp.GetRequiredService<TableStore>().Names));
-        services.AddSingleton(sp => LoadHostJson(sp));
         services.AddSingleton<BootstrapGate>();
         services.AddHostedService<Bootstrap>();
-        services.AddHostedService<LocalTriggers>();
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));
         services.AddProblemDetails();
-        services.AddExceptionHandler<UnhandledExceptionHandler>();
         return services;
-    }
-
-    private static HostJson LoadHostJson(IServiceProvider sp)
-    {
-        var path = HostJson.Find(sp.GetRequiredService<IOptions<LoyaltyOptions>>().Value.HostJsonPath);
-        if (path is null)
-        {
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Loyalty.Hosting").LogWarning("host.json not found; using the host's defaults");
-            return HostJson.Defaults;
-        }
-
-        return HostJson.Load(path);
     }
 }

@@ -17,10 +17,10 @@ namespace Loyalty.Functions.Ops;
 /// </summary>
 internal static class QueueOpsApi
 {
-    public static async Task<IResult> ListPoisonAsync(HttpContext http, string queue, TableStore store, IEnumerable<FunctionDefinition> functions)
+    public static async Task<IResult> ListPoisonAsync(HttpContext http, string queue, TableStore store)
     {
         ArgumentNullException.ThrowIfNull(http);
-        if (!Known(queue, functions))
+        if (!Known(queue, store.Names))
         {
             return UnknownQueue(queue);
         }
@@ -29,10 +29,10 @@ internal static class QueueOpsApi
         return TypedResults.Ok(new { queue = StorageNames.Poison(queue), items = messages.Select(m => new { m.MessageId, InsertionTime = m.InsertedOn, Body = m.Body.ToString() }) });
     }
 
-    public static async Task<IResult> ReplayPoisonAsync(HttpContext http, string queue, TableStore store, IEnumerable<FunctionDefinition> functions)
+    public static async Task<IResult> ReplayPoisonAsync(HttpContext http, string queue, TableStore store)
     {
         ArgumentNullException.ThrowIfNull(http);
-        if (!Known(queue, functions))
+        if (!Known(queue, store.Names))
         {
             return UnknownQueue(queue);
         }
@@ -95,8 +95,8 @@ internal static class QueueOpsApi
         return TypedResults.Accepted((string?)null, new { eventId, status = "queued" });
     }
 
-    private static bool Known(string queue, IEnumerable<FunctionDefinition> functions) =>
-        functions.Select(f => f.Trigger).Any(t => t is QueueTrigger q && q.QueueName == queue || t is ServiceBusTrigger s && s.LocalQueueName == queue);
+    private static bool Known(string queue, StorageNames names) =>
+        names.AllQueues.Contains(queue, StringComparer.Ordinal);
 
     private static IResult UnknownQueue(string queue) =>
         Problems.Create(StatusCodes.Status404NotFound, "queue_unknown", $"'{queue}' is not the queue of a function.");

@@ -13,6 +13,9 @@ namespace Loyalty.Storage.Azure;
 /// </summary>
 public static class StorageClients
 {
+    /// <summary>Retries of a failed storage request unless the app's settings say otherwise.</summary>
+    public const int DefaultMaxRetries = 3;
+
     /// <summary>
     /// Options for a request path: a few quick retries and a short network timeout (the SDK defaults wait longer
     /// than a till waits for an answer). <paramref name="policies"/> run per call, ahead of the retry policy.
@@ -35,22 +38,25 @@ public static class StorageClients
         return options;
     }
 
-    /// <summary>Registers the two service clients as singletons (Microsoft.Extensions.Azure) for the connection.</summary>
-    public static IServiceCollection AddStorageClients(this IServiceCollection services, StorageSettings settings)
+    /// <summary>
+    /// Registers the two service clients as singletons (Microsoft.Extensions.Azure) for the connection, retrying a
+    /// failed request up to <paramref name="maxRetries"/> times.
+    /// </summary>
+    public static IServiceCollection AddStorageClients(this IServiceCollection services, StorageSettings settings, int maxRetries = DefaultMaxRetries)
     {
         ArgumentNullException.ThrowIfNull(settings);
         services.AddAzureClients(builder =>
         {
             if (settings.ConnectionString is { } connection)
             {
-                builder.AddTableServiceClient(connection).ConfigureOptions(o => Tune(o, []));
-                builder.AddQueueServiceClient(connection).ConfigureOptions(ConfigureQueue);
+                builder.AddTableServiceClient(connection).ConfigureOptions(o => Tune(o, [], maxRetries));
+                builder.AddQueueServiceClient(connection).ConfigureOptions(o => ConfigureQueue(o, maxRetries));
             }
             else
             {
                 builder.UseCredential(settings.Credential!);
-                builder.AddTableServiceClient(settings.TableServiceUri!).ConfigureOptions(o => Tune(o, []));
-                builder.AddQueueServiceClient(settings.QueueServiceUri!).ConfigureOptions(ConfigureQueue);
+                builder.AddTableServiceClient(settings.TableServiceUri!).ConfigureOptions(o => Tune(o, [], maxRetries));
+                builder.AddQueueServiceClient(settings.QueueServiceUri!).ConfigureOptions(o => ConfigureQueue(o, maxRetries));
             }
         });
         return services;
@@ -60,15 +66,15 @@ public static class StorageClients
     public static (TableServiceClient Tables, QueueServiceClient Queues) FromConnectionString(string connectionString, params HttpPipelinePolicy[] policies) =>
         (new TableServiceClient(connectionString, TableOptions(policies)), new QueueServiceClient(connectionString, QueueOptions(policies)));
 
-    private static void ConfigureQueue(QueueClientOptions options)
+    private static void ConfigureQueue(QueueClientOptions options, int maxRetries)
     {
         options.MessageEncoding = QueueMessageEncoding.Base64;
-        Tune(options, []);
+        Tune(options, [], maxRetries);
     }
 
-    private static void Tune(ClientOptions options, HttpPipelinePolicy[] policies)
+    private static void Tune(ClientOptions options, HttpPipelinePolicy[] policies, int maxRetries = DefaultMaxRetries)
     {
-        options.Retry.MaxRetries = 3;
+        options.Retry.MaxRetries = maxRetries;
         options.Retry.Mode = RetryMode.Exponential;
         options.Retry.Delay = TimeSpan.FromMilliseconds(100);
         options.Retry.MaxDelay = TimeSpan.FromSeconds(2);

@@ -106,7 +106,7 @@ public sealed class StorageNames
     /// <summary>Order events of online shops (and events that must wait, from either source).</summary>
     public string OrderEventsQueue => QueuePrefix + "order-events";
 
-    /// <summary>POS sales events in local mode (a Service Bus queue of the same name in Azure).</summary>
+    /// <summary>POS sales events (a Storage queue until an isolated Service Bus trigger is served; decision 0007).</summary>
     public string PosSalesQueue => QueuePrefix + "pos-sales";
 
     /// <summary>Control queues of the orchestration runtime (instances spread by a stable hash).</summary>
@@ -114,6 +114,9 @@ public sealed class StorageNames
 
     /// <summary>Activity work items of the orchestration runtime.</summary>
     public string DurableWorkQueue => QueuePrefix + "durable-work";
+
+    /// <summary>Every queue the app reads or writes, for start-up creation and the poison-queue tools.</summary>
+    public IReadOnlyList<string> AllQueues => [MemberEnrolledQueue, NotificationsQueue, ReportFactsQueue, OrderEventsQueue, PosSalesQueue, .. DurableControlQueues, DurableWorkQueue];
 
     /// <summary>The poison queue the host (and the local listener) moves failing messages to.</summary>
     public static string Poison(string queue) => queue + "-poison";

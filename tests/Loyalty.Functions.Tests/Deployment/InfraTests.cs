@@ -94,11 +94,7 @@ public sealed partial class InfraTests
     {
         using var doc = JsonDocument.Parse(Read("storage-names.json"));
         var names = new StorageNames();
-        var triggers = FunctionCatalog.Build(names).Select(f => f.Trigger).ToList();
-        var queues = triggers.OfType<QueueTrigger>().Select(q => q.QueueName)
-            .Concat(triggers.OfType<ServiceBusTrigger>().Select(b => b.LocalQueueName))
-            .Concat([names.MemberEnrolledQueue, names.NotificationsQueue]).Distinct()
-            .SelectMany(q => new[] { q, StorageNames.Poison(q) });
+        var queues = names.AllQueues.SelectMany(q => new[] { q, StorageNames.Poison(q) });
 
         Assert.Equal(names.AllTables.Order(), doc.RootElement.GetProperty("tables").EnumerateArray().Select(t => t.GetString()!).Order());
         Assert.Equal(queues.Order(), doc.RootElement.GetProperty("queues").EnumerateArray().Select(t => t.GetString()!).Order());

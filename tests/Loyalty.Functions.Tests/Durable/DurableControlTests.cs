@@ -65,4 +65,15 @@ public sealed class DurableControlTests(AzuriteFixture azurite) : IClassFixture<
 
         public Task DeletePartitionAsync(string instanceId, CancellationToken cancellationToken) => inner.DeletePartitionAsync(instanceId, cancellationToken);
     }
+
+    /// <summary>An orchestration for this test: waits for "go", then asks an activity to greet.</summary>
+    private sealed class WaitThenGreet : TaskOrchestrator<string, string>
+    {
+        public override async Task<string> RunAsync(TaskOrchestrationContext context, string input)
+        {
+            context.SetCustomStatus(new { phase = "waiting" });
+            var (received, who) = await context.WaitForExternalEvent<string>("go", TimeSpan.FromHours(1), input);
+            return await context.CallActivityAsync<string>("Greet", received ? who : input);
+        }
+    }
 }

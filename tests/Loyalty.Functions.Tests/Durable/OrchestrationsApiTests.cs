@@ -1,50 +1,36 @@
 using System.Net;
 using System.Text.Json;
-using Loyalty.Durable.Model;
 using Loyalty.Functions.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Loyalty.Functions.Tests.Durable;
 
-/// <summary>An orchestration for the management API tests: waits for "go", then asks an activity to greet.</summary>
-internal sealed class WaitThenGreet : TaskOrchestrator<string, string>
+/// <summary>
+/// The management API over the app's own orchestrations (GiftPackCampaign: a short one over one unknown member, and a
+/// long one of single-member batches that is still running when it is terminated).
+/// </summary>
+public sealed class OrchestrationsApiTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 {
-    public override async Task<string> RunAsync(TaskOrchestrationContext context, string input)
+    private static object Campaign(int members) =>
+        new { campaignId = "api-" + Guid.NewGuid().ToString("N")[..8], giftPackId = "thanks", memberIds = Enumerable.Range(0, members).Select(i => $"M{i:D12}").ToArray(), batchSize = 1 };
+
+    private async Task ConfigureAsync()
     {
-        context.SetCustomStatus(new { phase = "waiting" });
-        var (received, who) = await context.WaitForExternalEvent<string>("go", TimeSpan.FromHours(1), input);
-        return await context.CallActivityAsync<string>("Greet", received ? who : input);
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        await admin.PutConfigAsync("coupon-templates", new[] { new { templateId = "thanks-5", name = "感恩回馈", kind = "amountOff", amountOff = 500, validDays = 14 } });
+        await admin.PutConfigAsync("gift-packs", new { packs = new[] { new { packId = "thanks", name = "感恩礼包", points = 50, coupons = new[] { new { templateId = "thanks-5", quantity = 1 } } } } });
     }
-}
 
-internal sealed class GreetActivity : TaskActivity<string, string>
-{
-    public override Task<string> RunAsync(TaskActivityContext context, string input) => Task.FromResult($"hello {input}");
-}
-
-/// <summary>The app in local mode: its dispatchers poll the durable queues.</summary>
-public sealed class OrchestrationApp : LoyaltyApp
-{
-    public OrchestrationApp() =>
-        _ = Services.GetRequiredService<OrchestrationRegistry>()
-            .AddOrchestrator("WaitThenGreet", () => new WaitThenGreet())
-            .AddActivity("Greet", () => new GreetActivity());
-}
-
-public sealed class OrchestrationsApiTests(OrchestrationApp app) : IClassFixture<OrchestrationApp>
-{
     [Fact]
     public async Task Start_Returns202WithDurableLinks_StatusRunsThenCompletes()
     {
+        await ConfigureAsync();
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
+        var input = Campaign(1);
 
-        var start = await ops.PostAsync("/api/orchestrations/WaitThenGreet", "zhang", null);
+        var start = await ops.PostAsync("/api/orchestrations/GiftPackCampaign", input, null);
         var links = await start.JsonAsync();
         var id = links.GetProperty("id").GetString()!;
-        var running = await ops.GetAsync($"/api/orchestrations/{id}");
-        await Api.EventuallyAsync(async () => (await (await ops.GetAsync($"/api/orchestrations/{id}")).JsonAsync()).TryGetProperty("customStatus", out var status) && status.ValueKind == JsonValueKind.Object, "the instance to start");
-        var raised = await ops.PostAsync($"/api/orchestrations/{id}/events/go", "li", "evt-1");
         JsonElement done = default;
         await Api.EventuallyAsync(
             async () =>
@@ -61,14 +47,13 @@ public sealed class OrchestrationsApiTests(OrchestrationApp app) : IClassFixture
             Assert.Contains($"/api/orchestrations/{id}", links.GetProperty(link).GetString(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
-        Assert.Equal(HttpStatusCode.Accepted, raised.StatusCode);
         Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
-        Assert.Equal("hello li", done.GetProperty("output").GetString());
-        Assert.Equal("zhang", done.GetProperty("input").GetString());
+        Assert.Equal(1, done.GetProperty("output").GetProperty("targeted").GetInt32());
+        Assert.Equal(JsonValueKind.Object, done.GetProperty("customStatus").ValueKind);
+        Assert.Equal(1, done.GetProperty("input").GetProperty("memberIds").GetArrayLength());
         await (await ops.PostAsync($"/api/orchestrations/{id}/terminate", new { }, null)).AssertProblemAsync(HttpStatusCode.Gone, "instance_finished");
         await (await ops.PostAsync($"/api/orchestrations/{id}/events/go", "x", null)).AssertProblemAsync(HttpStatusCode.Gone, "instance_finished");
-        Assert.Contains((await ops.GetJsonAsync("/api/orchestrations?name=WaitThenGreet&status=completed")).GetProperty("items").EnumerateArray(), i => i.GetProperty("instanceId").GetString() == id);
+        Assert.Contains((await ops.GetJsonAsync("/api/orchestrations?name=GiftPackCampaign&status=completed")).GetProperty("items").EnumerateArray(), i => i.GetProperty("instanceId").GetString() == id);
         Assert.Equal(HttpStatusCode.OK, (await ops.DeleteAsync($"/api/orchestrations/{id}")).StatusCode);
         await (await ops.GetAsync($"/api/orchestrations/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, "instance_not_found");
     }
@@ -76,19 +61,28 @@ public sealed class OrchestrationsApiTests(OrchestrationApp app) : IClassFixture
     [Fact]
     public async Task StartWithAnInstanceId_Twice_IsOneInstance_TerminateStopsIt()
     {
+        await ConfigureAsync();
         using var admin = app.Client(LoyaltyApp.AdminKey);
         var id = "campaign-" + Guid.NewGuid().ToString("N")[..8];
+        var long1 = Campaign(1_000);
 
-        var first = await (await admin.PostAsync($"/api/orchestrations/WaitThenGreet?instanceId={id}", "a", null)).JsonAsync();
-        var second = await (await admin.PostAsync($"/api/orchestrations/WaitThenGreet?instanceId={id}", "b", null)).JsonAsync();
+        var first = await (await admin.PostAsync($"/api/orchestrations/GiftPackCampaign?instanceId={id}", long1, null)).JsonAsync();
+        var second = await (await admin.PostAsync($"/api/orchestrations/GiftPackCampaign?instanceId={id}", Campaign(3), null)).JsonAsync();
         var terminated = await admin.PostAsync($"/api/orchestrations/{id}/terminate?reason=budget%20cut", new { }, null);
-        var state = await (await admin.GetAsync($"/api/orchestrations/{id}")).JsonAsync();
+        JsonElement state = default;
+        await Api.EventuallyAsync(
+            async () =>
+            {
+                state = await (await admin.GetAsync($"/api/orchestrations/{id}")).JsonAsync();
+                return state.GetProperty("runtimeStatus").GetString() != "Running" && state.GetProperty("runtimeStatus").GetString() != "Pending";
+            },
+            "the instance to stop");
 
         Assert.Equal(id, first.GetProperty("id").GetString());
         Assert.Equal(id, second.GetProperty("id").GetString());
         Assert.Equal(HttpStatusCode.Accepted, terminated.StatusCode);
         Assert.Equal("Terminated", state.GetProperty("runtimeStatus").GetString());
-        Assert.Equal("a", state.GetProperty("input").GetString());
+        Assert.Equal(1_000, state.GetProperty("input").GetProperty("memberIds").GetArrayLength());
         Assert.Equal("budget cut", state.GetProperty("output").GetString());
     }
 
@@ -98,7 +92,7 @@ public sealed class OrchestrationsApiTests(OrchestrationApp app) : IClassFixture
         using var manager = app.Client(await app.KeyForAsync("regionManager", "east"));
         using var admin = app.Client(LoyaltyApp.AdminKey);
 
-        await (await manager.PostAsync("/api/orchestrations/WaitThenGreet", "x", null)).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden_role");
+        await (await manager.PostAsync("/api/orchestrations/GiftPackCampaign", "x", null)).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden_role");
         await (await manager.GetAsync("/api/orchestrations")).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden_role");
         await (await admin.PostAsync("/api/orchestrations/NoSuchThing", "x", null)).AssertProblemAsync(HttpStatusCode.NotFound, "orchestration_unknown");
         await (await admin.GetAsync("/api/orchestrations/nope")).AssertProblemAsync(HttpStatusCode.NotFound, "instance_not_found");

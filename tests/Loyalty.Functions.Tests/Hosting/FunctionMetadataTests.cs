@@ -1,123 +1,186 @@
-using System.Diagnostics;
+using System.Reflection;
 using System.Text.Json;
-using Loyalty.Functions.Hosting;
-using Loyalty.Functions.Hosting.Timers;
+using Loyalty.Domain.Auth;
+using Loyalty.Functions.Http;
 using Loyalty.Functions.Tests.Support;
 using Loyalty.Storage.Schema;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Azure.Functions.Worker;
 using Xunit;
 
 namespace Loyalty.Functions.Tests.Hosting;
 
-public sealed class FunctionMetadataTests(AzureModeApp app) : IClassFixture<AzureModeApp>
+/// <summary>
+/// The functions as the worker SDK writes them into functions.metadata (what the host, here or in Azure, reads):
+/// every function with its trigger, route and methods, queue or schedule, checked against the catalogue the API had
+/// before the move to the isolated worker; and every HTTP function's access rule.
+/// </summary>
+public sealed class FunctionMetadataTests
 {
-    [Fact]
-    public async Task EmitMetadataCommand_WritesAValidFunctionJsonPerFunction()
+    private const string Staff = "Terminal,StoreManager,RegionManager,HqAdmin,Ops";
+
+    /// <summary>Name, trigger kind, what fires it ("METHOD route", queue or schedule), roles admitted ("" = anonymous).</summary>
+    public static TheoryData<string, string, string, string> Catalogue { get; } = new()
     {
-        var output = Directory.CreateTempSubdirectory("loyalty-metadata-").FullName;
-        var catalogue = FunctionCatalog.Build(new StorageNames());
+        { "Health", "http", "GET health", "" },
+        { "EnrolMember", "http", "POST members", Staff },
+        { "FindMember", "http", "GET members", Staff },
+        { "GetMember", "http", "GET members/{memberId}", Staff },
+        { "ListMemberNotifications", "http", "GET members/{memberId}/notifications", Staff },
+        { "TopUp", "http", "POST members/{memberId}/top-ups", Staff },
+        { "RecordSale", "http", "POST sales", Staff },
+        { "QuoteSale", "http", "POST sales/quote", Staff },
+        { "RefundSale", "http", "POST sales/{saleId}/refunds", Staff },
+        { "Redeem", "http", "POST members/{memberId}/redemptions", Staff },
+        { "SetMemberTags", "http", "PUT members/{memberId}/tags", "StoreManager,RegionManager,HqAdmin,Ops" },
+        { "ListTaggedMembers", "http", "GET tags/{tag}/members", Staff },
+        { "BuyMembership", "http", "POST members/{memberId}/memberships", Staff },
+        { "SetTier", "http", "PUT members/{memberId}/tier", "HqAdmin,Ops" },
+        { "CheckIn", "http", "POST members/{memberId}/check-ins", Staff },
+        { "AdjustPoints", "http", "POST members/{memberId}/adjustments", Staff },
+        { "IssueCoupons", "http", "POST members/{memberId}/coupons", "HqAdmin,Ops" },
+        { "ListCoupons", "http", "GET members/{memberId}/coupons", Staff },
+        { "RevokeCoupon", "http", "POST members/{memberId}/coupons/{code}/revoke", "HqAdmin,Ops" },
+        { "RefundStoredValue", "http", "POST members/{memberId}/stored-value-refunds", Staff },
+        { "ListApprovals", "http", "GET approvals", Staff },
+        { "GetApproval", "http", "GET approvals/{approvalId}", Staff },
+        { "DecideApproval", "http", "POST approvals/{approvalId}/decision", "StoreManager,RegionManager,HqAdmin" },
+        { "GetLedger", "http", "GET members/{memberId}/ledger", Staff },
+        { "IssueCard", "http", "POST members/{memberId}/cards", Staff },
+        { "CardOperation", "http", "POST cards/{cardNumber}/{op}", Staff },
+        { "GetOrg", "http", "GET config/org", Staff },
+        { "PutOrg", "http", "PUT config/org", "HqAdmin" },
+        { "GetConfig", "http", "GET config/{section}", Staff },
+        { "SetScopeEarningRate", "http", "PUT config/earning-rules/scopes/{scopeId}", "StoreManager,RegionManager,HqAdmin,Ops" },
+        { "PutConfig", "http", "PUT config/{section}", "HqAdmin,Ops" },
+        { "Reconcile", "http", "POST ops/reconcile", "HqAdmin,Ops" },
+        { "ShopOrderWebhook", "http", "POST webhooks/shops/{shopId}/orders", "" },
+        { "CreateShopSecret", "http", "POST config/shops/{shopId}/secrets", "HqAdmin,Ops" },
+        { "ListShopSecrets", "http", "GET config/shops/{shopId}/secrets", "HqAdmin,Ops" },
+        { "DeleteShopSecret", "http", "DELETE config/shops/{shopId}/secrets/{secretId}", "HqAdmin,Ops" },
+        { "ListPoisonMessages", "http", "GET ops/queues/{queue}/poison", "HqAdmin,Ops" },
+        { "ReplayPoisonMessages", "http", "POST ops/queues/{queue}/poison/replay", "HqAdmin,Ops" },
+        { "ListOrderEvents", "http", "GET ops/order-events", "HqAdmin,Ops" },
+        { "ReplayOrderEvent", "http", "POST ops/order-events/{source}/{storeId}/{eventId}/replay", "HqAdmin,Ops" },
+        { "StartOrchestration", "http", "POST orchestrations/{name}", "HqAdmin,Ops" },
+        { "GetOrchestration", "http", "GET orchestrations/{instanceId}", "HqAdmin,Ops" },
+        { "ListOrchestrations", "http", "GET orchestrations", "HqAdmin,Ops" },
+        { "RaiseOrchestrationEvent", "http", "POST orchestrations/{instanceId}/events/{eventName}", "HqAdmin,Ops" },
+        { "TerminateOrchestration", "http", "POST orchestrations/{instanceId}/terminate", "HqAdmin,Ops" },
+        { "PurgeOrchestration", "http", "DELETE orchestrations/{instanceId}", "HqAdmin,Ops" },
+        { "CreatePrincipal", "http", "POST principals", "StoreManager,RegionManager,HqAdmin" },
+        { "ListPrincipals", "http", "GET principals", "HqAdmin" },
+        { "RevokePrincipal", "http", "POST principals/{principalId}/revoke", "HqAdmin" },
+        { "LiabilityReport", "http", "GET reports/liability", Staff },
+        { "StoredValueReport", "http", "GET reports/stored-value", Staff },
+        { "ConsumptionReport", "http", "GET reports/consumption", Staff },
+        { "TierDistributionReport", "http", "GET reports/tier-distribution", Staff },
+        { "BenefitUsageReport", "http", "GET reports/benefit-usage", Staff },
+        { "TakeHealthSnapshot", "http", "POST ops/reports/snapshot", "HqAdmin,Ops" },
+        { "Dashboard", "http", "GET dashboard", "" },
+        { "WelcomeNewMember", "queue", "%Loyalty:QueuePrefix%member-enrolled", "" },
+        { "SendNotification", "queue", "%Loyalty:QueuePrefix%notifications", "" },
+        { "ProcessOrderEvent", "queue", "%Loyalty:QueuePrefix%order-events", "" },
+        { "ProcessPosSaleEvent", "queue", "%Loyalty:QueuePrefix%pos-sales", "" },
+        { "ProjectReportFact", "queue", "%Loyalty:QueuePrefix%report-facts", "" },
+        { "DurableControl00", "queue", "%Loyalty:QueuePrefix%durable-control-00", "" },
+        { "DurableControl01", "queue", "%Loyalty:QueuePrefix%durable-control-01", "" },
+        { "DurableControl02", "queue", "%Loyalty:QueuePrefix%durable-control-02", "" },
+        { "DurableControl03", "queue", "%Loyalty:QueuePrefix%durable-control-03", "" },
+        { "DurableWorkItem", "queue", "%Loyalty:QueuePrefix%durable-work", "" },
+        { "PurgeIdempotencyRecords", "timer", "0 30 3 * * *", "" },
+        { "ExpireCoupons", "timer", "0 10 * * * *", "" },
+        { "ExpirePoints", "timer", "0 20 * * * *", "" },
+        { "EvaluateTiers", "timer", "0 40 2 * * *", "" },
+        { "RecomputeTags", "timer", "0 50 2 * * *", "" },
+        { "StartBirthdayGifts", "timer", "0 5 * * * *", "" },
+        { "HealthSnapshot", "timer", "0 0 3 * * *", "" },
+        { "PurgeReportMarkers", "timer", "0 45 3 * * *", "" },
+        { "NotServed", "http", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS {*path}", "" },
+    };
 
-        var (exit, stdout) = await RunAppAsync("emit-metadata", output);
+    private static readonly Lazy<Dictionary<string, JsonElement>> Metadata = new(() =>
+    {
+        var path = Path.Combine(LoyaltyApp.AppDirectory, "functions.metadata");
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.Clone());
+    });
 
-        Assert.True(exit == 0, stdout);
-        Assert.Equal(catalogue.Select(f => f.Name).Order(), Directory.GetDirectories(output).Select(Path.GetFileName).Order());
-        foreach (var function in catalogue)
+    [Fact]
+    public void Metadata_HoldsExactlyTheCatalogue()
+    {
+        var expected = Catalogue.Select(row => (string)row[0]).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, Metadata.Value.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Catalogue))]
+    public void Metadata_FunctionHasItsTrigger(string name, string kind, string fires, string roles)
+    {
+        var function = Metadata.Value[name];
+        var bindings = function.GetProperty("bindings").EnumerateArray().ToList();
+        var trigger = Assert.Single(bindings, b => b.GetProperty("direction").GetString() == "In" || b.GetProperty("direction").GetString() == "in");
+        Assert.Equal("dotnet-isolated", function.GetProperty("language").GetString());
+        switch (kind)
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, function.Name, "function.json")));
-            var bindings = doc.RootElement.GetProperty("bindings").EnumerateArray().ToList();
-            var trigger = bindings[0];
-            Assert.Equal("in", trigger.GetProperty("direction").GetString());
-            Assert.False(string.IsNullOrEmpty(trigger.GetProperty("name").GetString()));
-            switch (function.Trigger)
-            {
-                case HttpTrigger http:
-                    Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
-                    Assert.Equal("anonymous", trigger.GetProperty("authLevel").GetString());
-                    Assert.Equal(http.Route, trigger.GetProperty("route").GetString());
-                    Assert.Equal(http.Methods.Select(m => m.ToLowerInvariant()), trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
-                    Assert.Equal(2, bindings.Count);
-                    Assert.Equal("http", bindings[1].GetProperty("type").GetString());
-                    Assert.Equal("out", bindings[1].GetProperty("direction").GetString());
-                    break;
-                case QueueTrigger queue:
-                    Assert.Equal("queueTrigger", trigger.GetProperty("type").GetString());
-                    Assert.Equal("message", trigger.GetProperty("name").GetString());
-                    Assert.Equal(queue.QueueName, trigger.GetProperty("queueName").GetString());
-                    Assert.Equal("LoyaltyStorage", trigger.GetProperty("connection").GetString());
-                    Assert.Single(bindings);
-                    break;
-                case ServiceBusTrigger bus:
-                    Assert.Equal("serviceBusTrigger", trigger.GetProperty("type").GetString());
-                    Assert.Equal(bus.QueueName, trigger.GetProperty("queueName").GetString());
-                    Assert.Equal("ServiceBusConnection", trigger.GetProperty("connection").GetString());
-                    Assert.Single(bindings);
-                    break;
-                case TimerTrigger:
-                    Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
-                    Assert.True(CronSchedule.IsValid(trigger.GetProperty("schedule").GetString()!));
-                    Assert.Single(bindings);
-                    break;
-                default:
-                    Assert.Fail($"Unexpected trigger {function.Trigger}");
-                    break;
-            }
+            case "http":
+                var (methods, route) = (fires[..fires.IndexOf(' ', StringComparison.Ordinal)], fires[(fires.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
+                Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
+                Assert.Equal("Anonymous", trigger.GetProperty("authLevel").GetString(), ignoreCase: true);
+                Assert.Equal(route, trigger.GetProperty("route").GetString());
+                Assert.Equal(methods.Split(',').Select(m => m.ToUpperInvariant()), trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()));
+                Assert.Contains(bindings, b => b.GetProperty("type").GetString() == "http" && b.GetProperty("direction").GetString()!.Equals("out", StringComparison.OrdinalIgnoreCase));
+                Assert.Equal(roles, AccessOf(function));
+                break;
+            case "queue":
+                Assert.Equal("queueTrigger", trigger.GetProperty("type").GetString());
+                Assert.Equal(fires, trigger.GetProperty("queueName").GetString());
+                Assert.Equal("LoyaltyStorage", trigger.GetProperty("connection").GetString());
+                break;
+            case "timer":
+                Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+                Assert.Equal(fires, trigger.GetProperty("schedule").GetString());
+                Assert.NotNull(NCrontab.CrontabSchedule.TryParse(fires, new NCrontab.CrontabSchedule.ParseOptions { IncludingSeconds = true }));
+                break;
+            default:
+                Assert.Fail("unknown kind " + kind);
+                break;
         }
     }
 
     [Fact]
-    public void Catalogue_HttpRoutesAreTheAppsRoutes_AndOtherFunctionsHaveInvocationRoutes()
+    public void QueueNames_OfTheTriggersAreTheQueuesTheAppWrites()
     {
-        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Select(e => (Route: e.RoutePattern.RawText!.TrimStart('/'), Methods: e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? []))
-            .ToList();
-        var host = HostJson.Load(HostJson.Find(null)!);
-
-        foreach (var function in app.Services.GetRequiredService<IEnumerable<FunctionDefinition>>())
-        {
-            var (route, method) = function.Trigger is HttpTrigger http ? ($"{host.RoutePrefix}/{http.Route}", http.Methods[0]) : (function.Name, "POST");
-            Assert.Contains(endpoints, e => e.Route == route && e.Methods.Contains(method));
-        }
+        var names = new StorageNames(null, "p-");
+        var triggers = Metadata.Value.Values
+            .SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "queueTrigger")
+            .Select(b => b.GetProperty("queueName").GetString()!.Replace("%Loyalty:QueuePrefix%", "p-", StringComparison.Ordinal));
+        Assert.Equal(names.AllQueues.Order(StringComparer.Ordinal), triggers.Order(StringComparer.Ordinal));
     }
 
     [Fact]
-    public void Catalogue_NamesAreUniqueAndValidFolderNames()
+    public void EveryHttpFunction_DeclaresWhoMayCallIt()
     {
-        var names = FunctionCatalog.Build(new StorageNames()).Select(f => f.Name).ToList();
-        Assert.Equal(names.Count, names.Distinct(StringComparer.OrdinalIgnoreCase).Count());
-        Assert.All(names, n => Assert.Matches("^[A-Za-z][A-Za-z0-9_]{0,126}$", n));
-    }
-
-    [Fact]
-    public void HostJson_IsTheOneTheAppReads()
-    {
-        var host = HostJson.Load(HostJson.Find(null)!);
-        var read = app.Services.GetRequiredService<HostJson>();
-
-        // The tests run with quicker retries; everything else is the repository's host.json.
-        Assert.Equal(host with { VisibilityTimeout = TimeSpan.Zero, MaxDequeueCount = 3, MaxPollingInterval = TimeSpan.FromMilliseconds(200) }, read);
-        Assert.Equal("api", host.RoutePrefix);
-        Assert.Equal("Loyalty.Functions", host.ExecutablePath);
-        Assert.Equal(16, host.BatchSize);
-        Assert.Equal(8, host.NewBatchThreshold);
-        Assert.Equal(5, host.MaxDequeueCount);
-        Assert.Equal(2, (HostJson.Defaults with { BatchSize = 4 }).NewBatchThreshold); // the host's default: half a batch
-    }
-
-    private static async Task<(int Exit, string Output)> RunAppAsync(params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Loyalty.Functions.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args)
+        var http = FallbackFunctions.HttpFunctions();
+        Assert.Equal(Metadata.Value.Values.Count(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "httpTrigger")), http.Count);
+        foreach (var function in Metadata.Value.Values.Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "httpTrigger")))
         {
-            info.ArgumentList.Add(arg);
+            var access = HttpGuard.AccessOf(typeof(HttpGuard).Assembly, function.GetProperty("entryPoint").GetString()!);
+            Assert.True(access.Kind != HttpGuard.AccessKind.Undeclared, $"{function.GetProperty("name")} declares neither [ApiKey] nor [Anonymous]");
         }
 
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        // And an undeclared one is refused, not served.
+        Assert.Equal(HttpGuard.AccessKind.Undeclared, HttpGuard.AccessOf(typeof(HttpGuard).Assembly, typeof(FallbackFunctions).FullName + ".HttpFunctions").Kind);
+    }
+
+    private static string AccessOf(JsonElement function)
+    {
+        var access = HttpGuard.AccessOf(typeof(HttpGuard).Assembly, function.GetProperty("entryPoint").GetString()!);
+        return access.Kind switch
+        {
+            HttpGuard.AccessKind.ApiKey => string.Join(',', access.Roles.Order()),
+            HttpGuard.AccessKind.Undeclared => "undeclared",
+            _ => string.Empty,
+        };
     }
 }

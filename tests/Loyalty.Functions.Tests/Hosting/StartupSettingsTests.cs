@@ -1,9 +1,14 @@
-using System.Diagnostics;
+using Loyalty.Functions.Tests.Support;
+using Loyalty.LocalHost;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
 namespace Loyalty.Functions.Tests.Hosting;
 
-/// <summary>A wrong setting stops the app at start with one line naming the setting, and a non-zero exit code.</summary>
+/// <summary>
+/// A wrong setting stops the worker at start with one line naming the setting, and a non-zero exit code, which the
+/// host (here the local host, as Azure's would) reports as the reason it could not start.
+/// </summary>
 public sealed class StartupSettingsTests
 {
     private const string Azurite =
@@ -14,23 +19,22 @@ public sealed class StartupSettingsTests
     [InlineData("LoyaltyStorage", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=not*base64!;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;")]
     [InlineData("LOYALTY_ADMIN_KEY", "too-short")]
     [InlineData("Loyalty__PhoneHashKey", "")]
+    [InlineData("Loyalty__StorageRetries", "eleven")]
     public async Task BadSetting_OneLineNamesIt_AndTheExitCodeIsNotZero(string setting, string value)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Directory.CreateTempSubdirectory("startup").FullName };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Loyalty.Functions.dll"));
-        start.Environment["LoyaltyStorage"] = Azurite;
-        start.Environment["Loyalty__PhoneHashKey"] = "a-phone-hash-key-of-enough-length";
-        start.Environment["LOYALTY_ADMIN_KEY"] = "an-admin-key-of-enough-length-0123";
-        start.Environment["LOYALTY_PORT"] = "9";
-        start.Environment[setting] = value;
+        var values = new Dictionary<string, string>
+        {
+            ["LoyaltyStorage"] = Azurite,
+            ["AzureWebJobsStorage"] = Azurite,
+            ["Loyalty__PhoneHashKey"] = "a-phone-hash-key-of-enough-length",
+            ["LOYALTY_ADMIN_KEY"] = "an-admin-key-of-enough-length-0123",
+            [setting] = value,
+        };
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        var lines = ((await output) + (await errors)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => FunctionsHost.StartAsync(HostSettings.Load(LoyaltyApp.AppDirectory, 0, overrides: values), NullLoggerFactory.Instance, TimeSpan.FromMinutes(1)));
+        var lines = failure.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("exited with code 2", failure.Message, StringComparison.Ordinal);
         var line = Assert.Single(lines, l => l.Contains("cannot start", StringComparison.Ordinal));
         Assert.Contains(setting, line, StringComparison.Ordinal);
         Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));

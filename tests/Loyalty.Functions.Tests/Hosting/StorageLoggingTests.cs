@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Loyalty.Functions.Tests.Support;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
@@ -26,35 +25,11 @@ public sealed class StorageLoggingTests(StorageLoggingTests.LoggedApp app) : ICl
         Assert.DoesNotContain(app.Lines, l => l.Text.Contains(card, StringComparison.Ordinal));
     }
 
-    /// <summary>The test app with every log line it writes kept in memory.</summary>
+    /// <summary>The test app with every log line of the worker (and of the host) kept in memory.</summary>
     public sealed class LoggedApp : LoyaltyApp
     {
         public ConcurrentQueue<(string Category, LogLevel Level, string Text)> Lines { get; } = new();
 
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureLogging(logging => logging.AddProvider(new Capture(Lines)));
-        }
-    }
-
-    private sealed class Capture(ConcurrentQueue<(string, LogLevel, string)> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<(string, LogLevel, string)> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue((category, logLevel, formatter(state, exception) + exception));
-        }
+        protected override ILoggerFactory Logging => LoggerFactory.Create(b => b.AddProvider(new LogCapture(Lines)).SetMinimumLevel(LogLevel.Trace));
     }
 }

@@ -54,7 +54,7 @@ public sealed class BodyValidationTests(LoyaltyApp app) : IClassFixture<LoyaltyA
         var sources = Directory.EnumerateFiles(Path.GetDirectoryName(OpenApiDocumentTests.FindRepoFile("src/Loyalty.Functions/Program.cs"))!, "*.cs", SearchOption.AllDirectories)
             .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), @"(?:ReadAsync|PrepareAsync)<(\w+Request)>").Select(m => m.Groups[1].Value))
             .ToHashSet(StringComparer.Ordinal);
-        var bodies = typeof(Program).Assembly.GetTypes().Where(t => sources.Contains(t.Name)).ToList();
+        var bodies = typeof(Loyalty.Functions.Http.HttpGuard).Assembly.GetTypes().Where(t => sources.Contains(t.Name)).ToList();
         var enums = bodies.SelectMany(t => EnumProperties(t, 0)).Distinct().ToList();
 
         Assert.True(bodies.Count >= 15, $"found only {bodies.Count} body types");

@@ -14,6 +14,8 @@ namespace Loyalty.Functions.Tests.Ledger;
 public sealed class FaultInjectedApp : LoyaltyApp
 {
     protected override bool LocalTriggers => false;
+
+    protected override bool FaultProxy => true;
 }
 
 /// <summary>
@@ -75,7 +77,7 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
             }
         }
 
-        FaultInjectionPolicy.LedgerViolations.Clear();
+        StorageFaultProxy.LedgerViolations.Clear();
         app.Faults.Reseed(20261122);
         app.Faults.Enabled = true;
         var applied = new System.Collections.Concurrent.ConcurrentBag<(string MemberId, string Key)>();
@@ -115,7 +117,7 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
         Assert.All(keys, k => Assert.Equal(1, k.Value));
         Assert.All(applied, a => Assert.True(keys.ContainsKey(a), $"{a} succeeded but has no ledger row"));
         Assert.Equal(applied.Count, keys.Count);
-        Assert.Empty(FaultInjectionPolicy.LedgerViolations);
+        Assert.Empty(StorageFaultProxy.LedgerViolations);
     }
 
     [Theory]

@@ -1,18 +1,19 @@
 using System.Net;
 using System.Text.Json;
-using Azure.Core;
 using Loyalty.Functions.Tests.Support;
 using Loyalty.Testing;
 using Xunit;
 
 namespace Loyalty.Functions.Tests.Ledger;
 
-/// <summary>Its own app: the Members table's faults sit behind the SDK's retry policy, as a real 503 would.</summary>
+/// <summary>Its own app: the Members table's faults come from the network (the fault proxy), behind the SDK's retry policy, as a real 503 would.</summary>
 public sealed class SdkRetriedApp : LoyaltyApp
 {
     protected override bool LocalTriggers => false;
 
-    protected override HttpPipelinePosition FaultPosition => HttpPipelinePosition.PerRetry;
+    protected override bool FaultProxy => true;
+
+    protected override int StorageRetries => 3;
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ using Xunit;
 namespace Loyalty.Functions.Tests.Reports;
 
 /// <summary>Report figures when member writes fail around their commits (before, or after with the answer lost).</summary>
-public sealed class ReportFailureTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
+public sealed class ReportFailureTests(FaultedApp app) : IClassFixture<FaultedApp>
 {
     [Fact]
     public async Task WithFailuresInjectedAroundCommits_TheChainLiabilityStillEqualsTheBalances()

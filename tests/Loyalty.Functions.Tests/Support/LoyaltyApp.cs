@@ -1,95 +1,84 @@
-using Azure.Storage.Queues;
-using Azure.Data.Tables;
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Data.Tables;
 using Loyalty.Functions.Hosting;
+using Loyalty.LocalHost;
 using Loyalty.Storage.Schema;
-using Loyalty.Testing;
-using Loyalty.Storage.Queues;
 using Loyalty.Storage.Tables;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.AspNetCore.Mvc.Testing;
+using Loyalty.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Loyalty.Functions.Tests.Support;
 
 /// <summary>
-/// The function app in-process on the shared Azurite, with its own table and queue prefixes so test classes never
-/// see each other's data. Local mode with its queue listeners running, unless a subclass says otherwise.
+/// The function app as it runs here: its build output (the real isolated worker) started by the local Functions
+/// host on a free port, on the shared Azurite, with its own table and queue prefixes so test classes never see each
+/// other's data. Tests call it over HTTP on loopback; its queue and timer functions run as the host triggers them.
+/// <see cref="Services"/> is the app's own composition over the same storage, for tests that read stores or call a
+/// handler directly.
 /// </summary>
-public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
+public class LoyaltyApp : IAsyncLifetime
 {
     public const string AdminKey = "test-admin-key-0123456789abcdef";
     public const string PhoneHashKey = "test-phone-hash-key-0123456789";
 
+    /// <summary>
+    /// How many apps run at once. xunit 2 starts every test class together and interleaves their awaits, so without a
+    /// limit every class's app would be alive for the whole run, each polling its queues on the one shared Azurite;
+    /// idle polling alone then kept Azurite's single Node.js thread busy and every request waited.
+    /// <c>LOYALTY_TEST_APPS</c> overrides it.
+    /// </summary>
+    private static readonly int MaxRunning = int.TryParse(Environment.GetEnvironmentVariable("LOYALTY_TEST_APPS"), out var n) && n > 0 ? n : 6;
+
+    private static readonly SemaphoreSlim Running = new(MaxRunning, MaxRunning);
+
     private readonly string _tablePrefix = "t" + Guid.NewGuid().ToString("N")[..10];
     private readonly string _queuePrefix = "q" + Guid.NewGuid().ToString("N")[..10] + "-";
-
-    public AzuriteFixture Azurite { get; } = new();
-
-    /// <summary>host.json of the tests: the repository's, with quick retries so poison paths finish in seconds.</summary>
-    private static readonly Lazy<string> TestHostJson = new(() =>
-    {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Hosting.OpenApiDocumentTests.FindRepoFile("host.json")))!;
-        var queues = node["extensions"]!["queues"]!;
-        queues["visibilityTimeout"] = "00:00:00";
-        queues["maxDequeueCount"] = 3;
-        queues["maxPollingInterval"] = "00:00:00.200";
-        var path = Path.Combine(Path.GetTempPath(), $"loyalty-test-host-{Environment.ProcessId}.json");
-        File.WriteAllText(path, node.ToJsonString());
-        return path;
-    });
+    private readonly Lazy<ServiceProvider> _services;
+    private StorageFaultProxy? _proxy;
+    private FunctionsHost? _host;
+    private int _holding;
 
     public LoyaltyApp()
     {
-        Faults = new FaultPlan();
-        MembersTable = new FaultInjectionPolicy(Faults);
+        _services = new(BuildServices);
     }
 
-    protected virtual HostingMode Mode => HostingMode.Local;
+    public AzuriteFixture Azurite { get; } = new();
 
-    /// <summary>Where the Members table's fault policy sits: ahead of the SDK's retries (the default) or behind them.</summary>
-    protected virtual Azure.Core.HttpPipelinePosition FaultPosition => Azure.Core.HttpPipelinePosition.PerCall;
+    /// <summary>Faults injected into writes of the Members table when the app runs behind the fault proxy (off unless a test enables them).</summary>
+    public FaultPlan Faults { get; } = new();
 
-    protected virtual bool LocalTriggers => true;
-
-    /// <summary>Faults injected into writes of the Members table (off unless a test enables them).</summary>
-    public FaultPlan Faults { get; }
-
-    /// <summary>The policy in the Members table client's pipeline (to hold commits or count transactions).</summary>
-    public FaultInjectionPolicy MembersTable { get; }
+    /// <summary>The proxy in front of the Members table (to hold commits or count transactions); only with <see cref="FaultProxy"/>.</summary>
+    public StorageFaultProxy MembersTable => _proxy ?? throw new InvalidOperationException("This app runs without the fault proxy.");
 
     public StorageNames Names => new(_tablePrefix, _queuePrefix);
 
+    /// <summary>The app's services, composed in the test process over the same storage (not the worker's).</summary>
+    public IServiceProvider Services => _services.Value;
+
     public TableStore Store => Services.GetRequiredService<TableStore>();
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.UseSetting("LoyaltyStorage", Azurite.Server.ConnectionString);
-        builder.UseSetting("Loyalty:TablePrefix", _tablePrefix);
-        builder.UseSetting("Loyalty:QueuePrefix", _queuePrefix);
-        builder.UseSetting("Loyalty:PhoneHashKey", PhoneHashKey);
-        builder.UseSetting("Loyalty:HostingMode", Mode.ToString());
-        builder.UseSetting("Loyalty:EnableLocalTriggers", LocalTriggers.ToString());
-        builder.UseSetting("LOYALTY_ADMIN_KEY", AdminKey);
-        builder.UseSetting("Loyalty:OrderEventRetrySeconds", "1");
-        builder.UseSetting("Loyalty:HostJsonPath", TestHostJson.Value);
-        builder.ConfigureTestServices(services => services.AddSingleton(sp =>
-        {
-            var tables = sp.GetRequiredService<TableServiceClient>();
-            var queues = sp.GetRequiredService<QueueServiceClient>();
-            var names = Names;
+    /// <summary>The local host running the worker.</summary>
+    public FunctionsHost Host => _host ?? throw new InvalidOperationException("The app has not started.");
 
-            // The Members table gets its own client whose pipeline injects the plan's faults.
-            return new TableStore(
-                names,
-                name => name == names.Members ? Azurite.TableWith(name, MembersTable, FaultPosition) : tables.GetTableClient(name),
-                queues.GetQueueClient);
-        }));
-    }
+    /// <summary>Whether the queue and timer functions run (switched off with AzureWebJobs.{name}.Disabled, as in Azure).</summary>
+    protected virtual bool LocalTriggers => true;
+
+    /// <summary>Whether the worker reaches the Members table through <see cref="StorageFaultProxy"/>.</summary>
+    protected virtual bool FaultProxy => false;
+
+    /// <summary>The worker's storage retries (Loyalty__StorageRetries): none behind the fault proxy unless a test wants the SDK's.</summary>
+    protected virtual int StorageRetries => FaultProxy ? 0 : 3;
+
+    /// <summary>Where the host writes the worker's and its own log.</summary>
+    protected virtual ILoggerFactory Logging => QuietLogging;
+
+    private static ILoggerFactory QuietLogging { get; } = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("Function", LogLevel.Error));
 
     /// <summary>The nodes of the org every test app starts with: HQ, regions east and south, stores sh-001 and hz-001 (east), gz-001 (south).</summary>
     public static object[] TestOrgNodes { get; } =
@@ -105,43 +94,97 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>The org every test app starts with (the body of <c>PUT /api/config/org</c>).</summary>
     public static object TestOrg { get; } = new { nodes = TestOrgNodes };
 
-    /// <summary>
-    /// How many apps run at once. xunit 2 starts every test class together and interleaves their awaits, so without a
-    /// limit every class's app would be alive for the whole run, each polling its ten queues on the one shared
-    /// Azurite; idle polling alone then kept Azurite's single Node.js thread busy and every request waited.
-    /// <c>LOYALTY_TEST_APPS</c> overrides it.
-    /// </summary>
-    private static readonly int MaxRunning = int.TryParse(Environment.GetEnvironmentVariable("LOYALTY_TEST_APPS"), out var n) && n > 0 ? n : 6;
+    /// <summary>The app's build output, in the configuration these tests were built in.</summary>
+    public static string AppDirectory
+    {
+        get
+        {
+            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            return Path.Combine(Path.GetDirectoryName(Hosting.OpenApiDocumentTests.FindRepoFile("LoyaltyFunctions.sln"))!, "src", "Loyalty.Functions", "bin", configuration, "net10.0");
+        }
+    }
 
-    private static readonly SemaphoreSlim Running = new(MaxRunning, MaxRunning);
-    private int _holding;
+    /// <summary>The app settings the worker gets (what local.settings.json or the Function App's settings hold).</summary>
+    public virtual Dictionary<string, string> Settings(string storageConnection)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = Azurite.Server.ConnectionString,
+            ["LoyaltyStorage"] = storageConnection,
+            ["Loyalty__TablePrefix"] = _tablePrefix,
+            ["Loyalty__QueuePrefix"] = _queuePrefix,
+            ["Loyalty__PhoneHashKey"] = PhoneHashKey,
+            ["Loyalty__OrderEventRetrySeconds"] = "1",
+            ["Loyalty__StorageRetries"] = StorageRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["LOYALTY_ADMIN_KEY"] = AdminKey,
+        };
+        return settings;
+    }
 
     public virtual async Task InitializeAsync()
     {
         await Running.WaitAsync();
         _holding = 1;
+        var connection = Azurite.Server.ConnectionString;
+        if (FaultProxy)
+        {
+            _proxy = await StorageFaultProxy.StartAsync(Azurite.Tables.Uri, Names.Members, Faults);
+            connection = _proxy.ConnectionString(connection);
+        }
 
-        // Starting the server runs the bootstrap (tables, queues, HQ, admin key).
-        _ = Server;
+        var values = Settings(connection);
+        if (!LocalTriggers)
+        {
+            foreach (var function in System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppDirectory, "functions.metadata")))!.AsArray())
+            {
+                if (function!["bindings"]!.AsArray().Any(b => b!["type"]!.GetValue<string>() is "queueTrigger" or "timerTrigger"))
+                {
+                    values[$"AzureWebJobs__{function["name"]}__Disabled"] = "true";
+                }
+            }
+        }
+
+        // The repository's host.json with quick retries, so poison paths finish in seconds.
+        var loaded = HostSettings.Load(AppDirectory, 0, overrides: values);
+        var settings = new HostSettings
+        {
+            AppDirectory = loaded.AppDirectory,
+            Port = 0,
+            Values = loaded.Values,
+            RoutePrefix = loaded.RoutePrefix,
+            TimerZone = loaded.TimerZone,
+            Queues = loaded.Queues with { VisibilityTimeout = TimeSpan.Zero, MaxDequeueCount = 3, MaxPollingInterval = TimeSpan.FromMilliseconds(200) },
+        };
+        _host = await FunctionsHost.StartAsync(settings, Logging);
+
         using var admin = Client(AdminKey);
         var response = await admin.PutAsJsonAsync("/api/config/org", TestOrg);
         response.EnsureSuccessStatusCode();
     }
 
-    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
-
-    public override async ValueTask DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         try
         {
+            if (_host is not null)
+            {
+                await _host.DisposeAsync();
+            }
+
+            if (_proxy is not null)
+            {
+                await _proxy.DisposeAsync();
+            }
+
+            if (_services.IsValueCreated)
+            {
+                await _services.Value.DisposeAsync();
+            }
+
             // The app's tables and queues go with it, so the shared Azurite does not carry every finished class's rows
             // and leftover messages (its queue store scans all messages of the account on every receive).
-            var queues = Volatile.Read(ref _holding) == 1
-                ? Admin.Bootstrap.Queues(Services.GetRequiredService<IEnumerable<FunctionDefinition>>(), Names).Distinct().SelectMany(q => new[] { q, StorageNames.Poison(q) }).ToList()
-                : [];
-            await base.DisposeAsync();
             await Task.WhenAll(Names.AllTables.Select(t => (Task)Azurite.Tables.DeleteTableAsync(t))
-                .Concat(queues.Select(q => (Task)Azurite.Queues.DeleteQueueAsync(q))));
+                .Concat(Names.AllQueues.SelectMany(q => new[] { q, StorageNames.Poison(q) }).Select(q => (Task)Azurite.Queues.DeleteQueueAsync(q))));
         }
         finally
         {
@@ -150,17 +193,15 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
                 Running.Release();
             }
         }
-
-        GC.SuppressFinalize(this);
     }
 
     public HttpClient Client(string? apiKey = null)
     {
-        var client = CreateClient();
-
         // Above the default 100 s: fifty concurrent requests on one member queue behind each other, and on a busy
         // machine that has taken longer than 100 s. A request that hangs still fails.
-        client.Timeout = TimeSpan.FromMinutes(4);
+#pragma warning disable CA2000 // The client owns its handler.
+        var client = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8 }) { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromMinutes(4) };
+#pragma warning restore CA2000
         if (apiKey is not null)
         {
             client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
@@ -199,10 +240,45 @@ public class LoyaltyApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     /// <summary>A random, valid mainland mobile number.</summary>
     public static string NewPhone() => "139" + Random.Shared.NextInt64(0, 100_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+
+    private ServiceProvider BuildServices()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(Settings(Azurite.Server.ConnectionString).Select(s => KeyValuePair.Create(s.Key.Replace("__", ":", StringComparison.Ordinal), (string?)s.Value)))
+            .Build();
+        var services = new ServiceCollection()
+            .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton<IConfiguration>(configuration)
+            .AddLoyaltyOptions(configuration)
+            .AddLoyaltyStorage(configuration)
+            .AddLoyaltyFunctions();
+        return services.BuildServiceProvider();
+    }
 }
 
-/// <summary>The app as the Functions host runs it: custom-handler invocations mapped, no local triggers.</summary>
-public sealed class AzureModeApp : LoyaltyApp
+/// <summary>The app behind the fault proxy, its queue and timer functions running.</summary>
+public sealed class FaultedApp : LoyaltyApp
 {
-    protected override HostingMode Mode => HostingMode.Azure;
+    protected override bool FaultProxy => true;
+}
+
+/// <summary>The worker's log lines, kept in memory as the local host receives them.</summary>
+public sealed class LogCapture(ConcurrentQueue<(string Category, LogLevel Level, string Text)> lines) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<(string, LogLevel, string)> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue((category, logLevel, formatter(state, exception) + exception));
+    }
 }

@@ -1,0 +1,20 @@
+using Loyalty.Functions.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Loyalty.Functions.Cards;
+
+/// <summary>The HTTP functions of this area: trigger, route and who may call each; the handlers do the work.</summary>
+internal sealed class CardsFunctions(
+    global::Loyalty.Functions.Cards.IssueCard issueCard,
+    global::Loyalty.Functions.Cards.CardOperations cardOperations)
+{
+    [Function("IssueCard")]
+    [ApiKey]
+    public Task<IResult> IssueCard([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/cards")] HttpRequest request, string memberId) =>
+        global::Loyalty.Functions.Cards.IssueCard.Handle(request.HttpContext, memberId, issueCard);
+
+    [Function("CardOperation")]
+    [ApiKey]
+    public Task<IResult> CardOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cards/{cardNumber}/{op}")] HttpRequest request, string cardNumber, string op) =>
+        global::Loyalty.Functions.Cards.CardOperations.Handle(request.HttpContext, cardNumber, op, cardOperations);
+}

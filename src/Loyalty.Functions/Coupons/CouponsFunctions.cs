@@ -1,0 +1,25 @@
+using Loyalty.Domain.Auth;
+using Loyalty.Functions.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Loyalty.Functions.Coupons;
+
+/// <summary>The HTTP functions of this area: trigger, route and who may call each; the handlers do the work.</summary>
+internal sealed class CouponsFunctions(
+    global::Loyalty.Functions.Coupons.CouponsApi couponsApi)
+{
+    [Function("IssueCoupons")]
+    [ApiKey(Role.Ops, Role.HqAdmin)]
+    public Task<IResult> IssueCoupons([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/coupons")] HttpRequest request, string memberId) =>
+        global::Loyalty.Functions.Coupons.CouponsApi.Issue(request.HttpContext, memberId, couponsApi);
+
+    [Function("ListCoupons")]
+    [ApiKey]
+    public Task<IResult> ListCoupons([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "members/{memberId}/coupons")] HttpRequest request, string memberId) =>
+        global::Loyalty.Functions.Coupons.CouponsApi.List(request.HttpContext, memberId, couponsApi);
+
+    [Function("RevokeCoupon")]
+    [ApiKey(Role.Ops, Role.HqAdmin)]
+    public Task<IResult> RevokeCoupon([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/coupons/{code}/revoke")] HttpRequest request, string memberId, string code) =>
+        global::Loyalty.Functions.Coupons.CouponsApi.Revoke(request.HttpContext, memberId, code, couponsApi);
+}

@@ -1,0 +1,23 @@
+namespace Loyalty.Functions.Hosting;
+
+/// <summary>
+/// Queue names as trigger attributes need them: constants with the <c>Loyalty:QueuePrefix</c> setting as a binding
+/// expression, which the host resolves (empty in production; tests give each app its own prefix). They name the same
+/// queues as <see cref="Storage.Schema.StorageNames"/> (a test checks that).
+/// </summary>
+internal static class QueueNames
+{
+    /// <summary>The binding expression of the queue prefix setting.</summary>
+    public const string Prefix = "%Loyalty:QueuePrefix%";
+
+    public const string MemberEnrolled = Prefix + "member-enrolled";
+    public const string Notifications = Prefix + "notifications";
+    public const string OrderEvents = Prefix + "order-events";
+    public const string PosSales = Prefix + "pos-sales";
+    public const string ReportFacts = Prefix + "report-facts";
+    public const string DurableControl00 = Prefix + "durable-control-00";
+    public const string DurableControl01 = Prefix + "durable-control-01";
+    public const string DurableControl02 = Prefix + "durable-control-02";
+    public const string DurableControl03 = Prefix + "durable-control-03";
+    public const string DurableWork = Prefix + "durable-work";
+}

@@ -1,0 +1,59 @@
+using Loyalty.Functions.Hosting;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Loyalty.Functions;
+
+/// <summary>
+/// The queue-triggered functions, all on the <c>LoyaltyStorage</c> connection with host.json's queue settings
+/// (retries, then <c>&lt;queue&gt;-poison</c>). Each hands the message to its handler, which is idempotent because
+/// delivery is at least once.
+/// </summary>
+internal sealed class QueueFunctions(IServiceProvider services)
+{
+    private const string Connection = LoyaltyOptions.StorageConnection;
+
+    [Function("WelcomeNewMember")]
+    public Task WelcomeNewMember([QueueTrigger(QueueNames.MemberEnrolled, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Notifications.WelcomeNewMember>(message, context);
+
+    [Function("SendNotification")]
+    public Task SendNotification([QueueTrigger(QueueNames.Notifications, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Notifications.SendNotification>(message, context);
+
+    [Function("ProcessOrderEvent")]
+    public Task ProcessOrderEvent([QueueTrigger(QueueNames.OrderEvents, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Webhooks.ProcessOrderEvent>(message, context);
+
+    /// <summary>POS sales events. A Storage queue while the feed has no isolated Service Bus trigger (decision 0007).</summary>
+    [Function("ProcessPosSaleEvent")]
+    public Task ProcessPosSaleEvent([QueueTrigger(QueueNames.PosSales, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Webhooks.ProcessPosSaleEvent>(message, context);
+
+    [Function("ProjectReportFact")]
+    public Task ProjectReportFact([QueueTrigger(QueueNames.ReportFacts, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Reports.ProjectReportFact>(message, context);
+
+    [Function("DurableControl00")]
+    public Task DurableControl00([QueueTrigger(QueueNames.DurableControl00, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Durable.DurableControl>(message, context);
+
+    [Function("DurableControl01")]
+    public Task DurableControl01([QueueTrigger(QueueNames.DurableControl01, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Durable.DurableControl>(message, context);
+
+    [Function("DurableControl02")]
+    public Task DurableControl02([QueueTrigger(QueueNames.DurableControl02, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Durable.DurableControl>(message, context);
+
+    [Function("DurableControl03")]
+    public Task DurableControl03([QueueTrigger(QueueNames.DurableControl03, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Durable.DurableControl>(message, context);
+
+    [Function("DurableWorkItem")]
+    public Task DurableWorkItem([QueueTrigger(QueueNames.DurableWork, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Durable.DurableWorkItem>(message, context);
+
+    private Task Run<T>(string message, FunctionContext context)
+        where T : IQueueFunction =>
+        services.GetRequiredService<T>().RunAsync(QueueInvocation.From(message, context), context.CancellationToken);
+}

@@ -42,11 +42,16 @@ fi
 STORAGE="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$TPORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QPORT/devstoreaccount1;"
 for _ in $(seq 1 100); do port_open "$TPORT" && break; sleep 0.1; done
 
-LoyaltyStorage="$STORAGE" LOYALTY_ADMIN_KEY="$KEY" LOYALTY_PORT="$PORT" Logging__LogLevel__Default=Warning \
-  dotnet src/Loyalty.Functions/bin/Release/net10.0/Loyalty.Functions.dll >artifacts/bench/app.log 2>&1 &
-APP_PID=$!
-track "$APP_PID"
+# The app's build output (the isolated worker) under the local Functions host; the worker's memory is what is sampled.
+LoyaltyStorage="$STORAGE" AzureWebJobsStorage="$STORAGE" LOYALTY_ADMIN_KEY="$KEY" \
+  Loyalty__QueuePrefix="" Logging__LogLevel__Default=Warning LOCALHOST_LOG_LEVEL=Warning \
+  dotnet src/Loyalty.LocalHost/bin/Release/net10.0/Loyalty.LocalHost.dll --app src/Loyalty.Functions/bin/Release/net10.0 --port "$PORT" \
+  >artifacts/bench/app.log 2>&1 &
+HOST_PID=$!
+track "$HOST_PID"
 for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.2; done
+APP_PID="$(pgrep -P "$HOST_PID" -f Loyalty.Functions.dll | head -n 1)"
+[ -n "$APP_PID" ] || { echo "bench: the worker did not start (see artifacts/bench/app.log)"; exit 1; }
 
 status=0
 if [[ "$PHASES" == *,store,* ]]; then

@@ -60,8 +60,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
@@ -86,6 +86,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Loyalty__PhoneHashKey', value: '@Microsoft.KeyVault(SecretUri=${phoneHashKeySecretUri})' }
         { name: 'Loyalty__TimeZone', value: chainTimeZone }
         { name: 'Loyalty__CardPrefix', value: cardPrefix }
+        // Queue trigger names are '%Loyalty:QueuePrefix%<queue>': the setting must exist, empty in production.
+        { name: 'Loyalty__QueuePrefix', value: '' }
       ]
     }
   }

@@ -76,6 +76,12 @@ public sealed class HostSettings
             }
         }
 
+        // The environment wins over the file, as app settings do in Azure and environment variables do under `func start`.
+        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            values[(string)variable.Key] = (string?)variable.Value ?? string.Empty;
+        }
+
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
         {
             values[key] = value;

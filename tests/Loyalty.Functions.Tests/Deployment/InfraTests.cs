@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Loyalty.Functions.Hosting;
@@ -71,7 +72,7 @@ public sealed partial class InfraTests
     }
 
     [Fact]
-    public void Bicep_HasNoSharedKeysAndRunsTheCustomHandlerOnFlex()
+    public void Bicep_HasNoSharedKeysAndRunsTheIsolatedWorkerOnFlex()
     {
         var all = string.Join('\n', Directory.GetFiles(Infra, "*.bicep", SearchOption.AllDirectories).Select(File.ReadAllText));
         var app = Read("modules/functionapp.bicep");
@@ -81,12 +82,84 @@ public sealed partial class InfraTests
         Assert.Contains("allowSharedKeyAccess: false", Read("modules/storage.bicep"), StringComparison.Ordinal);
         Assert.Contains("disableLocalAuth: true", Read("modules/servicebus.bicep"), StringComparison.Ordinal);
         Assert.Contains("name: 'FC1', tier: 'FlexConsumption'", app, StringComparison.Ordinal);
-        Assert.Matches(@"runtime: \{\s*name: 'custom'", app);
+        Assert.Matches(@"runtime: \{\s*name: 'dotnet-isolated'\s*version: '10.0'", app);
         Assert.Contains("type: 'UserAssigned'", app, StringComparison.Ordinal);
         foreach (var role in new[] { "storageTableDataContributor", "storageQueueDataContributor", "storageBlobDataOwner", "serviceBusDataReceiver", "keyVaultSecretsUser" })
         {
             Assert.Matches($@"roleDefinitions', roleIds\.{role}\)", Read("modules/roles.bicep"));
         }
+    }
+
+    /// <summary>
+    /// The bicep compiler from the Azure.Bicep.CommandLine.linux-x64 package builds and lints infra/main.bicep without
+    /// an error or a warning, and the compiled ARM template runs the app as dotnet-isolated on Flex Consumption with
+    /// identity-based connections and every setting the worker needs at start (those it validates, and those its
+    /// trigger bindings name as %expressions%).
+    /// </summary>
+    [Fact]
+    public async Task Bicep_BuildsAndLintsClean_AndTheCompiledAppHasEverySettingTheWorkerNeeds()
+    {
+        var (buildExit, template, buildErrors) = await BicepAsync("build", Path.Combine(Infra, "main.bicep"), "--stdout");
+        var (lintExit, lintOut, lintErrors) = await BicepAsync("lint", Path.Combine(Infra, "main.bicep"));
+
+        Assert.True(buildExit == 0, buildErrors);
+        Assert.True(string.IsNullOrWhiteSpace(buildErrors), "bicep build: " + buildErrors);
+        Assert.True(lintExit == 0 && string.IsNullOrWhiteSpace(lintOut + lintErrors), "bicep lint: " + lintOut + lintErrors);
+
+        using var arm = JsonDocument.Parse(template);
+        var site = Descendants(arm.RootElement).Single(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.GetString() == "Microsoft.Web/sites");
+        var runtime = site.GetProperty("properties").GetProperty("functionAppConfig").GetProperty("runtime");
+        var settings = site.GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").EnumerateArray()
+            .Select(a => a.GetProperty("name").GetString()!).ToHashSet(StringComparer.Ordinal);
+        using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Support.LoyaltyApp.AppDirectory, "functions.metadata")));
+        var bindingSettings = Regex.Matches(metadata.RootElement.GetRawText(), "%([^%\"]+)%").Select(m => m.Groups[1].Value.Replace(":", "__", StringComparison.Ordinal)).Distinct();
+        string[] validated = ["AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "LoyaltyStorage__tableServiceUri", "LoyaltyStorage__queueServiceUri", "LoyaltyStorage__credential", "LoyaltyStorage__clientId", "Loyalty__PhoneHashKey"];
+
+        Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());
+        Assert.Equal("Microsoft.Web/sites", site.GetProperty("type").GetString());
+        Assert.Contains("functionapp", site.GetProperty("kind").GetString(), StringComparison.Ordinal);
+        Assert.All(validated.Concat(bindingSettings), name => Assert.Contains(name, settings));
+        Assert.DoesNotContain("AzureWebJobsStorage", settings);
+        Assert.DoesNotContain("LoyaltyStorage", settings);
+    }
+
+    private static IEnumerable<JsonElement> Descendants(JsonElement element)
+    {
+        yield return element;
+        var children = element.ValueKind switch
+        {
+            JsonValueKind.Object => element.EnumerateObject().Select(p => p.Value),
+            JsonValueKind.Array => element.EnumerateArray(),
+            _ => [],
+        };
+        foreach (var child in children.SelectMany(Descendants))
+        {
+            yield return child;
+        }
+    }
+
+    private static async Task<(int Exit, string Output, string Errors)> BicepAsync(params string[] args)
+    {
+        var package = typeof(InfraTests).Assembly.GetCustomAttributes<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPackage").Value!;
+        var bicep = Path.Combine(package, "tools", "bicep");
+        Assert.True(File.Exists(bicep), $"{bicep} (the Azure.Bicep.CommandLine.linux-x64 package) is restored");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(bicep, File.GetUnixFileMode(bicep) | UnixFileMode.UserExecute);
+        }
+        var info = new System.Diagnostics.ProcessStartInfo(bicep) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        // The compiler checks for updates and sends telemetry unless told not to; CI has no use for either.
+        info.Environment["BICEP_TELEMETRY_ENABLED"] = "false";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        return (process.ExitCode, await output, await errors);
     }
 
     [Fact]
@@ -182,6 +255,7 @@ public sealed partial class InfraTests
         "Loyalty__PhoneHashKey" => "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/phone-hash-key)",
         "Loyalty__TimeZone" => "Asia/Shanghai",
         "Loyalty__CardPrefix" => "8860",
+        "Loyalty__QueuePrefix" => string.Empty,
         _ when name.EndsWith("__credential", StringComparison.Ordinal) => "managedidentity",
         _ when name.EndsWith("__clientId", StringComparison.Ordinal) => "11111111-2222-3333-4444-555555555555",
         _ => "value-of-" + name,

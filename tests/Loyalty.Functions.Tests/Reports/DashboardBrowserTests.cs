@@ -14,21 +14,19 @@ using Xunit;
 namespace Loyalty.Functions.Tests.Reports;
 
 /// <summary>
-/// The dashboard in a real browser: the app runs as its own process in local mode (on the shared Azurite), headless
-/// Chromium loads <c>/dashboard</c> with an API key, and the bars it drew are compared with the report API's figures.
+/// The dashboard in a real browser: the app runs under the local host (on the shared Azurite), headless Chromium
+/// loads <c>/api/dashboard</c> with an API key, and the bars it drew are compared with the report API's figures.
 /// A screenshot goes to artifacts/test-results/dashboard.png.
 /// </summary>
-public sealed partial class DashboardBrowserTests
+public sealed partial class DashboardBrowserTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 {
     [Fact]
     public async Task Dashboard_InHeadlessChromium_ChartsTheReportFiguresOfTheKeysScope()
     {
         var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
         Assert.True(chromium is not null, "headless Chromium is needed (scripts/test.sh installs the Debian package 'chromium')");
-        var port = FreePort();
-        await using var app = await AppProcess.StartAsync(port);
+        var dashboard = new Uri(app.Host.BaseAddress, "api/dashboard");
         using var admin = app.Client(LoyaltyApp.AdminKey);
-        (await admin.PutAsJsonAsync("/api/config/org", LoyaltyApp.TestOrg)).EnsureSuccessStatusCode();
 
         // Members at three stores; top-ups, sales paid partly with stored value, one refund; one member made gold.
         var amounts = new (string Store, long TopUp, long Sale)[] { ("sh-001", 30_000, 8_000), ("sh-001", 10_000, 2_500), ("hz-001", 20_000, 12_000), ("gz-001", 5_000, 1_500) };
@@ -70,7 +68,7 @@ public sealed partial class DashboardBrowserTests
         var tiers = await east.GetJsonAsync("/api/reports/tier-distribution");
         var consumption = await east.GetJsonAsync("/api/reports/consumption?groupBy=day");
 
-        var url = $"http://127.0.0.1:{port}/dashboard#key={Uri.EscapeDataString(key)}";
+        var url = $"{dashboard}#key={Uri.EscapeDataString(key)}";
         var dom = await RunChromiumAsync(chromium!, "--dump-dom", url);
         Assert.Contains("data-loaded=\"true\"", dom, StringComparison.Ordinal);
         Assert.Contains("Scope east", dom, StringComparison.Ordinal);
@@ -93,7 +91,7 @@ public sealed partial class DashboardBrowserTests
         Assert.Contains("data-card=\"members\"", dom, StringComparison.Ordinal);
 
         // A key the app does not know gets the message, not charts.
-        var refused = await RunChromiumAsync(chromium!, "--dump-dom", $"http://127.0.0.1:{port}/dashboard#key=not-a-key");
+        var refused = await RunChromiumAsync(chromium!, "--dump-dom", $"{dashboard}#key=not-a-key");
         Assert.Contains("That API key was not accepted.", refused, StringComparison.Ordinal);
         Assert.DoesNotContain("data-chart=", refused, StringComparison.Ordinal);
 
@@ -105,7 +103,7 @@ public sealed partial class DashboardBrowserTests
 
         // The page carries a policy that allows only its own script and style, and no cache.
         using var anonymous = app.Client(null);
-        var page = await anonymous.GetAsync("/dashboard");
+        var page = await anonymous.GetAsync("/api/dashboard");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("script-src 'sha256-", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         Assert.DoesNotContain("src=\"http", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -138,102 +136,5 @@ public sealed partial class DashboardBrowserTests
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"chromium exited {process.ExitCode}: {await stderr}");
         return await stdout;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The app's build output run as a process in local mode, on its own table and queue prefixes.</summary>
-    private sealed class AppProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _log = new();
-        private readonly int _port;
-
-        private AppProcess(Process process, int port)
-        {
-            _process = process;
-            _port = port;
-            process.OutputDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
-            process.ErrorDataReceived += (_, e) => { lock (_log) { _log.AppendLine(e.Data); } };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public static async Task<AppProcess> StartAsync(int port)
-        {
-            // The same configuration as this test assembly (bin/Release/... or bin/Debug/...).
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-            var root = Path.GetDirectoryName(OpenApiDocumentTests.FindRepoFile("host.json"))!;
-            var dll = Path.Combine(root, "src", "Loyalty.Functions", "bin", configuration, "net10.0", "Loyalty.Functions.dll");
-            Assert.True(File.Exists(dll), $"{dll} is built");
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-            info.ArgumentList.Add(dll);
-            info.Environment["LOYALTY_PORT"] = port.ToString(CultureInfo.InvariantCulture);
-            info.Environment["LoyaltyStorage"] = AzuriteServer.Instance.ConnectionString;
-            info.Environment["Loyalty__PhoneHashKey"] = LoyaltyApp.PhoneHashKey;
-            info.Environment["Loyalty__TablePrefix"] = "dash" + Guid.NewGuid().ToString("N")[..8];
-            info.Environment["Loyalty__QueuePrefix"] = "dash" + Guid.NewGuid().ToString("N")[..8] + "-";
-            info.Environment["LOYALTY_ADMIN_KEY"] = LoyaltyApp.AdminKey;
-            info.Environment["Logging__LogLevel__Default"] = "Warning";
-            var app = new AppProcess(Process.Start(info)!, port);
-            using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            for (var i = 0; i < 300; i++)
-            {
-                try
-                {
-                    if ((await probe.GetAsync("/api/health")).IsSuccessStatusCode)
-                    {
-                        return app;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                Assert.False(app._process.HasExited, "the app exited: " + app.Log);
-                await Task.Delay(100);
-            }
-
-            await app.DisposeAsync();
-            throw new TimeoutException("the app did not answer /api/health: " + app.Log);
-        }
-
-        public string Log
-        {
-            get
-            {
-                lock (_log)
-                {
-                    return _log.ToString();
-                }
-            }
-        }
-
-        public HttpClient Client(string? key)
-        {
-            var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
-            if (key is not null)
-            {
-                client.DefaultRequestHeaders.Add("X-Api-Key", key);
-            }
-
-            return client;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
-        }
     }
 }

@@ -27,12 +27,6 @@ internal sealed class ApprovalsApi(ApprovalStore approvals, OrgStore org, IOrche
 {
     private const int MaxCommentLength = 500;
 
-    public static Task<IResult> List(HttpContext http, ApprovalsApi api) => api.ListAsync(http);
-
-    public static Task<IResult> Get(HttpContext http, string approvalId, ApprovalsApi api) => api.GetAsync(http, approvalId);
-
-    public static Task<IResult> Decide(HttpContext http, string approvalId, ApprovalsApi api) => api.DecideAsync(http, approvalId);
-
     public async Task<IResult> ListAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);

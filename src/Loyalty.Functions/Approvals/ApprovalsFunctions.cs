@@ -11,15 +11,15 @@ internal sealed class ApprovalsFunctions(
     [Function("ListApprovals")]
     [ApiKey]
     public Task<IResult> ListApprovals([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals")] HttpRequest request) =>
-        global::Loyalty.Functions.Approvals.ApprovalsApi.List(request.HttpContext, approvalsApi);
+        approvalsApi.ListAsync(request.HttpContext);
 
     [Function("GetApproval")]
     [ApiKey]
     public Task<IResult> GetApproval([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{approvalId}")] HttpRequest request, string approvalId) =>
-        global::Loyalty.Functions.Approvals.ApprovalsApi.Get(request.HttpContext, approvalId, approvalsApi);
+        approvalsApi.GetAsync(request.HttpContext, approvalId);
 
     [Function("DecideApproval")]
     [ApiKey(Role.StoreManager, Role.RegionManager, Role.HqAdmin)]
     public Task<IResult> DecideApproval([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{approvalId}/decision")] HttpRequest request, string approvalId) =>
-        global::Loyalty.Functions.Approvals.ApprovalsApi.Decide(request.HttpContext, approvalId, approvalsApi);
+        approvalsApi.DecideAsync(request.HttpContext, approvalId);
 }

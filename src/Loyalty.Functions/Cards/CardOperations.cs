@@ -29,8 +29,6 @@ internal sealed class CardOperations(MemberTransactions transactions, MemberStor
 {
     private static readonly Role[] ManagerRoles = [Role.StoreManager, Role.RegionManager, Role.HqAdmin, Role.Ops];
 
-    public static Task<IResult> Handle(HttpContext http, string cardNumber, string op, CardOperations handler) => handler.HandleAsync(http, cardNumber, op);
-
     public async Task<IResult> HandleAsync(HttpContext http, string cardNumber, string op)
     {
         ArgumentNullException.ThrowIfNull(http);

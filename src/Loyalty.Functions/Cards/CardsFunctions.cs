@@ -11,10 +11,10 @@ internal sealed class CardsFunctions(
     [Function("IssueCard")]
     [ApiKey]
     public Task<IResult> IssueCard([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/cards")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Cards.IssueCard.Handle(request.HttpContext, memberId, issueCard);
+        issueCard.HandleAsync(request.HttpContext, memberId);
 
     [Function("CardOperation")]
     [ApiKey]
     public Task<IResult> CardOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cards/{cardNumber}/{op}")] HttpRequest request, string cardNumber, string op) =>
-        global::Loyalty.Functions.Cards.CardOperations.Handle(request.HttpContext, cardNumber, op, cardOperations);
+        cardOperations.HandleAsync(request.HttpContext, cardNumber, op);
 }

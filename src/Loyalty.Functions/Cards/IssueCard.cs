@@ -19,8 +19,6 @@ namespace Loyalty.Functions.Cards;
 /// </summary>
 internal sealed class IssueCard(MemberTransactions transactions, MemberStore members, TimeProvider time, IOptions<LoyaltyOptions> options)
 {
-    public static Task<IResult> Handle(HttpContext http, string memberId, IssueCard handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

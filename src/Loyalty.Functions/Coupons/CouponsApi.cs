@@ -37,12 +37,6 @@ internal sealed class CouponsApi(
 {
     private static readonly string[] ServerOwned = ["code", "coupons", "state", "balances", "memberId"];
 
-    public static Task<IResult> Issue(HttpContext http, string memberId, CouponsApi api) => api.IssueAsync(http, memberId);
-
-    public static Task<IResult> List(HttpContext http, string memberId, CouponsApi api) => api.ListAsync(http, memberId);
-
-    public static Task<IResult> Revoke(HttpContext http, string memberId, string code, CouponsApi api) => api.RevokeAsync(http, memberId, code);
-
     public async Task<IResult> IssueAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

@@ -11,15 +11,15 @@ internal sealed class CouponsFunctions(
     [Function("IssueCoupons")]
     [ApiKey(Role.Ops, Role.HqAdmin)]
     public Task<IResult> IssueCoupons([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/coupons")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Coupons.CouponsApi.Issue(request.HttpContext, memberId, couponsApi);
+        couponsApi.IssueAsync(request.HttpContext, memberId);
 
     [Function("ListCoupons")]
     [ApiKey]
     public Task<IResult> ListCoupons([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "members/{memberId}/coupons")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Coupons.CouponsApi.List(request.HttpContext, memberId, couponsApi);
+        couponsApi.ListAsync(request.HttpContext, memberId);
 
     [Function("RevokeCoupon")]
     [ApiKey(Role.Ops, Role.HqAdmin)]
     public Task<IResult> RevokeCoupon([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/coupons/{code}/revoke")] HttpRequest request, string memberId, string code) =>
-        global::Loyalty.Functions.Coupons.CouponsApi.Revoke(request.HttpContext, memberId, code, couponsApi);
+        couponsApi.RevokeAsync(request.HttpContext, memberId, code);
 }

@@ -28,8 +28,6 @@ internal sealed class Adjust(MemberTransactions transactions, OrgStore org, Prog
 {
     private static readonly string[] ServerOwned = ["balance", "balances", "memberId"];
 
-    public static Task<IResult> Handle(HttpContext http, string memberId, Adjust handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

@@ -23,8 +23,6 @@ internal sealed record CheckInReceipt(string MemberId, string Day, long Points, 
 /// </summary>
 internal sealed class CheckIn(MemberTransactions transactions, OrgStore org, ProgrammeConfig programme, TimeProvider time, IOptions<LoyaltyOptions> options)
 {
-    public static Task<IResult> Handle(HttpContext http, string memberId, CheckIn handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

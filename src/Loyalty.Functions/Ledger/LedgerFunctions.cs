@@ -15,17 +15,17 @@ internal sealed class LedgerFunctions(
     [Function("Redeem")]
     [ApiKey]
     public Task<IResult> Redeem([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/redemptions")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Ledger.Redeem.Handle(request.HttpContext, memberId, redeem);
+        redeem.HandleAsync(request.HttpContext, memberId);
 
     [Function("CheckIn")]
     [ApiKey]
     public Task<IResult> CheckIn([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/check-ins")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Ledger.CheckIn.Handle(request.HttpContext, memberId, checkIn);
+        checkIn.HandleAsync(request.HttpContext, memberId);
 
     [Function("AdjustPoints")]
     [ApiKey]
     public Task<IResult> AdjustPoints([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/adjustments")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Ledger.Adjust.Handle(request.HttpContext, memberId, adjust);
+        adjust.HandleAsync(request.HttpContext, memberId);
 
     [Function("GetLedger")]
     [ApiKey]

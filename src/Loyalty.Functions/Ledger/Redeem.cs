@@ -20,8 +20,6 @@ internal sealed class Redeem(MemberTransactions transactions, MemberStore member
 {
     private static readonly string[] ServerOwned = ["balance", "balances", "memberId"];
 
-    public static Task<IResult> Handle(HttpContext http, string memberId, Redeem handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

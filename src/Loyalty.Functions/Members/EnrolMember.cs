@@ -48,8 +48,6 @@ internal sealed class EnrolMember(
     private static readonly string[] ServerOwned = ["memberId", "balance", "balances", "points", "storedValue", "tier", "status", "cards", "enrolledAt"];
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
-    public static Task<IResult> Handle(HttpContext http, EnrolMember handler) => handler.HandleAsync(http);
-
     public async Task<IResult> HandleAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);

@@ -13,7 +13,7 @@ internal sealed class MembersFunctions(
     [Function("EnrolMember")]
     [ApiKey]
     public Task<IResult> EnrolMember([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members")] HttpRequest request) =>
-        global::Loyalty.Functions.Members.EnrolMember.Handle(request.HttpContext, enrolMember);
+        enrolMember.HandleAsync(request.HttpContext);
 
     [Function("FindMember")]
     [ApiKey]

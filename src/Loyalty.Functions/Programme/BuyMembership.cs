@@ -23,8 +23,6 @@ internal sealed record MembershipReceipt(string MemberId, string PlanId, string 
 /// </summary>
 internal sealed class BuyMembership(MemberTransactions transactions, OrgStore org, ProgrammeConfig programme, TimeProvider time, IOptions<LoyaltyOptions> options)
 {
-    public static Task<IResult> Handle(HttpContext http, string memberId, BuyMembership handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

@@ -19,12 +19,12 @@ internal sealed class ProgrammeFunctions(
     [Function("BuyMembership")]
     [ApiKey]
     public Task<IResult> BuyMembership([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/memberships")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Programme.BuyMembership.Handle(request.HttpContext, memberId, buyMembership);
+        buyMembership.HandleAsync(request.HttpContext, memberId);
 
     [Function("SetTier")]
     [ApiKey(Role.HqAdmin, Role.Ops)]
     public Task<IResult> SetTier([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "members/{memberId}/tier")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Programme.SetTier.Handle(request.HttpContext, memberId, setTier);
+        setTier.HandleAsync(request.HttpContext, memberId);
 
     [Function("GetConfig")]
     [ApiKey]
@@ -34,7 +34,7 @@ internal sealed class ProgrammeFunctions(
     [Function("SetScopeEarningRate")]
     [ApiKey(Role.HqAdmin, Role.Ops, Role.RegionManager, Role.StoreManager)]
     public Task<IResult> SetScopeEarningRate([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "config/earning-rules/scopes/{scopeId}")] HttpRequest request, string scopeId) =>
-        global::Loyalty.Functions.Programme.ScopeRatesApi.Handle(request.HttpContext, scopeId, scopeRatesApi);
+        scopeRatesApi.HandleAsync(request.HttpContext, scopeId);
 
     [Function("PutConfig")]
     [ApiKey(Role.HqAdmin, Role.Ops)]

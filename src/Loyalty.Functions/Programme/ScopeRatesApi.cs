@@ -35,8 +35,6 @@ internal sealed class ScopeRatesApi(ConfigStore config, OrgStore org, AuditLog a
     /// <summary>Configuration section of the override policy.</summary>
     public const string PolicySection = "override-policy";
 
-    public static Task<IResult> Handle(HttpContext http, string scopeId, ScopeRatesApi api) => api.HandleAsync(http, scopeId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string scopeId)
     {
         ArgumentNullException.ThrowIfNull(http);

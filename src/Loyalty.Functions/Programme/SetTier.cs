@@ -25,8 +25,6 @@ internal sealed record SetTierReceipt(string MemberId, string From, string Tier,
 /// </summary>
 internal sealed class SetTier(MemberTransactions transactions, ProgrammeConfig programme, TableStore store, IOptions<LoyaltyOptions> options)
 {
-    public static Task<IResult> Handle(HttpContext http, string memberId, SetTier handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

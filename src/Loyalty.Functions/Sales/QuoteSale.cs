@@ -12,8 +12,6 @@ namespace Loyalty.Functions.Sales;
 /// </summary>
 internal sealed class QuoteSale(SaleService service, OrgStore org, IOptions<LoyaltyOptions> options)
 {
-    public static Task<IResult> Handle(HttpContext http, QuoteSale handler) => handler.HandleAsync(http);
-
     public async Task<IResult> HandleAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);

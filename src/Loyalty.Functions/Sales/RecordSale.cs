@@ -26,8 +26,6 @@ internal sealed partial class RecordSale(SaleService service, OrgStore org, IOpt
 {
     internal static readonly string[] ServerOwned = ["gross", "net", "memberDiscount", "couponDiscount", "pointsEarned", "amountDue", "balances", "tier", "status"];
 
-    public static Task<IResult> Handle(HttpContext http, RecordSale handler) => handler.HandleAsync(http);
-
     public async Task<IResult> HandleAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);

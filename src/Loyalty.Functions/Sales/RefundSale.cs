@@ -21,8 +21,6 @@ internal sealed class RefundSale(RefundService service, OrgStore org, IOptions<L
 {
     private static readonly string[] ServerOwned = ["pointsClawedBack", "cashRefund", "balances", "memberId"];
 
-    public static Task<IResult> Handle(HttpContext http, string saleId, RefundSale handler) => handler.HandleAsync(http, saleId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string saleId)
     {
         ArgumentNullException.ThrowIfNull(http);

@@ -12,15 +12,15 @@ internal sealed class SalesFunctions(
     [Function("RecordSale")]
     [ApiKey]
     public Task<IResult> RecordSale([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "sales")] HttpRequest request) =>
-        global::Loyalty.Functions.Sales.RecordSale.Handle(request.HttpContext, recordSale);
+        recordSale.HandleAsync(request.HttpContext);
 
     [Function("QuoteSale")]
     [ApiKey]
     public Task<IResult> QuoteSale([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "sales/quote")] HttpRequest request) =>
-        global::Loyalty.Functions.Sales.QuoteSale.Handle(request.HttpContext, quoteSale);
+        quoteSale.HandleAsync(request.HttpContext);
 
     [Function("RefundSale")]
     [ApiKey]
     public Task<IResult> RefundSale([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "sales/{saleId}/refunds")] HttpRequest request, string saleId) =>
-        global::Loyalty.Functions.Sales.RefundSale.Handle(request.HttpContext, saleId, refundSale);
+        refundSale.HandleAsync(request.HttpContext, saleId);
 }

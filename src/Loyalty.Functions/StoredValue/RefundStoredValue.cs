@@ -34,8 +34,6 @@ internal sealed class RefundStoredValue(MemberTransactions transactions, MemberS
     private const long MaxAmount = 100_000_000;
     private static readonly string[] ServerOwned = ["balance", "balances", "memberId"];
 
-    public static Task<IResult> Handle(HttpContext http, string memberId, RefundStoredValue handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

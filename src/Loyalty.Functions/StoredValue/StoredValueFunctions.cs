@@ -11,10 +11,10 @@ internal sealed class StoredValueFunctions(
     [Function("TopUp")]
     [ApiKey]
     public Task<IResult> TopUp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/top-ups")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.StoredValue.TopUp.Handle(request.HttpContext, memberId, topUp);
+        topUp.HandleAsync(request.HttpContext, memberId);
 
     [Function("RefundStoredValue")]
     [ApiKey]
     public Task<IResult> RefundStoredValue([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/stored-value-refunds")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.StoredValue.RefundStoredValue.Handle(request.HttpContext, memberId, refundStoredValue);
+        refundStoredValue.HandleAsync(request.HttpContext, memberId);
 }

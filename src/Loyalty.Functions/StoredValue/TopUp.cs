@@ -36,8 +36,6 @@ internal sealed class TopUp(MemberTransactions transactions, MemberStore members
 {
     private static readonly string[] ServerOwned = ["bonus", "balance", "balances", "points", "principal", "memberId"];
 
-    public static Task<IResult> Handle(HttpContext http, string memberId, TopUp handler) => handler.HandleAsync(http, memberId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

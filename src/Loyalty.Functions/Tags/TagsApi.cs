@@ -29,10 +29,6 @@ internal sealed record TaggedMember(string MemberId, string Tier, IReadOnlyList<
 /// </summary>
 internal sealed class TagsApi(MemberTransactions transactions, MemberTagging tagging, TableStore store, IOptions<LoyaltyOptions> options)
 {
-    public static Task<IResult> SetManual(HttpContext http, string memberId, TagsApi api) => api.SetManualAsync(http, memberId);
-
-    public static Task<IResult> ListMembers(HttpContext http, string tag, TagsApi api) => api.ListMembersAsync(http, tag);
-
     public async Task<IResult> SetManualAsync(HttpContext http, string memberId)
     {
         ArgumentNullException.ThrowIfNull(http);

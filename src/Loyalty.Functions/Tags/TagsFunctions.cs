@@ -11,10 +11,10 @@ internal sealed class TagsFunctions(
     [Function("SetMemberTags")]
     [ApiKey(Role.StoreManager, Role.RegionManager, Role.HqAdmin, Role.Ops)]
     public Task<IResult> SetMemberTags([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "members/{memberId}/tags")] HttpRequest request, string memberId) =>
-        global::Loyalty.Functions.Tags.TagsApi.SetManual(request.HttpContext, memberId, tagsApi);
+        tagsApi.SetManualAsync(request.HttpContext, memberId);
 
     [Function("ListTaggedMembers")]
     [ApiKey]
     public Task<IResult> ListTaggedMembers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "tags/{tag}/members")] HttpRequest request, string tag) =>
-        global::Loyalty.Functions.Tags.TagsApi.ListMembers(request.HttpContext, tag, tagsApi);
+        tagsApi.ListMembersAsync(request.HttpContext, tag);
 }

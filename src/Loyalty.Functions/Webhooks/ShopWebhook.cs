@@ -19,8 +19,6 @@ internal sealed partial class ShopWebhook(ShopSecretStore secrets, OrgStore org,
 {
     private static readonly string[] Types = ["order.paid", "order.refunded", "order.cancelled"];
 
-    public static Task<IResult> Handle(HttpContext http, string shopId, ShopWebhook handler) => handler.HandleAsync(http, shopId);
-
     public async Task<IResult> HandleAsync(HttpContext http, string shopId)
     {
         ArgumentNullException.ThrowIfNull(http);

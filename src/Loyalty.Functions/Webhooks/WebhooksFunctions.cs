@@ -13,7 +13,7 @@ internal sealed class WebhooksFunctions(
     [Function("ShopOrderWebhook")]
     [Anonymous]
     public Task<IResult> ShopOrderWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/shops/{shopId}/orders")] HttpRequest request, string shopId) =>
-        global::Loyalty.Functions.Webhooks.ShopWebhook.Handle(request.HttpContext, shopId, shopWebhook);
+        shopWebhook.HandleAsync(request.HttpContext, shopId);
 
     [Function("CreateShopSecret")]
     [ApiKey(Role.HqAdmin, Role.Ops)]

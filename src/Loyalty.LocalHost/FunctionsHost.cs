@@ -22,6 +22,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _listeners = [];
     private readonly TaskCompletionSource<string> _workerExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private DurableEngine? _durable;
     private int _stopped;
 
     private FunctionsHost(WebApplication rpc, WebApplication front, HttpFront httpFront, WorkerProcess worker, WorkerChannel channel, IReadOnlyList<FunctionDescriptor> functions, Uri baseAddress)
@@ -82,6 +83,13 @@ public sealed class FunctionsHost : IAsyncDisposable
             await front.StartAsync(cancellationToken);
             var baseAddress = new Uri(front.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
             var host = new FunctionsHost(rpc, front, httpFront, worker, channel, functions, baseAddress);
+            if (DurableEngine.IsNeeded(functions))
+            {
+                host._durable = await DurableEngine.CreateAsync(settings, channel, functions, loggerFactory, cancellationToken);
+                host.AddDurableClientBindings(host._durable);
+                host._durable.Start();
+            }
+
             host.StartListeners(settings, loggerFactory);
             _ = host.WatchWorkerAsync(logger);
             return host;
@@ -111,6 +119,11 @@ public sealed class FunctionsHost : IAsyncDisposable
         await _stopping.CancelAsync();
         await Task.WhenAll(_listeners).WaitAsync(period).ContinueWith(_ => { }, TaskScheduler.Default);
         await _front.StopAsync();
+        if (_durable is not null)
+        {
+            await _durable.DisposeAsync();
+        }
+
         _channel.Send(new StreamingMessage { WorkerTerminate = new WorkerTerminate { GracePeriod = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(period) } });
         await _worker.StopAsync(period);
         await _rpc.StopAsync();
@@ -199,6 +212,23 @@ public sealed class FunctionsHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The durable task hub the host runs, or null when the app has no durable functions.</summary>
+    public DurableEngine? Durable => _durable;
+
+    // Every invocation of a function with a [DurableClient] parameter carries the binding's value, as the extension sends it.
+    private void AddDurableClientBindings(DurableEngine durable)
+    {
+        var clients = Functions.ToDictionary(f => f.FunctionId, f => f.Bindings.Where(b => b.Type == "durableClient" && b.Direction == "in").Select(b => b.Name).ToList());
+        var value = durable.ClientBinding(BaseAddress);
+        _channel.BeforeInvoke = request =>
+        {
+            foreach (var name in clients.GetValueOrDefault(request.FunctionId) ?? [])
+            {
+                request.InputData.Add(new ParameterBinding { Name = name, Data = new TypedData { String = value } });
+            }
+        };
+    }
+
     private void StartListeners(HostSettings settings, ILoggerFactory loggerFactory)
     {
         var queues = new QueueClients(settings);
@@ -220,6 +250,9 @@ public sealed class FunctionsHost : IAsyncDisposable
                     _listeners.Add(Task.Run(() => new TimerTriggerListener(function, settings, _channel, queues, TimeProvider.System, logger).RunAsync(_stopping.Token)));
                     break;
                 case "HTTPTRIGGER":
+                case "ORCHESTRATIONTRIGGER" when _durable is not null:
+                case "ACTIVITYTRIGGER" when _durable is not null:
+                    // Served by the HTTP front and the durable engine.
                     break;
                 default:
                     logger.LogWarning("{Function} has a {Trigger}, which this host does not run", function.Name, function.Trigger.Type);

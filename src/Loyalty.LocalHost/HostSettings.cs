@@ -22,6 +22,9 @@ public sealed class HostSettings
     /// <summary>host.json's <c>extensions.http.routePrefix</c>; <c>api</c> when absent.</summary>
     public string RoutePrefix { get; init; } = "api";
 
+    /// <summary>host.json's <c>extensions.durableTask</c> (hub name, storage provider, concurrency), or null.</summary>
+    public JsonNode? DurableTask { get; init; }
+
     /// <summary>host.json's <c>extensions.queues</c>.</summary>
     public QueueSettings Queues { get; init; } = new();
 
@@ -97,6 +100,7 @@ public sealed class HostSettings
             Values = values,
             RoutePrefix = extensions?["http"]?["routePrefix"]?.GetValue<string>() ?? "api",
             Queues = QueueSettings.From(extensions?["queues"]),
+            DurableTask = extensions?["durableTask"]?.DeepClone(),
             TimerZone = string.IsNullOrEmpty(zone) ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(zone),
         };
     }

@@ -105,8 +105,12 @@ public sealed class WorkerChannel(ILoggerFactory loggerFactory)
     internal void Send(StreamingMessage message) => _outbound.Writer.TryWrite(message);
 
     /// <summary>Runs one invocation and returns the worker's response.</summary>
+    /// <summary>Adds what every invocation of a function needs besides its trigger (input bindings such as a durable client).</summary>
+    internal Action<InvocationRequest>? BeforeInvoke { get; set; }
+
     internal async Task<InvocationResponse> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken)
     {
+        BeforeInvoke?.Invoke(request);
         // The worker reads the trace context of every invocation; the host always sends one.
         request.TraceContext ??= new RpcTraceContext { TraceParent = System.Diagnostics.Activity.Current?.Id ?? string.Empty, TraceState = string.Empty };
         request.RetryContext ??= new RetryContext();

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 
 namespace Loyalty.LocalHost.SampleApp;
 
@@ -27,4 +29,52 @@ public sealed class Functions
     [Function("Tick")]
     [QueueOutput("%TicksQueue%", Connection = "SampleStorage")]
     public static string Tick([TimerTrigger("*/1 * * * * *")] TimerInfo timer) => "tick";
+
+    /// <summary>An orchestration: one activity, a fan-out of three, then a wait for the "approve" event.</summary>
+    [Function("Greeting")]
+    public static async Task<string> Greeting([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        var name = context.GetInput<string>() ?? "nobody";
+        var first = await context.CallActivityAsync<string>("SayHello", name);
+        var fan = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => context.CallActivityAsync<string>("SayHello", $"{name}{i}")));
+        context.SetCustomStatus(new { phase = "waiting" });
+        var approved = await context.WaitForExternalEvent<bool>("approve");
+        return $"{first}|{string.Join(",", fan)}|approved={approved}";
+    }
+
+    [Function("SayHello")]
+    public static string SayHello([ActivityTrigger] string name) =>
+        name == "boom" ? throw new InvalidOperationException("asked to fail") : $"hello {name}";
+
+    [Function("StartGreeting")]
+    public static async Task<IActionResult> StartGreeting(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "greet/{name}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string name)
+    {
+        var id = await client.ScheduleNewOrchestrationInstanceAsync("Greeting", name);
+        return new OkObjectResult(new { id });
+    }
+
+    [Function("GreetingStatus")]
+    public static async Task<IActionResult> GreetingStatus(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "greetings/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string id)
+    {
+        var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        return instance is null
+            ? new NotFoundResult()
+            : new OkObjectResult(new { status = instance.RuntimeStatus.ToString(), output = instance.SerializedOutput, customStatus = instance.SerializedCustomStatus, failure = instance.FailureDetails?.ErrorMessage });
+    }
+
+    [Function("ApproveGreeting")]
+    public static async Task<IActionResult> ApproveGreeting(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "greetings/{id}/approve")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string id)
+    {
+        await client.RaiseEventAsync(id, "approve", true);
+        return new AcceptedResult();
+    }
 }

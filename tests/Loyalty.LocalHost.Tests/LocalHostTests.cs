@@ -18,7 +18,12 @@ public sealed class LocalHostTests(SampleHost sample) : IClassFixture<SampleHost
         Assert.Equal("httpTrigger", triggers["Teapot"]);
         Assert.Equal("queueTrigger", triggers["Relay"]);
         Assert.Equal("timerTrigger", triggers["Tick"]);
-        Assert.Equal(4, triggers.Count);
+        Assert.Equal("orchestrationTrigger", triggers["Greeting"]);
+        Assert.Equal("activityTrigger", triggers["SayHello"]);
+        Assert.Equal("httpTrigger", triggers["StartGreeting"]);
+        Assert.Equal("httpTrigger", triggers["GreetingStatus"]);
+        Assert.Equal("httpTrigger", triggers["ApproveGreeting"]);
+        Assert.Equal(9, triggers.Count);
     }
 
     [Fact]

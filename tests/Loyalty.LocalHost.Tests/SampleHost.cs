@@ -48,6 +48,7 @@ public sealed class SampleHost : IAsyncLifetime
         ["IncomingQueue"] = prefix + "-incoming",
         ["RelayedQueue"] = prefix + "-relayed",
         ["TicksQueue"] = prefix + "-ticks",
+        ["SampleHub"] = "hub" + prefix,
     };
 
     public static ILoggerFactory Logging { get; } = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
@@ -63,6 +64,18 @@ public sealed class SampleHost : IAsyncLifetime
     {
         Http.Dispose();
         await Host.DisposeAsync();
-        await Task.WhenAll(new[] { IncomingQueue, IncomingQueue + "-poison", RelayedQueue, TicksQueue }.Select(q => Azurite.Queues.DeleteQueueAsync(q)));
+        await Task.WhenAll(new[] { IncomingQueue, IncomingQueue + "-poison", RelayedQueue, TicksQueue }.Select(q => Azurite.Queues.GetQueueClient(q).DeleteIfExistsAsync()));
+
+        // The task hub's tables and queues (the Durable Task Framework names them after the hub).
+        var hub = "hub" + _prefix;
+        await foreach (var table in Azurite.Tables.QueryAsync(t => t.Name.CompareTo(hub) >= 0 && t.Name.CompareTo(hub + "~") < 0))
+        {
+            await Azurite.Tables.DeleteTableAsync(table.Name);
+        }
+
+        await foreach (var queue in Azurite.Queues.GetQueuesAsync(prefix: hub.ToLowerInvariant()))
+        {
+            await Azurite.Queues.DeleteQueueAsync(queue.Name);
+        }
     }
 }

@@ -13,13 +13,14 @@ public sealed class AzuriteServer : IDisposable
     private static readonly Lazy<AzuriteServer> Shared = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
     private readonly Process _process;
 
-    private AzuriteServer(Process process, int queuePort, int tablePort)
+    private AzuriteServer(Process process, int blobPort, int queuePort, int tablePort)
     {
         _process = process;
         QueuePort = queuePort;
         TablePort = tablePort;
         ConnectionString =
             $"DefaultEndpointsProtocol=http;AccountName={DevelopmentAccountName};AccountKey={DevelopmentAccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{blobPort}/{DevelopmentAccountName};" +
             $"TableEndpoint=http://127.0.0.1:{tablePort}/{DevelopmentAccountName};QueueEndpoint=http://127.0.0.1:{queuePort}/{DevelopmentAccountName};";
     }
 
@@ -74,7 +75,7 @@ public sealed class AzuriteServer : IDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new AzuriteServer(process, queuePort, tablePort);
+        var server = new AzuriteServer(process, blobPort, queuePort, tablePort);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Dispose();
 
         // The test runner may end this process without running ProcessExit (it did, and Azurite outlived the run):

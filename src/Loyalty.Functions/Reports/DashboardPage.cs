@@ -4,7 +4,7 @@ using System.Text;
 namespace Loyalty.Functions.Reports;
 
 /// <summary>
-/// <c>GET /dashboard</c> (and <c>/api/dashboard</c>): a self-contained page (no external scripts, styles or fonts)
+/// <c>GET /api/dashboard</c>: a self-contained page (no external scripts, styles or fonts)
 /// that asks for an API key, then reads the reports for the key's scope and draws them as SVG bar charts. The key is
 /// kept in the tab's session storage only (or given in the URL fragment, <c>#key=...</c>, which never reaches the
 /// server). A Content-Security-Policy allows exactly the page's own script and style (by hash) and requests to this origin.

@@ -164,20 +164,25 @@ public sealed class DurableEngine : IAsyncDisposable
         }
         else
         {
+            InvocationResponse answer;
             try
             {
-                var answer = await InvokeAsync(function, new TypedData { String = request.ToByteString().ToBase64() }, cancellationToken);
-                response = answer.Result.Status == StatusResult.Types.Status.Success && answer.ReturnValue?.String is { Length: > 0 } encoded
-                    ? P.OrchestratorResponse.Parser.ParseFrom(Convert.FromBase64String(encoded))
-                    : Failed(request.InstanceId, answer.Result.Exception?.Type ?? "OrchestratorFailed", answer.Result.Exception?.Message ?? "The orchestrator returned no response.");
+                answer = await InvokeAsync(function, new TypedData { String = request.ToByteString().ToBase64() }, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (IOException ex)
             {
-                response = Failed(request.InstanceId, ex.GetType().FullName!, ex.Message);
+                // The worker went away mid-episode: nothing is committed, and the provider hands the episode to the
+                // next host once its control message becomes visible again.
+                _logger.LogWarning("{Orchestration} {InstanceId}: the worker did not answer ({Reason}); left for the next host", name, request.InstanceId, ex.Message);
+                return;
             }
+
+            response = answer.Result.Status == StatusResult.Types.Status.Success && answer.ReturnValue?.String is { Length: > 0 } encoded
+                ? P.OrchestratorResponse.Parser.ParseFrom(Convert.FromBase64String(encoded))
+                : Failed(request.InstanceId, answer.Result.Exception?.Type ?? "OrchestratorFailed", answer.Result.Exception?.Message ?? "The orchestrator returned no response.");
         }
 
-        // The server holds the work item until it is completed, so it is completed whatever happened.
+        // The server holds the work item until it is completed, so it is completed whatever the orchestrator answered.
         response.InstanceId = request.InstanceId;
         await client.CompleteOrchestratorTaskAsync(response, cancellationToken: cancellationToken);
     }
@@ -191,26 +196,31 @@ public sealed class DurableEngine : IAsyncDisposable
         }
         else
         {
+            InvocationResponse answer;
             try
             {
-                var answer = await InvokeAsync(function, new TypedData { String = Unwrap(request.Input) }, cancellationToken);
-                if (answer.Result.Status == StatusResult.Types.Status.Success)
-                {
-                    response.Result = ResultJson(answer.ReturnValue);
-                }
-                else
-                {
-                    response.FailureDetails = new P.TaskFailureDetails
-                    {
-                        ErrorType = answer.Result.Exception?.Type ?? "ActivityFailed",
-                        ErrorMessage = answer.Result.Exception?.Message ?? "The activity failed.",
-                        StackTrace = answer.Result.Exception?.StackTrace ?? string.Empty,
-                    };
-                }
+                answer = await InvokeAsync(function, new TypedData { String = Unwrap(request.Input) }, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (IOException ex)
             {
-                response.FailureDetails = new P.TaskFailureDetails { ErrorType = ex.GetType().FullName, ErrorMessage = ex.Message };
+                // Activities are at least once: one whose worker went away runs again on the next host, after the
+                // work-item queue's visibility timeout; it is not reported as failed.
+                _logger.LogWarning("{Activity} of {InstanceId}: the worker did not answer ({Reason}); left for the next host", request.Name, response.InstanceId, ex.Message);
+                return;
+            }
+
+            if (answer.Result.Status == StatusResult.Types.Status.Success)
+            {
+                response.Result = ResultJson(answer.ReturnValue);
+            }
+            else
+            {
+                response.FailureDetails = new P.TaskFailureDetails
+                {
+                    ErrorType = answer.Result.Exception?.Type ?? "ActivityFailed",
+                    ErrorMessage = answer.Result.Exception?.Message ?? "The activity failed.",
+                    StackTrace = answer.Result.Exception?.StackTrace ?? string.Empty,
+                };
             }
         }
 
@@ -302,6 +312,9 @@ public sealed record DurableSettings
     /// <summary>Orchestration episodes run at once.</summary>
     public int MaxConcurrentOrchestrations { get; init; } = 10 * Environment.ProcessorCount;
 
+    /// <summary>Who owns the control-queue partitions: <c>WEBSITE_INSTANCE_ID</c>, else the machine name.</summary>
+    public string WorkerId { get; init; } = Environment.MachineName;
+
     /// <summary>Reads the settings from host.json's section, resolving <c>%Setting%</c> in the hub name.</summary>
     public static DurableSettings From(HostSettings settings)
     {
@@ -320,6 +333,7 @@ public sealed record DurableSettings
             WorkItemQueueVisibilityTimeout = Duration(provider?["workItemQueueVisibilityTimeout"]) ?? defaults.WorkItemQueueVisibilityTimeout,
             MaxConcurrentActivities = Number(section?["maxConcurrentActivityFunctions"]) ?? defaults.MaxConcurrentActivities,
             MaxConcurrentOrchestrations = Number(section?["maxConcurrentOrchestratorFunctions"]) ?? defaults.MaxConcurrentOrchestrations,
+            WorkerId = settings.Get("WEBSITE_INSTANCE_ID") ?? defaults.WorkerId,
         };
     }
 
@@ -335,6 +349,10 @@ public sealed record DurableSettings
         MaxConcurrentTaskActivityWorkItems = MaxConcurrentActivities,
         MaxConcurrentTaskOrchestrationWorkItems = MaxConcurrentOrchestrations,
         LoggerFactory = loggerFactory,
+
+        // Stable across restarts of the host on this machine, as an instance id is in Azure: a restarted host takes its
+        // partitions back at once instead of waiting for the dead one's leases to expire.
+        WorkerId = WorkerId,
     };
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;

@@ -24,6 +24,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     private readonly TaskCompletionSource<string> _workerExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DurableEngine? _durable;
     private int _stopped;
+    private int _disposed;
 
     private FunctionsHost(WebApplication rpc, WebApplication front, HttpFront httpFront, WorkerProcess worker, WorkerChannel channel, IReadOnlyList<FunctionDescriptor> functions, Uri baseAddress)
     {
@@ -132,6 +133,11 @@ public sealed class FunctionsHost : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await StopAsync();
         await _worker.DisposeAsync();
         await _front.DisposeAsync();

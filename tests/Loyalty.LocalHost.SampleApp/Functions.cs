@@ -77,4 +77,29 @@ public sealed class Functions
         await client.RaiseEventAsync(id, "approve", true);
         return new AcceptedResult();
     }
+
+    /// <summary>An orchestration around one slow activity (for crash tests: the worker dies while it runs).</summary>
+    [Function("SlowGreeting")]
+    public static async Task<string> SlowGreeting([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        context.SetCustomStatus("slow");
+        return await context.CallActivityAsync<string>("SlowHello", context.GetInput<string>());
+    }
+
+    [Function("SlowHello")]
+    public static async Task<string> SlowHello([ActivityTrigger] string name)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        return $"slowly {name}";
+    }
+
+    [Function("StartSlowGreeting")]
+    public static async Task<IActionResult> StartSlowGreeting(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "slow/{name}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string name)
+    {
+        var id = await client.ScheduleNewOrchestrationInstanceAsync("SlowGreeting", name);
+        return new OkObjectResult(new { id });
+    }
 }

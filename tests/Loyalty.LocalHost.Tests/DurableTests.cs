@@ -36,13 +36,63 @@ public sealed class DurableTests(SampleHost sample) : IClassFixture<SampleHost>
         Assert.Single(history);
     }
 
-    private async Task<JsonElement> StatusAsync(string id, Func<JsonElement, bool> done)
+    [Fact]
+    public async Task WorkerKilled_WhileAnOrchestrationWaits_ARestartedHostFinishesIt()
+    {
+        await using var first = await sample.StartAnotherHostAsync();
+        using var http = new HttpClient { BaseAddress = first.BaseAddress };
+        var id = (await (await http.PostAsync("/api/greet/wang", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await StatusAsync(http, id, s => s.GetProperty("customStatus").GetString()?.Contains("waiting", StringComparison.Ordinal) == true);
+
+        using (var worker = System.Diagnostics.Process.GetProcessById(first.WorkerProcessId))
+        {
+            worker.Kill();
+        }
+
+        Assert.Contains("exited", await first.WorkerExited.WaitAsync(TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
+        await first.DisposeAsync();
+        await using var second = await sample.StartAnotherHostAsync();
+        using var again = new HttpClient { BaseAddress = second.BaseAddress };
+        Assert.Equal(HttpStatusCode.Accepted, (await again.PostAsync($"/api/greetings/{id}/approve", null)).StatusCode);
+        var done = await StatusAsync(again, id, s => s.GetProperty("status").GetString() is "Completed" or "Failed");
+
+        Assert.Equal("hello wang|hello wang1,hello wang2,hello wang3|approved=True", JsonSerializer.Deserialize<string>(done.GetProperty("output").GetString()!));
+    }
+
+    [Fact]
+    public async Task WorkerKilled_WhileAnActivityRuns_TheActivityRunsAgainOnTheNextHost_AndTheOrchestrationCompletes()
+    {
+        await using var first = await sample.StartAnotherHostAsync();
+        using var http = new HttpClient { BaseAddress = first.BaseAddress };
+        var id = (await (await http.PostAsync("/api/slow/zhao", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await StatusAsync(http, id, s => s.GetProperty("customStatus").GetString()?.Contains("slow", StringComparison.Ordinal) == true);
+
+        // The activity (3 s) is running or about to: the worker dies under it, and nothing reports it failed.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        using (var worker = System.Diagnostics.Process.GetProcessById(first.WorkerProcessId))
+        {
+            worker.Kill();
+        }
+
+        await first.WorkerExited.WaitAsync(TimeSpan.FromSeconds(30));
+        await first.DisposeAsync();
+        await using var second = await sample.StartAnotherHostAsync();
+        using var again = new HttpClient { BaseAddress = second.BaseAddress };
+        var done = await StatusAsync(again, id, s => s.GetProperty("status").GetString() is "Completed" or "Failed");
+
+        Assert.True(done.GetProperty("status").GetString() == "Completed", done.ToString());
+        Assert.Equal("slowly zhao", JsonSerializer.Deserialize<string>(done.GetProperty("output").GetString()!));
+    }
+
+    private Task<JsonElement> StatusAsync(string id, Func<JsonElement, bool> done) => StatusAsync(sample.Http, id, done);
+
+    private static async Task<JsonElement> StatusAsync(HttpClient http, string id, Func<JsonElement, bool> done)
     {
         JsonElement last = default;
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
-            var response = await sample.Http.GetAsync($"/api/greetings/{id}");
+            var response = await http.GetAsync($"/api/greetings/{id}");
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 last = await response.Content.ReadFromJsonAsync<JsonElement>();

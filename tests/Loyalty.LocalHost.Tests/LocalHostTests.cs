@@ -23,7 +23,10 @@ public sealed class LocalHostTests(SampleHost sample) : IClassFixture<SampleHost
         Assert.Equal("httpTrigger", triggers["StartGreeting"]);
         Assert.Equal("httpTrigger", triggers["GreetingStatus"]);
         Assert.Equal("httpTrigger", triggers["ApproveGreeting"]);
-        Assert.Equal(9, triggers.Count);
+        Assert.Equal("orchestrationTrigger", triggers["SlowGreeting"]);
+        Assert.Equal("activityTrigger", triggers["SlowHello"]);
+        Assert.Equal("httpTrigger", triggers["StartSlowGreeting"]);
+        Assert.Equal(12, triggers.Count);
     }
 
     [Fact]

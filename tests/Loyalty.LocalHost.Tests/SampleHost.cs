@@ -53,6 +53,10 @@ public sealed class SampleHost : IAsyncLifetime
 
     public static ILoggerFactory Logging { get; } = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
 
+    /// <summary>Another host of the sample on the same queues and task hub (for crash and restart tests).</summary>
+    public Task<FunctionsHost> StartAnotherHostAsync() =>
+        FunctionsHost.StartAsync(HostSettings.Load(AppDirectory, 0, overrides: Settings(Azurite, _prefix)), Logging);
+
     public async Task InitializeAsync()
     {
         var settings = HostSettings.Load(AppDirectory, 0, overrides: Settings(Azurite, _prefix));

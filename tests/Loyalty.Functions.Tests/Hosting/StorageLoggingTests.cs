@@ -28,8 +28,6 @@ public sealed class StorageLoggingTests(StorageLoggingTests.LoggedApp app) : ICl
     /// <summary>The test app with every log line of the worker (and of the host) kept in memory.</summary>
     public sealed class LoggedApp : LoyaltyApp
     {
-        public ConcurrentQueue<(string Category, LogLevel Level, string Text)> Lines { get; } = new();
-
-        protected override ILoggerFactory Logging => LoggerFactory.Create(b => b.AddProvider(new LogCapture(Lines)).SetMinimumLevel(LogLevel.Trace));
+        public ConcurrentQueue<(string Category, LogLevel Level, string Text)> Lines => LogLines;
     }
 }

@@ -21,7 +21,7 @@ namespace Loyalty.Functions.Tests.Support;
 /// <see cref="Services"/> is the app's own composition over the same storage, for tests that read stores or call a
 /// handler directly.
 /// </summary>
-public class LoyaltyApp : IAsyncLifetime
+public partial class LoyaltyApp : IAsyncLifetime
 {
     public const string AdminKey = "test-admin-key-0123456789abcdef";
     public const string PhoneHashKey = "test-phone-hash-key-0123456789";
@@ -75,10 +75,24 @@ public class LoyaltyApp : IAsyncLifetime
     /// <summary>The worker's storage retries (Loyalty__StorageRetries): none behind the fault proxy unless a test wants the SDK's.</summary>
     protected virtual int StorageRetries => FaultProxy ? 0 : 3;
 
-    /// <summary>Where the host writes the worker's and its own log.</summary>
-    protected virtual ILoggerFactory Logging => QuietLogging;
+    /// <summary>
+    /// Where the host writes the worker's and its own log: everything is kept (<see cref="LogLines"/>), warnings and
+    /// errors also go to the console.
+    /// </summary>
+    protected virtual ILoggerFactory Logging => _logging ??= LoggerFactory.Create(b => b
+        .AddProvider(new LogCapture(LogLines))
+        .AddSimpleConsole()
+        .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= LogLevel.Warning)
+        .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>("Function", level => level >= LogLevel.Error)
+        .SetMinimumLevel(LogLevel.Trace));
 
-    private static ILoggerFactory QuietLogging { get; } = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning).AddFilter("Function", LogLevel.Error));
+    /// <summary>Every line the host and the worker logged while this app ran.</summary>
+    public ConcurrentQueue<(string Category, LogLevel Level, string Text)> LogLines { get; } = new();
+
+    /// <summary>Every phone number (<see cref="NewPhone"/>) and card number (<see cref="EnrolAsync"/>) the test run used.</summary>
+    public static ConcurrentDictionary<string, byte> PersonalNumbers { get; } = new();
+
+    private ILoggerFactory? _logging;
 
     /// <summary>The nodes of the org every test app starts with: HQ, regions east and south, stores sh-001 and hz-001 (east), gz-001 (south).</summary>
     public static object[] TestOrgNodes { get; } =
@@ -171,6 +185,9 @@ public class LoyaltyApp : IAsyncLifetime
                 await _host.DisposeAsync();
             }
 
+            _logging?.Dispose();
+            PersonalNumbersLogged = [.. LogLines.SelectMany(l => Digits().Matches(l.Text).SelectMany(m => Windows(m.Value))).Where(PersonalNumbers.ContainsKey).Distinct()];
+
             if (_proxy is not null)
             {
                 await _proxy.DisposeAsync();
@@ -193,7 +210,21 @@ public class LoyaltyApp : IAsyncLifetime
                 Running.Release();
             }
         }
+
+        // operations.md promises that no whole phone or card number is logged, by any layer: every test class checks
+        // the whole log of its run (the host's and the worker's) for the numbers the run used.
+        if (PersonalNumbersLogged.Count > 0)
+        {
+            var lines = LogLines.Where(l => PersonalNumbersLogged.Any(n => l.Text.Contains(n, StringComparison.Ordinal))).Take(3).Select(l => $"[{l.Category}] {l.Text}");
+            throw new InvalidOperationException($"{PersonalNumbersLogged.Count} phone or card numbers reached the log, e.g.:\n" + string.Join("\n", lines));
+        }
     }
+
+    // Every 11- to 19-digit stretch of a run of digits (a phone inside "+86...", a card number inside a longer run).
+    private static IEnumerable<string> Windows(string digits) =>
+        from length in Enumerable.Range(11, Math.Max(0, Math.Min(19, digits.Length) - 10))
+        from start in Enumerable.Range(0, digits.Length - length + 1)
+        select digits.Substring(start, length);
 
     public HttpClient Client(string? apiKey = null)
     {
@@ -227,7 +258,9 @@ public class LoyaltyApp : IAsyncLifetime
         var response = await admin.EnrolAsync(new { phone = NewPhone(), name = "Test", storeId }, Guid.NewGuid().ToString());
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return (body.GetProperty("memberId").GetString()!, body.GetProperty("cards")[0].GetProperty("cardNumber").GetString()!);
+        var card = body.GetProperty("cards")[0].GetProperty("cardNumber").GetString()!;
+        PersonalNumbers.TryAdd(card, 0);
+        return (body.GetProperty("memberId").GetString()!, card);
     }
 
     /// <summary>Sets a member's tier directly in storage (tier rules arrive with the programme issue).</summary>
@@ -239,7 +272,18 @@ public class LoyaltyApp : IAsyncLifetime
     }
 
     /// <summary>A random, valid mainland mobile number.</summary>
-    public static string NewPhone() => "139" + Random.Shared.NextInt64(0, 100_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+    public static string NewPhone()
+    {
+        var phone = "139" + Random.Shared.NextInt64(0, 100_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+        PersonalNumbers.TryAdd(phone, 0);
+        return phone;
+    }
+
+    /// <summary>Phone and card numbers of the run found in this app's log (set when it stops).</summary>
+    public IReadOnlyList<string> PersonalNumbersLogged { get; private set; } = [];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\d{11,19}")]
+    private static partial System.Text.RegularExpressions.Regex Digits();
 
     private ServiceProvider BuildServices()
     {

@@ -35,6 +35,11 @@ internal static class OrchestrationsApi
         }
 
         object? start = input;
+        if (CheckInput(name, input) is { } badInput)
+        {
+            return badInput;
+        }
+
         if (name == Campaigns.Reactivation.Name)
         {
             // Checked here so a bad campaign is a 400, and stamped with its requester (who asks for the budget's approval).
@@ -135,6 +140,41 @@ internal static class OrchestrationsApi
         return await client.PurgeAsync(instanceId, http.RequestAborted)
             ? TypedResults.Ok(new { instancesDeleted = 1 })
             : NotFound(instanceId);
+    }
+
+    /// <summary>
+    /// The input of an orchestration started through the API, checked before it starts (a bad one is a 400 now, not an
+    /// instance that fails later). Reactivation campaigns are read and checked by <see cref="ReadCampaign"/>.
+    /// </summary>
+    internal static IResult? CheckInput(string name, JsonElement? input)
+    {
+        static IResult Invalid(string detail, string field) => Problems.Create(StatusCodes.Status400BadRequest, "input_invalid", detail, field);
+        try
+        {
+            switch (name)
+            {
+                case Campaigns.BirthdayGifts.Name:
+                    var birthday = input?.Deserialize<Campaigns.BirthdayInput>(JsonDefaults.Options);
+                    return DateOnly.TryParseExact(birthday?.Date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _)
+                        ? null
+                        : Invalid("Send {\"date\":\"yyyy-MM-dd\"}: the day whose birthdays are celebrated.", "date");
+                case Campaigns.GiftPackCampaign.Name:
+                    var campaign = input?.Deserialize<Campaigns.GiftPackCampaignInput>(JsonDefaults.Options);
+                    return campaign is null || string.IsNullOrWhiteSpace(campaign.CampaignId) || campaign.CampaignId.Length > 64 || string.IsNullOrWhiteSpace(campaign.GiftPackId)
+                        || campaign.MemberIds is null || campaign.MemberIds.Count > Campaigns.GiftPackCampaign.MaxMembers || campaign.BatchSize is < 1 or > 100
+                        ? Invalid($"Send campaignId (up to 64 characters), giftPackId, memberIds (up to {Campaigns.GiftPackCampaign.MaxMembers}) and optionally batchSize (1-100).", "campaignId")
+                        : null;
+                case Approvals.ApprovalWorkflow.Name:
+                    // Approvals start from the request that needs one (a refund, an adjustment, a campaign budget).
+                    return Problems.Create(StatusCodes.Status400BadRequest, "orchestration_not_startable", "Approvals are started by the requests that need them, not through this API.");
+                default:
+                    return null;
+            }
+        }
+        catch (JsonException ex)
+        {
+            return Invalid("The input does not have the expected shape: " + ex.Message, "input");
+        }
     }
 
     private static (Campaigns.ReactivationInput? Input, IResult? Problem) ReadCampaign(JsonElement? body, Domain.Auth.Principal caller)

@@ -86,6 +86,24 @@ public sealed class OrchestrationsApiTests(LoyaltyApp app) : IClassFixture<Loyal
         Assert.Equal("budget cut", state.GetProperty("output").GetString());
     }
 
+    [Theory]
+    [InlineData("BirthdayGifts", "{\"date\":\"2026-13-45\"}", "input_invalid")]
+    [InlineData("BirthdayGifts", "{}", "input_invalid")]
+    [InlineData("BirthdayGifts", "{\"date\":20261201}", "input_invalid")]
+    [InlineData("GiftPackCampaign", "{\"campaignId\":\"c1\",\"giftPackId\":\"thanks\",\"memberIds\":[\"M1\"],\"batchSize\":0}", "input_invalid")]
+    [InlineData("GiftPackCampaign", "{\"giftPackId\":\"thanks\",\"memberIds\":[]}", "input_invalid")]
+    [InlineData("Approval", "{}", "orchestration_not_startable")]
+    public async Task Start_WithBadInput_Is400AtOnce_AndStartsNothing(string name, string input, string code)
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var id = "bad-" + Guid.NewGuid().ToString("N")[..8];
+
+        var start = await admin.SendAsync(Api.Json(HttpMethod.Post, $"/api/orchestrations/{name}?instanceId={id}", input));
+
+        await start.AssertProblemAsync(HttpStatusCode.BadRequest, code);
+        await (await admin.GetAsync($"/api/orchestrations/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, "instance_not_found");
+    }
+
     [Fact]
     public async Task OnlyOpsAndHqAdmins_UnknownNamesAndIds_404()
     {

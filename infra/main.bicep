@@ -1,5 +1,5 @@
-// LoyaltyFunctions on Azure: a Flex Consumption function app running the custom handler, with its own storage
-// account for tables and queues, a separate host storage account, Service Bus for POS sales events, Application
+// LoyaltyFunctions on Azure: a Flex Consumption function app running the .NET isolated worker, with its own
+// storage account for tables and queues, a separate host storage account, Service Bus (outbound events to come), Application
 // Insights on Log Analytics, Key Vault for secrets, and one user-assigned identity holding every role.
 // No shared keys: both storage accounts disable them and every connection is identity-based.
 targetScope = 'resourceGroup'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (design.md section 8): starts Azurite (in memory) and the app in local mode, seeds members across
+# The benchmark (design.md section 8): starts Azurite (in memory) and the app under the local Functions host, seeds members across
 # regions and stores, measures the storage bound, sales through the app, and a store day, then checks the ledger
 # invariants of every member touched. Prints a report and writes artifacts/bench/result.json.
 #   BENCH_MEMBERS (10000)  BENCH_TERMINALS (32)  BENCH_SECONDS per phase (20)  BENCH_PORT (7171)

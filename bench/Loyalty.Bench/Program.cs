@@ -11,7 +11,7 @@ using Loyalty.Storage.Queues;
 using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
 
-// A store day against the app in local mode, and the storage bound measured in the same run (design.md section 8).
+// A store day against the app (under the local Functions host), and the storage bound measured in the same run (design.md section 8).
 var options = Options.Parse(args);
 var (tables, queues) = StorageClients.FromConnectionString(options.StorageConnection);
 if (args.Contains("--durable-only"))
@@ -28,7 +28,7 @@ using var admin = new HttpClient { BaseAddress = new Uri(options.AppUrl) };
 admin.DefaultRequestHeaders.Add("X-Api-Key", options.AdminKey);
 if (args.Contains("--campaign-only"))
 {
-    // A reactivation campaign over dormant members seeded apart from the store-day members (issue 5: 20,000 in local mode).
+    // A reactivation campaign over dormant members seeded apart from the store-day members (issue 5: 20,000 locally).
     // Run alone, it sets up the bench's chain itself (the store-day phase does otherwise).
     await BenchChain.PutOrgAsync(admin);
     var campaign = await CampaignBench.RunAsync(store, admin, Environment.GetEnvironmentVariable("Loyalty__PhoneHashKey")!, options.Members);

@@ -1,5 +1,5 @@
-// Flex Consumption (FC1) Linux function app running the custom handler (FUNCTIONS_WORKER_RUNTIME=custom is set by
-// the runtime stack 'custom'), deployed from a blob container of the host storage, every connection identity-based.
+// Flex Consumption (FC1) Linux function app running the .NET isolated worker (runtime stack dotnet-isolated 10.0),
+// deployed from a blob container of the host storage, every connection identity-based.
 param name string
 param planName string
 param location string

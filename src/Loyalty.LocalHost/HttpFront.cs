@@ -133,6 +133,8 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
             await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
 
+        // The caller has its answer; the invocation's own result (for the log) need not hold it up.
+        await context.Response.CompleteAsync();
         await ObserveAsync(invocation, route);
     }
 

@@ -4,9 +4,10 @@ using Loyalty.Functions.Hosting;
 namespace Loyalty.Functions.Durable;
 
 /// <summary>
-/// Queue-triggered (durable-control-NN): one step of an orchestration instance. Triggered by the
-/// Functions host in Azure and by the local host here. When another dispatcher checkpointed the instance first, the message is queued again with a
-/// short random delay and this delivery acknowledged, so contention never pushes a message toward the poison queue.
+/// Queue-triggered (durable-control-NN): one step of an orchestration instance. Triggered by the Functions host in
+/// Azure and by the local host here. When another dispatcher checkpointed the instance first, the message is queued
+/// again with a short random delay and this delivery acknowledged, so contention never pushes a message toward the
+/// poison queue.
 /// </summary>
 internal sealed class DurableControl(StorageOrchestrationService runtime) : IQueueFunction
 {

@@ -10,7 +10,7 @@ internal sealed class HealthFunctions(
     global::System.TimeProvider timeProvider)
 {
     [Function("Health")]
-    [Anonymous]
+    [Anonymous(BeforeStartup = true)]
     public Task<IResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
         global::Loyalty.Functions.Health.HealthApi.Handle(request.HttpContext, orgStore, options, timeProvider);
 }

@@ -16,4 +16,8 @@ internal sealed class ApiKeyAttribute(params Role[] roles) : Attribute
 
 /// <summary>On an HTTP function that answers without an API key (health, the dashboard page, signed shop webhooks).</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-internal sealed class AnonymousAttribute : Attribute;
+internal sealed class AnonymousAttribute : Attribute
+{
+    /// <summary>Answers before start-up has prepared storage (the health probe); other functions wait for it.</summary>
+    public bool BeforeStartup { get; init; }
+}

@@ -33,7 +33,7 @@ internal sealed class HttpGuard(Admin.BootstrapGate gate, PrincipalStore princip
         try
         {
             var access = Declared.GetOrAdd(context.FunctionDefinition.EntryPoint, static (entryPoint, assembly) => AccessOf(assembly, entryPoint), typeof(HttpGuard).Assembly);
-            if (access.Kind != AccessKind.Health)
+            if (access.Kind != AccessKind.BeforeStartup)
             {
                 // Everything but the health probe waits for the tables, queues and admin key to exist.
                 await gate.Ready.WaitAsync(TimeSpan.FromSeconds(30), http.RequestAborted);
@@ -69,9 +69,9 @@ internal sealed class HttpGuard(Admin.BootstrapGate gate, PrincipalStore princip
             return new Access(AccessKind.ApiKey, key.Roles);
         }
 
-        if (method?.GetCustomAttribute<AnonymousAttribute>() is not null)
+        if (method?.GetCustomAttribute<AnonymousAttribute>() is { } anonymous)
         {
-            return new Access(method.Name == "Health" ? AccessKind.Health : AccessKind.Anonymous, []);
+            return new Access(anonymous.BeforeStartup ? AccessKind.BeforeStartup : AccessKind.Anonymous, []);
         }
 
         return new Access(AccessKind.Undeclared, []);
@@ -135,7 +135,7 @@ internal sealed class HttpGuard(Admin.BootstrapGate gate, PrincipalStore princip
     {
         Undeclared,
         Anonymous,
-        Health,
+        BeforeStartup,
         ApiKey,
     }
 

@@ -33,7 +33,7 @@ public sealed class OpenApiConformance : DelegatingHandler
         _violations = violations;
     }
 
-    /// <summary>Where a response breaks the document, or null when it conforms.</summary>
+    /// <summary>Where a response breaks the document; empty when it conforms.</summary>
     public static IEnumerable<string> Check(string method, string path, int status, string? contentType, string body)
     {
         var segments = path.Trim('/').Split('/');

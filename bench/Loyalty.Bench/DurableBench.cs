@@ -1,165 +1,175 @@
-using Azure.Storage.Queues;
-using Azure.Data.Tables;
 using System.Diagnostics;
-using Loyalty.Durable.Model;
-using Loyalty.Durable.Storage;
-using Loyalty.Functions.Durable;
-using Loyalty.Storage.Queues;
-using Loyalty.Storage.Tables;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace Loyalty.Bench;
 
-/// <summary>Adds one to its input: the cheapest possible activity, so the runtime's own cost is what is measured.</summary>
-internal sealed class Increment : TaskActivity<int, int>
-{
-    public override Task<int> RunAsync(TaskActivityContext context, int input) => Task.FromResult(input + 1);
-}
-
-internal sealed class SequentialChain : TaskOrchestrator<int, int>
-{
-    public override async Task<int> RunAsync(TaskOrchestrationContext context, int count)
-    {
-        var value = 0;
-        for (var i = 0; i < count; i++)
-        {
-            value = await context.CallActivityAsync<int>("Increment", value);
-        }
-
-        return value;
-    }
-}
-
-internal sealed class FanOutFanIn : TaskOrchestrator<int, int>
-{
-    public override async Task<int> RunAsync(TaskOrchestrationContext context, int count) =>
-        (await Task.WhenAll(Enumerable.Range(0, count).Select(i => context.CallActivityAsync<int>("Increment", i)))).Length;
-}
-
 /// <summary>
-/// The orchestration runtime on Azurite (design.md section 8): sequential activities per second (one instance, each
-/// step replays a growing history), fan-out/fan-in activities per second, and many small instances, with several
-/// dispatcher loops on the same queues as a scaled-out app would run.
+/// The durable phase (design.md section 8): the real Durable Functions engine, measured from outside through the
+/// benchmark app (bench/Loyalty.Bench.DurableApp) running under the local Functions host on Azurite. Three workloads,
+/// one after the other: one instance of 100 sequential activities, one fan-out/fan-in of 500 activities, and 1,000
+/// one-activity instances started together. Times run from the first start request to the moment the driver sees the
+/// last instance finished (polling every <see cref="PollInterval"/>); the engine's own span, from the first instance's
+/// creation to the last one's final update as the instance store records them, is reported beside it.
 /// </summary>
 internal static class DurableBench
 {
-    public static async Task<object> RunAsync(TableServiceClient tables, QueueServiceClient queues, string prefix, int dispatchers)
-    {
-        var table = tables.GetTableClient(prefix + "BenchDurable");
-        await table.CreateIfNotExistsAsync();
-        var control = Enumerable.Range(0, 4).Select(i => queues.GetQueueClient($"{prefix.ToLowerInvariant()}bench-control-{i:D2}")).ToList();
-        var work = queues.GetQueueClient($"{prefix.ToLowerInvariant()}bench-work");
-        await Task.WhenAll(control.Select(q => q.CreateIfNotExistsAsync()).Append(work.CreateIfNotExistsAsync()));
-        var registry = new OrchestrationRegistry()
-            .AddActivity("Increment", () => new Increment())
-            .AddOrchestrator("SequentialChain", () => new SequentialChain())
-            .AddOrchestrator("FanOutFanIn", () => new FanOutFanIn());
-        var service = new StorageOrchestrationService(
-            new TableInstanceTable(table), [.. control.Select(q => new QueueChannel(q))], new QueueChannel(work), registry, TimeProvider.System);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-        var sequential = await MeasureAsync(service, control, work, dispatchers, [("SequentialChain", 100)]);
-        var fanOut = await MeasureAsync(service, control, work, dispatchers, [("FanOutFanIn", 500)]);
-        var many = await MeasureAsync(service, control, work, dispatchers, [.. Enumerable.Range(0, 1_000).Select(_ => ("SequentialChain", 1))]);
-        Console.WriteLine($"durable: sequential {sequential.ActivitiesPerSecond:F1} activities/s; fan-out/fan-in {fanOut.ActivitiesPerSecond:F1} activities/s; "
-            + $"1,000 one-activity instances in {many.Seconds:F1} s ({many.InstancesPerSecond:F1} instances/s), all completed: {many.AllCompleted}");
-        return new { dispatchers, sequential, fanOut, manyInstances = many };
+    /// <summary>Runs the three workloads against the app at <paramref name="appUrl"/> and returns the report.</summary>
+    public static async Task<DurableReport> RunAsync(Uri appUrl, int sequentialSteps, int fanOutWidth, int instances)
+    {
+        ArgumentNullException.ThrowIfNull(appUrl);
+        using var http = new HttpClient { BaseAddress = new Uri(appUrl.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(2) };
+
+        // One small instance of each kind first: the provider's first episodes after start-up are slow (partition
+        // leases, queue creation), which is not what the workloads are about.
+        var loadBefore = LoadAverage();
+        var warmUp = Stopwatch.StartNew();
+        var warm = await Task.WhenAll(RunWorkloadAsync(http, "warm-up", "SequentialChain", 2, 1), RunWorkloadAsync(http, "warm-up", "FanOutFanIn", 4, 1));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"durable: warm-up done in {warmUp.Elapsed.TotalSeconds:F1} s (completed: {warm.All(w => w.AllCompleted)})"));
+
+        var sequential = await RunWorkloadAsync(http, "sequential", "SequentialChain", sequentialSteps, 1);
+        Print(sequential);
+        var fanOut = await RunWorkloadAsync(http, "fan-out/fan-in", "FanOutFanIn", fanOutWidth, 1);
+        Print(fanOut);
+        var many = await RunWorkloadAsync(http, "many instances", "SequentialChain", 1, instances);
+        Print(many);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"durable: sequential {sequential.ActivitiesPerSecond:F1} activities/s; fan-out/fan-in {fanOut.ActivitiesPerSecond:F1} activities/s; "
+            + $"{many.Instances:N0} one-activity instances in {many.Seconds:F1} s ({many.InstancesPerSecond:F1} instances/s), all completed: {many.AllCompleted}"));
+        var loadAfter = LoadAverage();
+        Console.WriteLine($"durable: load average (1 min) {loadBefore} before, {loadAfter} after, on {Environment.ProcessorCount} cores");
+        return new DurableReport(DateTimeOffset.UtcNow, Environment.ProcessorCount, loadBefore, loadAfter, PollInterval.TotalMilliseconds, sequential, fanOut, many);
     }
 
-    private static async Task<DurableResult> MeasureAsync(StorageOrchestrationService service, List<QueueClient> control, QueueClient work, int dispatchers, (string Name, int Count)[] starts)
+    /// <summary>The machine's 1-minute load average (Linux), to tell a slow engine from a busy machine; null elsewhere.</summary>
+    private static string? LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0] : null;
+
+    private static void Print(DurableResult r) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  {r.Workload,-15} {r.Instances,5} instance(s) x {r.ActivitiesPerInstance,3} activities: {r.Seconds,6:F2} s  "
+        + $"{r.ActivitiesPerSecond,7:F1} activities/s  {r.InstancesPerSecond,7:F1} instances/s  (engine span {r.EngineSeconds:F2} s; starting took {r.StartSeconds:F2} s; "
+        + $"completed {r.Completed}/{r.Instances}{(r.Failures.Count > 0 ? "; " + string.Join("; ", r.Failures) : string.Empty)})"));
+
+    /// <summary>Starts <paramref name="count"/> instances of <paramref name="orchestrator"/> with input <paramref name="input"/> at once, then waits for all of them.</summary>
+    private static async Task<DurableResult> RunWorkloadAsync(HttpClient http, string workload, string orchestrator, int input, int count)
     {
         var watch = Stopwatch.StartNew();
-        var ids = new List<string>();
-        foreach (var (name, count) in starts)
-        {
-            ids.Add(await service.StartAsync(name, count));
-        }
-
-        var activities = starts.Sum(s => s.Count);
-        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var done = 0;
-        await Task.WhenAll(Enumerable.Range(0, dispatchers).Select(d => DispatchAsync(service, control, work, () => Volatile.Read(ref done) == 1, stop.Token))
-            .Append(WatchAsync()));
+        var ids = await StartAllAsync(http, orchestrator, input, count);
+        var startSeconds = watch.Elapsed.TotalSeconds;
+        var final = count == 1 ? [await WaitForOneAsync(http, ids[0])] : await WaitForAllAsync(http, ids);
         var seconds = watch.Elapsed.TotalSeconds;
-        var completed = 0;
-        foreach (var id in ids)
+
+        var completed = final.Count(s => s.Status == "Completed");
+        var failures = final.Where(s => s.Status != "Completed").GroupBy(s => $"{s.Status}: {s.Failure}", StringComparer.Ordinal)
+            .Select(g => $"{g.Count()} x {g.Key}").ToList();
+        var wrongOutputs = count == 1 && completed == 1 && final[0].Output is { ValueKind: JsonValueKind.Number } output && output.GetInt32() != input;
+        if (wrongOutputs)
         {
-            completed += (await service.GetAsync(id))?.Status == RuntimeStatus.Completed ? 1 : 0;
+            failures.Add($"output {final[0].Output} where {input} was expected");
         }
 
-        return new DurableResult(activities, ids.Count, seconds, activities / seconds, ids.Count / seconds, completed == ids.Count);
+        var created = final.Where(s => s.CreatedAt is not null).Select(s => s.CreatedAt!.Value).DefaultIfEmpty().Min();
+        var updated = final.Where(s => s.LastUpdatedAt is not null).Select(s => s.LastUpdatedAt!.Value).DefaultIfEmpty().Max();
+        var activities = input * count;
+        return new DurableResult(
+            workload, orchestrator, count, input, activities, seconds, startSeconds, (updated - created).TotalSeconds,
+            activities / seconds, count / seconds, completed, completed == count && !wrongOutputs, failures);
+    }
 
-        async Task WatchAsync()
+    private static async Task<string[]> StartAllAsync(HttpClient http, string orchestrator, int input, int count)
+    {
+        // Many at once, but not all 1,000 requests on the wire together: 32 in flight keeps the local host's front busy
+        // without queueing requests in the client.
+        var ids = new string[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
         {
-            while (!stop.IsCancellationRequested)
+            using var response = await http.PostAsync(new Uri($"api/instances/{orchestrator}/{input}", UriKind.Relative), null, ct);
+            response.EnsureSuccessStatusCode();
+            var started = await response.Content.ReadFromJsonAsync<StartedInstance>(Json, ct);
+            ids[i] = started?.Id ?? throw new InvalidOperationException("The start function answered no instance id.");
+        });
+        return ids;
+    }
+
+    private static async Task<InstanceStatus> WaitForOneAsync(HttpClient http, string id)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            var status = await http.GetFromJsonAsync<InstanceStatus>(new Uri($"api/instances/{Uri.EscapeDataString(id)}", UriKind.Relative), Json, timeout.Token)
+                ?? throw new InvalidOperationException($"No status for {id}.");
+            if (status.IsFinished)
             {
-                var finished = 0;
-                foreach (var id in ids)
-                {
-                    finished += (await service.GetAsync(id))?.Status is RuntimeStatus.Completed or RuntimeStatus.Failed ? 1 : 0;
-                }
-
-                if (finished == ids.Count)
-                {
-                    Volatile.Write(ref done, 1);
-                    return;
-                }
-
-                await Task.Delay(ids.Count > 10 ? 500 : 50);
+                return status;
             }
+
+            await Task.Delay(PollInterval, timeout.Token);
         }
     }
 
-    // A message whose visibility ran out while its step ran: another dispatcher holds it, or has already deleted it.
-    private static bool LeaseLost(Azure.RequestFailedException ex) => ex.ErrorCode is "PopReceiptMismatch" or "MessageNotFound";
-
-    private static async Task DispatchAsync(StorageOrchestrationService service, List<QueueClient> control, QueueClient work, Func<bool> finished, CancellationToken ct)
+    /// <summary>
+    /// Waits for many instances without reading every status on every round (that load would slow the engine being
+    /// measured): each round reads the oldest unfinished ones, 50 at a time, and goes straight on to the next 50 while
+    /// the batch it read was all finished; it waits a poll interval only when it meets unfinished ones.
+    /// </summary>
+    private static async Task<InstanceStatus[]> WaitForAllAsync(HttpClient http, string[] ids)
     {
-        while (!finished() && !ct.IsCancellationRequested)
+        const int Batch = 50;
+        using var timeout = new CancellationTokenSource(Timeout);
+        var pending = new List<string>(ids);
+        var finished = new Dictionary<string, InstanceStatus>(StringComparer.Ordinal);
+        while (pending.Count > 0)
         {
-            var busy = false;
-            foreach (var queue in control.Append(work))
+            var batch = pending.Take(Batch).ToArray();
+            using var response = await http.PostAsJsonAsync(new Uri("api/statuses", UriKind.Relative), batch, timeout.Token);
+            response.EnsureSuccessStatusCode();
+            var statuses = await response.Content.ReadFromJsonAsync<InstanceStatus[]>(Json, timeout.Token) ?? [];
+            foreach (var status in statuses.Where(s => s.IsFinished))
             {
-                foreach (var message in (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(10), ct)).Value)
-                {
-                    busy = true;
-                    try
-                    {
-                        if (queue == work)
-                        {
-                            await service.ProcessWorkItemAsync(message.Body.ToString(), ct);
-                        }
-                        else
-                        {
-                            await service.ProcessControlMessageAsync(message.Body.ToString(), ct);
-                        }
-
-                        await queue.DeleteMessageIfExistsAsync(message.MessageId, message.PopReceipt, ct);
-                    }
-                    catch (Azure.RequestFailedException ex) when (LeaseLost(ex))
-                    {
-                        // The step outlasted the visibility timeout; another dispatcher has the message now (or is done with it).
-                    }
-                    catch (DurableConcurrencyException)
-                    {
-                        // Another dispatcher moved the instance first; this message returns shortly.
-                        try
-                        {
-                            await queue.UpdateVisibilityAsync(message.MessageId, message.PopReceipt, TimeSpan.FromMilliseconds(200), ct);
-                        }
-                        catch (Azure.RequestFailedException ex) when (LeaseLost(ex))
-                        {
-                            // Already back on the queue and taken by another dispatcher.
-                        }
-                    }
-                }
+                finished[status.Id] = status;
             }
 
-            if (!busy)
+            pending.RemoveAll(finished.ContainsKey);
+            if (statuses.Any(s => !s.IsFinished))
             {
-                await Task.Delay(20, ct);
+                await Task.Delay(PollInterval, timeout.Token);
             }
         }
+
+        return [.. ids.Select(id => finished[id])];
+    }
+
+    private sealed record StartedInstance(string Id);
+
+    private sealed record InstanceStatus(string Id, string Status, JsonElement? Output, DateTimeOffset? CreatedAt, DateTimeOffset? LastUpdatedAt, string? Failure)
+    {
+        public bool IsFinished => Status is "Completed" or "Failed" or "Terminated" or "NotFound";
     }
 }
 
-/// <summary>One durable measurement.</summary>
-internal sealed record DurableResult(int Activities, int Instances, double Seconds, double ActivitiesPerSecond, double InstancesPerSecond, bool AllCompleted);
+/// <summary>The durable phase's report (artifacts/bench/durable.json).</summary>
+internal sealed record DurableReport(DateTimeOffset At, int Cores, string? LoadAverageBefore, string? LoadAverageAfter, double PollIntervalMs, DurableResult Sequential, DurableResult FanOut, DurableResult ManyInstances);
+
+/// <summary>
+/// One durable workload: <see cref="Seconds"/> from the first start request to all instances seen finished;
+/// <see cref="EngineSeconds"/> from the first instance's creation to the last one's final update, as the engine recorded them.
+/// </summary>
+internal sealed record DurableResult(
+    string Workload,
+    string Orchestrator,
+    int Instances,
+    int ActivitiesPerInstance,
+    int Activities,
+    double Seconds,
+    double StartSeconds,
+    double EngineSeconds,
+    double ActivitiesPerSecond,
+    double InstancesPerSecond,
+    int Completed,
+    bool AllCompleted,
+    IReadOnlyList<string> Failures);

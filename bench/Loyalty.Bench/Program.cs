@@ -12,17 +12,23 @@ using Loyalty.Storage.Schema;
 using Loyalty.Storage.Tables;
 
 // A store day against the app (under the local Functions host), and the storage bound measured in the same run (design.md section 8).
-var options = Options.Parse(args);
-var (tables, queues) = StorageClients.FromConnectionString(options.StorageConnection);
 if (args.Contains("--durable-only"))
 {
-    // The orchestration runtime alone (design.md section 8), without the store-day phases.
-    var durableOnly = await DurableBench.RunAsync(tables, queues, options.TablePrefix, 4);
-    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputJson))!);
-    await File.WriteAllTextAsync(options.OutputJson, JsonSerializer.Serialize(durableOnly, new JsonSerializerOptions { WriteIndented = true }));
-    return 0;
+    // The Durable Functions engine alone (design.md section 8): --app is the benchmark app (bench/Loyalty.Bench.DurableApp)
+    // under the local host, not the loyalty app; nothing else is needed.
+    string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
+    int Count(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+    var durable = await DurableBench.RunAsync(
+        new Uri(Arg("--app", "http://127.0.0.1:7172")), Count("--sequential", 100), Count("--fan-out", 500), Count("--instances", 1_000));
+    var durableJson = Arg("--json", "artifacts/bench/durable.json");
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(durableJson))!);
+    await File.WriteAllTextAsync(durableJson, JsonSerializer.Serialize(durable, new JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine($"written {durableJson}");
+    return durable.Sequential.AllCompleted && durable.FanOut.AllCompleted && durable.ManyInstances.AllCompleted ? 0 : 1;
 }
 
+var options = Options.Parse(args);
+var (tables, queues) = StorageClients.FromConnectionString(options.StorageConnection);
 var store = new TableStore(new StorageNames(options.TablePrefix, null), tables, queues);
 using var admin = new HttpClient { BaseAddress = new Uri(options.AppUrl) };
 admin.DefaultRequestHeaders.Add("X-Api-Key", options.AdminKey);

@@ -88,6 +88,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'Loyalty__CardPrefix', value: cardPrefix }
         // Queue trigger names are '%Loyalty:QueuePrefix%<queue>': the setting must exist, empty in production.
         { name: 'Loyalty__QueuePrefix', value: '' }
+        // host.json's durableTask.hubName is '%Loyalty:TaskHub%' (docs/durable.md).
+        { name: 'Loyalty__TaskHub', value: 'LoyaltyHub' }
       ]
     }
   }

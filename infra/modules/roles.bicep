@@ -65,6 +65,18 @@ resource hostBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Durable Functions keeps its task hub (instances and history tables, control and work-item queues, leases) in the
+// host storage account.
+resource hostTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, principalId, roleIds.storageTableDataContributor)
+  scope: hostStorage
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
+  }
+}
+
 resource hostQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(hostStorage.id, principalId, roleIds.storageQueueDataContributor)
   scope: hostStorage

@@ -8,6 +8,11 @@ using Microsoft.Extensions.Options;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<HttpGuard>();
+builder.UseMiddleware<Loyalty.Functions.Durable.DurableClientMiddleware>();
+
+// Orchestration inputs, outputs, custom status and activity payloads are JSON in the API's conventions (camelCase,
+// enums as strings), so what the management API shows reads like the rest of the API.
+builder.Services.Configure<Microsoft.Azure.Functions.Worker.WorkerOptions>(o => o.Serializer = new Azure.Core.Serialization.JsonObjectSerializer(JsonDefaults.Options));
 
 // Header values in UTF-8 reach the app, which answers a malformed one (an Idempotency-Key in Chinese) with its own problem.
 builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8);

@@ -33,26 +33,6 @@ internal sealed class QueueFunctions(IServiceProvider services)
     public Task ProjectReportFact([QueueTrigger(QueueNames.ReportFacts, Connection = Connection)] string message, FunctionContext context) =>
         Run<Reports.ProjectReportFact>(message, context);
 
-    [Function("DurableControl00")]
-    public Task DurableControl00([QueueTrigger(QueueNames.DurableControl00, Connection = Connection)] string message, FunctionContext context) =>
-        Run<Durable.DurableControl>(message, context);
-
-    [Function("DurableControl01")]
-    public Task DurableControl01([QueueTrigger(QueueNames.DurableControl01, Connection = Connection)] string message, FunctionContext context) =>
-        Run<Durable.DurableControl>(message, context);
-
-    [Function("DurableControl02")]
-    public Task DurableControl02([QueueTrigger(QueueNames.DurableControl02, Connection = Connection)] string message, FunctionContext context) =>
-        Run<Durable.DurableControl>(message, context);
-
-    [Function("DurableControl03")]
-    public Task DurableControl03([QueueTrigger(QueueNames.DurableControl03, Connection = Connection)] string message, FunctionContext context) =>
-        Run<Durable.DurableControl>(message, context);
-
-    [Function("DurableWorkItem")]
-    public Task DurableWorkItem([QueueTrigger(QueueNames.DurableWork, Connection = Connection)] string message, FunctionContext context) =>
-        Run<Durable.DurableWorkItem>(message, context);
-
     private Task Run<T>(string message, FunctionContext context)
         where T : IQueueFunction =>
         services.GetRequiredService<T>().RunAsync(QueueInvocation.From(message, context), context.CancellationToken);

@@ -1,11 +1,13 @@
 using Loyalty.Functions.Hosting;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Loyalty.Functions;
 
 /// <summary>
 /// The scheduled jobs: NCRONTAB schedules (seconds first), in UTC unless WEBSITE_TIME_ZONE says otherwise. Each job
-/// is safe to run twice and to run late.
+/// is safe to run twice and to run late. A <c>[DurableClient]</c> parameter declares the binding; DurableClientMiddleware
+/// hands its client to the services that start orchestrations.
 /// </summary>
 internal sealed class TimerFunctions(IServiceProvider services)
 {
@@ -30,7 +32,7 @@ internal sealed class TimerFunctions(IServiceProvider services)
         Run<Tags.RecomputeTags>(timer, context);
 
     [Function("StartBirthdayGifts")]
-    public Task StartBirthdayGifts([TimerTrigger(Campaigns.StartBirthdayGifts.Schedule)] TimerInfo timer, FunctionContext context) =>
+    public Task StartBirthdayGifts([TimerTrigger(Campaigns.StartBirthdayGifts.Schedule)] TimerInfo timer, [DurableClient] DurableTaskClient durable, FunctionContext context) =>
         Run<Campaigns.StartBirthdayGifts>(timer, context);
 
     [Function("HealthSnapshot")]

@@ -86,6 +86,14 @@ public sealed class DurableEngine : IAsyncDisposable
         return new DurableEngine(server, address, options.HubName, worker, functions, loggerFactory.CreateLogger<DurableEngine>());
     }
 
+    /// <summary>Deletes the task hub the settings name (its tables, queues and blob containers), as a test cleans up.</summary>
+    public static async Task DeleteTaskHubAsync(HostSettings settings, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var service = new AzureStorageOrchestrationService(DurableSettings.From(settings).ToServiceSettings(new QuietServerLogging(loggerFactory)));
+        await service.DeleteAsync();
+    }
+
     /// <summary>The value of a <c>[DurableClient]</c> input binding, as the Durable extension hands it to an isolated worker.</summary>
     public string ClientBinding(Uri httpBaseAddress) => new JsonObject
     {
@@ -117,7 +125,8 @@ public sealed class DurableEngine : IAsyncDisposable
 
         _channel.Dispose();
 
-        // Stopping the server stops its dispatcher, which stops the provider it started (releasing its partitions).
+        // Stopping the server stops its dispatcher, which stops the provider it started (in the background: the server
+        // does not wait for it, and the provider may poll a little longer).
         await _server.StopAsync();
         await _server.DisposeAsync();
         _stopping.Dispose();

@@ -91,6 +91,9 @@ public sealed class FunctionsHost : IAsyncDisposable
                 host._durable.Start();
             }
 
+            // Only now can every function run (a [DurableClient] function needs its binding): requests held so far go on.
+            httpFront.Open();
+
             host.StartListeners(settings, loggerFactory);
             _ = host.WatchWorkerAsync(logger);
             return host;

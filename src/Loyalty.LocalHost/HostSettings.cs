@@ -91,6 +91,7 @@ public sealed class HostSettings
         }
 
         var hostJson = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "host.json")), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        ApplyHostOverrides(hostJson as JsonObject, values);
         var extensions = hostJson?["extensions"];
         var zone = values.GetValueOrDefault("WEBSITE_TIME_ZONE") ?? values.GetValueOrDefault("TZ") ?? Environment.GetEnvironmentVariable("WEBSITE_TIME_ZONE");
         return new HostSettings
@@ -103,6 +104,42 @@ public sealed class HostSettings
             DurableTask = extensions?["durableTask"]?.DeepClone(),
             TimerZone = string.IsNullOrEmpty(zone) ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(zone),
         };
+    }
+
+    /// <summary>
+    /// App settings named <c>AzureFunctionsJobHost__path__to__key</c> replace that host.json value, as the Functions host
+    /// lets them (e.g. <c>AzureFunctionsJobHost__extensions__durableTask__hubName</c>). Whole numbers and true/false
+    /// become JSON numbers and booleans.
+    /// </summary>
+    private static void ApplyHostOverrides(JsonObject? hostJson, Dictionary<string, string> values)
+    {
+        const string Prefix = "AzureFunctionsJobHost__";
+        if (hostJson is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in values.Where(v => v.Key.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)))
+        {
+            var path = key[Prefix.Length..].Split("__");
+            var node = hostJson;
+            foreach (var part in path[..^1])
+            {
+                var name = node.FirstOrDefault(p => string.Equals(p.Key, part, StringComparison.OrdinalIgnoreCase)).Key ?? part;
+                if (node[name] is not JsonObject child)
+                {
+                    child = [];
+                    node[name] = child;
+                }
+
+                node = child;
+            }
+
+            var leaf = node.FirstOrDefault(p => string.Equals(p.Key, path[^1], StringComparison.OrdinalIgnoreCase)).Key ?? path[^1];
+            node[leaf] = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number)
+                : bool.TryParse(value, out var flag) ? JsonValue.Create(flag)
+                : JsonValue.Create(value);
+        }
     }
 }
 

@@ -29,8 +29,15 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
     });
 
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<HttpRoute> _routes = [];
     private Uri? _workerUri;
+
+    /// <summary>
+    /// Lets requests through. Until then they wait (the port is already listening): the host opens the front once
+    /// everything a function may need is in place, its durable client binding included.
+    /// </summary>
+    public void Open() => _open.TrySetResult();
 
     /// <inheritdoc />
     public void Dispose() => _proxy.Dispose();
@@ -52,6 +59,7 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        await _open.Task.WaitAsync(context.RequestAborted);
         if (_workerUri is null)
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

@@ -1,6 +1,7 @@
 namespace Loyalty.Domain.Auth;
 
 /// <summary>What a principal is; each role is bound to one kind of org scope (see <see cref="RoleRules"/>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Role>))]
 public enum Role
 {
     /// <summary>A store's till (门店收银); scoped to one store.</summary>

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Loyalty.Domain.Approvals;
-using Loyalty.Durable.Model;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Loyalty.Functions.Durable;
+using Microsoft.DurableTask.Client;
 using Loyalty.Functions.Notifications;
 using Loyalty.Storage.Approvals;
 using Loyalty.Storage.Config;
@@ -36,12 +39,17 @@ internal static class ApprovalRecipients
     }
 }
 
-/// <summary>Activity: a stage starts waiting; the record shows it (with its due time) and its approvers are notified.</summary>
-internal sealed class OpenApprovalStage(ApprovalStore approvals, NotificationOutbox outbox, TimeProvider time) : TaskActivity<StageOpening, bool>
+/// <summary>
+/// Activity: a stage starts waiting; the record shows it (with its due time) and its approvers are notified. Returns
+/// the decision the stage already has, if one was taken before the stage opened: its event may have been raised before
+/// the instance existed, and the engine drops events for an instance it does not know yet.
+/// </summary>
+internal sealed class OpenApprovalStage(ApprovalStore approvals, NotificationOutbox outbox, TimeProvider time)
 {
     public const string Name = "OpenApprovalStage";
 
-    public override async Task<bool> RunAsync(TaskActivityContext context, StageOpening input)
+    [Function(Name)]
+    public async Task<DecisionEvent?> RunAsync([ActivityTrigger] StageOpening input)
     {
         ArgumentNullException.ThrowIfNull(input);
         for (var attempt = 0; ; attempt++)
@@ -49,10 +57,11 @@ internal sealed class OpenApprovalStage(ApprovalStore approvals, NotificationOut
             var record = await approvals.GetAsync(input.ApprovalId, CancellationToken.None) ?? throw new InvalidOperationException($"No approval {input.ApprovalId}.");
             if (!record.IsPending)
             {
-                return false;
+                return null;
             }
 
             var stage = record.Stages[input.Stage];
+            var kept = record.Decision is { } taken && taken.Stage == input.Stage ? new DecisionEvent(taken.Approve, taken.By, taken.Comment) : null;
             if (record.StageIndex != input.Stage || record.DueAt != input.DueAt)
             {
                 var steps = record.Steps.ToList();
@@ -78,7 +87,7 @@ internal sealed class OpenApprovalStage(ApprovalStore approvals, NotificationOut
 
             var text = $"审批待处理：{Describe(record)}，请在 {input.DueAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC 前处理（{record.Id}）。";
             await outbox.QueueAsync(ApprovalRecipients.Scope(stage.ScopeId), $"{record.Id}-{input.Stage}", "approval_needed", text, marketing: false, CancellationToken.None);
-            return true;
+            return kept;
         }
     }
 
@@ -102,20 +111,21 @@ internal sealed class OpenApprovalStage(ApprovalStore approvals, NotificationOut
 /// record gets its final status (applied, failed, rejected or expired) and the requester is told. Running it again
 /// finds the request applied and the notification sent, and changes nothing.
 /// </summary>
-internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprovedAction> actions, NotificationOutbox outbox, IOrchestrationClient client, TimeProvider time)
-    : TaskActivity<ApprovalClosing, ApprovalOutcome>
+internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprovedAction> actions, NotificationOutbox outbox, TimeProvider time)
 {
     public const string Name = "CloseApproval";
 
-    public override async Task<ApprovalOutcome> RunAsync(TaskActivityContext context, ApprovalClosing input)
+    [Function(Name)]
+    public async Task<ApprovalOutcome> RunAsync([ActivityTrigger] ApprovalClosing input, [DurableClient] DurableTaskClient durable)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(durable);
         for (var attempt = 0; ; attempt++)
         {
             var record = await approvals.GetAsync(input.ApprovalId, CancellationToken.None) ?? throw new InvalidOperationException($"No approval {input.ApprovalId}.");
             if (!record.IsPending)
             {
-                await NotifyAsync(record);
+                await NotifyAsync(record, durable);
                 return new ApprovalOutcome(record.Id, record.Status, record.StageIndex, record.Result);
             }
 
@@ -156,17 +166,17 @@ internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprov
                 throw new InvalidOperationException($"Approval {input.ApprovalId} kept changing.");
             }
 
-            await NotifyAsync(final);
+            await NotifyAsync(final, durable);
             return new ApprovalOutcome(final.Id, final.Status, final.StageIndex, final.Result);
         }
     }
 
-    private async Task NotifyAsync(ApprovalRecord record)
+    private async Task NotifyAsync(ApprovalRecord record, DurableTaskClient durable)
     {
-        // A campaign waiting for its budget hears the outcome as an event (the approval id de-duplicates it).
+        // A campaign waiting for its budget hears the outcome as an event (it waits for one; a repeat finds nobody waiting).
         if (record.Action == ApprovalAction.CampaignBudget && JsonSerializer.Deserialize<CampaignBudgetPayload>(record.Payload, ConfigJson.Options) is { } campaign)
         {
-            await client.RaiseEventAsync(campaign.InstanceId, CampaignBudgetPayload.EventName, new BudgetDecision(record.Id, record.Status), record.Id, CancellationToken.None);
+            await durable.RaiseAsync(campaign.InstanceId, CampaignBudgetPayload.EventName, new BudgetDecision(record.Id, record.Status), CancellationToken.None);
         }
 
         var verdict = record.Status switch

@@ -3,7 +3,7 @@ using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Auth;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Org;
-using Loyalty.Durable.Model;
+using Loyalty.Functions.Durable;
 using Loyalty.Functions.Http;
 using Loyalty.Storage.Approvals;
 using Loyalty.Storage.Audit;
@@ -21,7 +21,7 @@ internal sealed record ApprovalRequest(ApprovalAction Action, long Amount, strin
 /// <see cref="ApprovalWorkflow"/>. The approval id is derived from the requester and its idempotency key, so a retried
 /// request finds the same approval (and a different request under the same key is refused).
 /// </summary>
-internal sealed class ApprovalRequests(ApprovalStore approvals, ConfigStore config, IOrchestrationClient client, AuditLog audit, TimeProvider time)
+internal sealed class ApprovalRequests(ApprovalStore approvals, ConfigStore config, DurableClients durable, AuditLog audit, TimeProvider time)
 {
     /// <summary>Name of the policy's configuration section.</summary>
     public const string PolicySection = "approval-policy";
@@ -92,7 +92,7 @@ internal sealed class ApprovalRequests(ApprovalStore approvals, ConfigStore conf
         // Starting is idempotent while the instance runs; a finished request is not started again.
         if (record.IsPending)
         {
-            await client.StartAsync(ApprovalWorkflow.Name, new ApprovalInput(id, record.Stages), ApprovalWorkflow.InstanceId(id), cancellationToken);
+            await durable.Client.StartOnceAsync(ApprovalWorkflow.Name, new ApprovalInput(id, record.Stages), ApprovalWorkflow.InstanceId(id), cancellationToken);
         }
 
         return (record, replayed);

@@ -1,5 +1,7 @@
 using Loyalty.Domain.Approvals;
-using Loyalty.Durable.Model;
+using Loyalty.Functions.Durable;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
 
 namespace Loyalty.Functions.Approvals;
 
@@ -27,10 +29,9 @@ internal sealed record ApprovalOutcome(string ApprovalId, string Status, int Sta
 /// notifies the requester. Events are named per stage, so a decision that arrives after its stage timed out is never
 /// taken for the next level's.
 /// </summary>
-internal sealed class ApprovalWorkflow : TaskOrchestrator<ApprovalInput, ApprovalOutcome>
+internal static class ApprovalWorkflow
 {
     public const string Name = "Approval";
-    private static readonly RetryPolicy Retry = new(5, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1));
 
     /// <summary>The instance id of an approval.</summary>
     public static string InstanceId(string approvalId) => "approval-" + approvalId;
@@ -38,7 +39,14 @@ internal sealed class ApprovalWorkflow : TaskOrchestrator<ApprovalInput, Approva
     /// <summary>The event carrying stage <paramref name="stage"/>'s decision.</summary>
     public static string EventName(int stage) => "decision-" + stage.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public override async Task<ApprovalOutcome> RunAsync(TaskOrchestrationContext context, ApprovalInput input)
+    [Function(Name)]
+    public static Task<ApprovalOutcome> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return RunAsync(context, context.GetInput<ApprovalInput>()!);
+    }
+
+    public static async Task<ApprovalOutcome> RunAsync(TaskOrchestrationContext context, ApprovalInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (input?.Stages is not { Count: > 0 } stages || stages.All(s => !s.Settles))
@@ -52,13 +60,13 @@ internal sealed class ApprovalWorkflow : TaskOrchestrator<ApprovalInput, Approva
         {
             var stage = stages[i];
             var limit = TimeSpan.FromHours(stage.TimeLimitHours);
-            var due = context.CurrentUtcDateTime + limit;
-            await context.CallActivityAsync<bool>(OpenApprovalStage.Name, new StageOpening(input.ApprovalId, i, due, escalated), Retry);
+            var due = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero) + limit;
+            // A decision taken before the stage opened comes back from the opening (its event may never arrive).
+            var kept = await context.CallActivityAsync<DecisionEvent?>(OpenApprovalStage.Name, new StageOpening(input.ApprovalId, i, due, escalated), Activities.Retry);
             context.SetCustomStatus(new { stage = i, level = stage.Level, scopeId = stage.ScopeId, dueAt = due });
 
-            var remaining = due - context.CurrentUtcDateTime;
-            var (received, decision) = await context.WaitForExternalEvent<DecisionEvent>(EventName(i), remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-            if (received && decision is not null)
+            var decision = kept ?? await DecisionAsync(context, EventName(i), due);
+            if (decision is not null)
             {
                 if (!decision.Approve)
                 {
@@ -87,6 +95,20 @@ internal sealed class ApprovalWorkflow : TaskOrchestrator<ApprovalInput, Approva
         throw new InvalidOperationException("The route ran out without settling.");
     }
 
+    // The stage's decision, or null when its time ran out first.
+    private static async Task<DecisionEvent?> DecisionAsync(TaskOrchestrationContext context, string eventName, DateTimeOffset due)
+    {
+        var remaining = due - new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+        try
+        {
+            return await context.WaitForExternalEvent<DecisionEvent>(eventName, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        }
+        catch (TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     private static Task<ApprovalOutcome> CloseAsync(TaskOrchestrationContext context, ApprovalClosing closing) =>
-        context.CallActivityAsync<ApprovalOutcome>(CloseApproval.Name, closing, Retry);
+        context.CallActivityAsync<ApprovalOutcome>(CloseApproval.Name, closing, Activities.Retry);
 }

@@ -2,7 +2,7 @@ using Azure.Data.Tables;
 using System.Text.Json;
 using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Auth;
-using Loyalty.Durable.Model;
+using Loyalty.Functions.Durable;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
 using Loyalty.Storage.Approvals;
@@ -23,7 +23,7 @@ internal sealed record DecisionRequest(bool? Approve, string? Comment);
 /// waiting level's role, the scope, not the requester, in time), recorded on the approval with If-Match, so of two
 /// deciders racing one wins and the other gets 409, and then raised to the workflow as its stage's event.
 /// </summary>
-internal sealed class ApprovalsApi(ApprovalStore approvals, OrgStore org, IOrchestrationClient client, AuditLog audit, TimeProvider time, IOptions<LoyaltyOptions> options)
+internal sealed class ApprovalsApi(ApprovalStore approvals, OrgStore org, DurableClients durable, AuditLog audit, TimeProvider time, IOptions<LoyaltyOptions> options)
 {
     private const int MaxCommentLength = 500;
 
@@ -170,8 +170,8 @@ internal sealed class ApprovalsApi(ApprovalStore approvals, OrgStore org, IOrche
     }
 
     private Task RaiseAsync(ApprovalRecord record, DecisionEvent decision, CancellationToken cancellationToken) =>
-        client.RaiseEventAsync(ApprovalWorkflow.InstanceId(record.Id), ApprovalWorkflow.EventName(record.StageIndex), decision,
-            $"{record.Id}-{record.StageIndex}", cancellationToken);
+        // The event is named after the stage, and the record accepts one decision per stage, so a repeat changes nothing.
+        durable.Client.RaiseAsync(ApprovalWorkflow.InstanceId(record.Id), ApprovalWorkflow.EventName(record.StageIndex), decision, cancellationToken);
 
     private static IResult NotFound() => Problems.Create(StatusCodes.Status404NotFound, "approval_not_found", "No such approval.");
 }

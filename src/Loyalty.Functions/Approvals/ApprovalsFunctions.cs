@@ -1,6 +1,7 @@
 using Loyalty.Domain.Auth;
 using Loyalty.Functions.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Loyalty.Functions.Approvals;
 
@@ -20,6 +21,6 @@ internal sealed class ApprovalsFunctions(
 
     [Function("DecideApproval")]
     [ApiKey(Role.StoreManager, Role.RegionManager, Role.HqAdmin)]
-    public Task<IResult> DecideApproval([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{approvalId}/decision")] HttpRequest request, string approvalId) =>
+    public Task<IResult> DecideApproval([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{approvalId}/decision")] HttpRequest request, [DurableClient] DurableTaskClient durable, string approvalId) =>
         approvalsApi.DecideAsync(request.HttpContext, approvalId);
 }

@@ -2,8 +2,10 @@ using Azure.Data.Tables;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Loyalty.Domain.Programme;
-using Loyalty.Durable.Model;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
 using Loyalty.Functions.Coupons;
+using Loyalty.Functions.Durable;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Notifications;
 using Loyalty.Functions.Programme;
@@ -19,7 +21,7 @@ namespace Loyalty.Functions.Campaigns;
 internal sealed record BirthdayInput(string Date);
 
 /// <summary>Input of one <see cref="GrantBirthdayGifts"/> call.</summary>
-internal sealed record BirthdayBatch(string Date, IReadOnlyList<string> MemberIds);
+internal sealed record BirthdayBatch(string Date, IReadOnlyList<string> MemberIds, string InstanceId);
 
 /// <summary>What a batch (and the day) did.</summary>
 internal sealed record BirthdayTally(int Granted, int NoGift, int Notified, int Refused)
@@ -68,24 +70,30 @@ internal static class BirthdayCalendar
 /// twice starts it once; each grant is keyed by (year, member), so a crashed run resumed, or any repeat, grants nothing
 /// twice in a year.
 /// </summary>
-internal sealed class BirthdayGifts : TaskOrchestrator<BirthdayInput, BirthdayResult>
+internal static class BirthdayGifts
 {
     public const string Name = "BirthdayGifts";
-    private static readonly RetryPolicy Retry = new(5, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1));
 
     /// <summary>The instance id of a day.</summary>
     public static string InstanceId(DateOnly date) => "birthday-" + date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    public override async Task<BirthdayResult> RunAsync(TaskOrchestrationContext context, BirthdayInput input)
+    [Function(Name)]
+    public static Task<BirthdayResult> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return RunAsync(context, context.GetInput<BirthdayInput>()!);
+    }
+
+    public static async Task<BirthdayResult> RunAsync(TaskOrchestrationContext context, BirthdayInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var members = await context.CallActivityAsync<List<string>>(ListBirthdayMembers.Name, input.Date, Retry);
+        var members = await context.CallActivityAsync<List<string>>(ListBirthdayMembers.Name, input.Date, Activities.Retry);
         var batches = members.Chunk(50).ToList();
         var tally = BirthdayTally.Empty;
         for (var i = 0; i < batches.Count; i += 4)
         {
-            var window = batches.Skip(i).Take(4).Select(b => context.CallActivityAsync<BirthdayTally>(GrantBirthdayGifts.Name, new BirthdayBatch(input.Date, b), Retry));
+            var window = batches.Skip(i).Take(4).Select(b => context.CallActivityAsync<BirthdayTally>(GrantBirthdayGifts.Name, new BirthdayBatch(input.Date, b, context.InstanceId), Activities.Retry));
             foreach (var result in await Task.WhenAll(window))
             {
                 tally = tally.Add(result);
@@ -95,14 +103,14 @@ internal sealed class BirthdayGifts : TaskOrchestrator<BirthdayInput, BirthdayRe
         }
 
         // Options: birthdays N days ahead get a reminder; enrolment anniversaries a message (and a gift if configured).
-        var care = await context.CallActivityAsync<BirthdayCarePlan>(PlanBirthdayCare.Name, input.Date, Retry);
+        var care = await context.CallActivityAsync<BirthdayCarePlan>(PlanBirthdayCare.Name, input.Date, Activities.Retry);
         var reminded = 0;
         if (care.ReminderDate is { } ahead)
         {
-            var upcoming = await context.CallActivityAsync<List<string>>(ListBirthdayMembers.Name, ahead, Retry);
+            var upcoming = await context.CallActivityAsync<List<string>>(ListBirthdayMembers.Name, ahead, Activities.Retry);
             foreach (var batch in upcoming.Chunk(100))
             {
-                reminded += await context.CallActivityAsync<int>(RemindBirthdays.Name, new BirthdayBatch(ahead, batch), Retry);
+                reminded += await context.CallActivityAsync<int>(RemindBirthdays.Name, new BirthdayBatch(ahead, batch, context.InstanceId), Activities.Retry);
             }
         }
 
@@ -110,11 +118,11 @@ internal sealed class BirthdayGifts : TaskOrchestrator<BirthdayInput, BirthdayRe
         var celebrating = 0;
         if (care.Anniversaries)
         {
-            var enrolled = await context.CallActivityAsync<List<string>>(ListAnniversaryMembers.Name, input.Date, Retry);
+            var enrolled = await context.CallActivityAsync<List<string>>(ListAnniversaryMembers.Name, input.Date, Activities.Retry);
             celebrating = enrolled.Count;
             foreach (var batch in enrolled.Chunk(50))
             {
-                anniversary = anniversary.Add(await context.CallActivityAsync<BirthdayTally>(GrantAnniversaries.Name, new BirthdayBatch(input.Date, batch), Retry));
+                anniversary = anniversary.Add(await context.CallActivityAsync<BirthdayTally>(GrantAnniversaries.Name, new BirthdayBatch(input.Date, batch, context.InstanceId), Activities.Retry));
             }
         }
 
@@ -123,11 +131,12 @@ internal sealed class BirthdayGifts : TaskOrchestrator<BirthdayInput, BirthdayRe
 }
 
 /// <summary>Activity: reads the <c>birthday-care</c> options for a day.</summary>
-internal sealed class PlanBirthdayCare(Storage.Config.ConfigStore config) : TaskActivity<string, BirthdayCarePlan>
+internal sealed class PlanBirthdayCare(Storage.Config.ConfigStore config)
 {
     public const string Name = "PlanBirthdayCare";
 
-    public override async Task<BirthdayCarePlan> RunAsync(TaskActivityContext context, string input)
+    [Function(Name)]
+    public async Task<BirthdayCarePlan> RunAsync([ActivityTrigger] string input)
     {
         var care = (await config.GetAsync(BirthdayCare.Section, BirthdayCare.Default, CancellationToken.None)).Value;
         var date = DateOnly.ParseExact(input, "yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -138,11 +147,12 @@ internal sealed class PlanBirthdayCare(Storage.Config.ConfigStore config) : Task
 }
 
 /// <summary>Activity: reminds members (with consent) of their coming birthday, once per year.</summary>
-internal sealed class RemindBirthdays(MemberStore members, NotificationOutbox outbox) : TaskActivity<BirthdayBatch, int>
+internal sealed class RemindBirthdays(MemberStore members, NotificationOutbox outbox)
 {
     public const string Name = "RemindBirthdays";
 
-    public override async Task<int> RunAsync(TaskActivityContext context, BirthdayBatch input)
+    [Function(Name)]
+    public async Task<int> RunAsync([ActivityTrigger] BirthdayBatch input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var reminded = 0;
@@ -164,11 +174,12 @@ internal sealed class RemindBirthdays(MemberStore members, NotificationOutbox ou
 }
 
 /// <summary>Activity: the members enrolled on a date's month-day in an earlier year.</summary>
-internal sealed class ListAnniversaryMembers(TableStore store) : TaskActivity<string, List<string>>
+internal sealed class ListAnniversaryMembers(TableStore store)
 {
     public const string Name = "ListAnniversaryMembers";
 
-    public override async Task<List<string>> RunAsync(TaskActivityContext context, string input)
+    [Function(Name)]
+    public async Task<List<string>> RunAsync([ActivityTrigger] string input)
     {
         var date = DateOnly.ParseExact(input, "yyyy-MM-dd", CultureInfo.InvariantCulture);
         var members = new List<string>();
@@ -189,11 +200,11 @@ internal sealed class ListAnniversaryMembers(TableStore store) : TaskActivity<st
 
 /// <summary>Activity: the anniversary message and, when configured, gift pack (once per member and year).</summary>
 internal sealed class GrantAnniversaries(MemberStore members, CouponIssuer issuer, Storage.Config.ConfigStore config, NotificationOutbox outbox, IOptions<LoyaltyOptions> options)
-    : TaskActivity<BirthdayBatch, BirthdayTally>
 {
     public const string Name = "GrantAnniversaries";
 
-    public override async Task<BirthdayTally> RunAsync(TaskActivityContext context, BirthdayBatch input)
+    [Function(Name)]
+    public async Task<BirthdayTally> RunAsync([ActivityTrigger] BirthdayBatch input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var care = (await config.GetAsync(BirthdayCare.Section, BirthdayCare.Default, CancellationToken.None)).Value;
@@ -211,7 +222,7 @@ internal sealed class GrantAnniversaries(MemberStore members, CouponIssuer issue
             {
                 var plan = await issuer.PlanPackAsync(packId, "anniversary", member.Profile.StoreId, ct);
                 var outcome = plan.IsSuccess
-                    ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext("system:anniversary:" + year.ToString(CultureInfo.InvariantCulture), memberId, "anniversary"), "orchestration:" + context.InstanceId, ct)
+                    ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext("system:anniversary:" + year.ToString(CultureInfo.InvariantCulture), memberId, "anniversary"), "orchestration:" + input.InstanceId, ct)
                     : new Refused(plan.Error);
                 Interlocked.Increment(ref outcome is Completed ? ref granted : ref refused);
             }
@@ -232,11 +243,12 @@ internal sealed class GrantAnniversaries(MemberStore members, CouponIssuer issue
 }
 
 /// <summary>Activity: the members born on a date's month-day(s).</summary>
-internal sealed class ListBirthdayMembers(TableStore store) : TaskActivity<string, List<string>>
+internal sealed class ListBirthdayMembers(TableStore store)
 {
     public const string Name = "ListBirthdayMembers";
 
-    public override async Task<List<string>> RunAsync(TaskActivityContext context, string input)
+    [Function(Name)]
+    public async Task<List<string>> RunAsync([ActivityTrigger] string input)
     {
         var date = DateOnly.ParseExact(input, "yyyy-MM-dd", CultureInfo.InvariantCulture);
         var members = new List<string>();
@@ -254,13 +266,12 @@ internal sealed class ListBirthdayMembers(TableStore store) : TaskActivity<strin
 
 /// <summary>Activity: grants a batch of members their tier's birthday pack, once per year, and queues the birthday message.</summary>
 internal sealed class GrantBirthdayGifts(MemberStore members, CouponIssuer issuer, ProgrammeConfig programme, NotificationOutbox outbox, TimeProvider time)
-    : TaskActivity<BirthdayBatch, BirthdayTally>
 {
     public const string Name = "GrantBirthdayGifts";
 
-    public override async Task<BirthdayTally> RunAsync(TaskActivityContext context, BirthdayBatch input)
+    [Function(Name)]
+    public async Task<BirthdayTally> RunAsync([ActivityTrigger] BirthdayBatch input)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var year = input.Date[..4];
         var rules = await programme.GetRulesAsync(CancellationToken.None);
@@ -281,7 +292,7 @@ internal sealed class GrantBirthdayGifts(MemberStore members, CouponIssuer issue
             {
                 var plan = await issuer.PlanPackAsync(packId, "birthday", member.Profile.StoreId, ct);
                 var outcome = plan.IsSuccess
-                    ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext("system:birthday:" + year, memberId, "birthday"), "orchestration:" + context.InstanceId, ct)
+                    ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext("system:birthday:" + year, memberId, "birthday"), "orchestration:" + input.InstanceId, ct)
                     : new Refused(plan.Error);
                 if (outcome is Completed)
                 {
@@ -309,7 +320,7 @@ internal sealed class GrantBirthdayGifts(MemberStore members, CouponIssuer issue
 }
 
 /// <summary>Timer-triggered, hourly: starts the chain-local day's birthday instance, unless it exists already.</summary>
-internal sealed class StartBirthdayGifts(IOrchestrationClient client, TimeProvider time, IOptions<LoyaltyOptions> options, ILogger<StartBirthdayGifts> logger) : ITimerFunction
+internal sealed class StartBirthdayGifts(DurableClients durable, TimeProvider time, IOptions<LoyaltyOptions> options, ILogger<StartBirthdayGifts> logger) : ITimerFunction
 {
     public const string Schedule = "0 5 * * * *";
 
@@ -317,12 +328,9 @@ internal sealed class StartBirthdayGifts(IOrchestrationClient client, TimeProvid
     {
         var today = options.Value.LocalDay(time.GetUtcNow());
         var id = BirthdayGifts.InstanceId(today);
-        if (await client.GetAsync(id, cancellationToken) is not null)
+        if (await durable.Client.StartOnceAsync(BirthdayGifts.Name, new BirthdayInput(today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), id, cancellationToken))
         {
-            return;
+            logger.LogInformation("Started {InstanceId}", id);
         }
-
-        await client.StartAsync(BirthdayGifts.Name, new BirthdayInput(today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), id, cancellationToken);
-        logger.LogInformation("Started {InstanceId}", id);
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
-using Loyalty.Durable.Model;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
 using Loyalty.Functions.Coupons;
+using Loyalty.Functions.Durable;
 using Loyalty.Storage.Ledger;
 using Loyalty.Storage.Members;
 
@@ -27,7 +29,7 @@ internal sealed record GrantTally(int Granted, IReadOnlyDictionary<string, int> 
 }
 
 /// <summary>Input of one <see cref="GrantGiftPackBatch"/> call.</summary>
-internal sealed record GrantBatch(string CampaignId, string GiftPackId, IReadOnlyList<string> MemberIds);
+internal sealed record GrantBatch(string CampaignId, string GiftPackId, IReadOnlyList<string> MemberIds, string InstanceId);
 
 /// <summary>The campaign's result.</summary>
 internal sealed record GiftPackCampaignResult(string CampaignId, string GiftPackId, int Targeted, int Granted, int Refused, IReadOnlyDictionary<string, int> RefusedBy);
@@ -37,14 +39,20 @@ internal sealed record GiftPackCampaignResult(string CampaignId, string GiftPack
 /// status. Every grant is keyed by (campaign, member), so a crashed batch retried, the same campaign started again
 /// under another instance id, or a duplicated activity message grants nothing twice.
 /// </summary>
-internal sealed class GiftPackCampaign : TaskOrchestrator<GiftPackCampaignInput, GiftPackCampaignResult>
+internal static class GiftPackCampaign
 {
     public const string Name = "GiftPackCampaign";
     public const int MaxMembers = 2_000;
     private const int Parallel = 4;
-    private static readonly RetryPolicy Retry = new(5, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1));
 
-    public override async Task<GiftPackCampaignResult> RunAsync(TaskOrchestrationContext context, GiftPackCampaignInput input)
+    [Function(Name)]
+    public static Task<GiftPackCampaignResult> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return RunAsync(context, context.GetInput<GiftPackCampaignInput>()!);
+    }
+
+    public static async Task<GiftPackCampaignResult> RunAsync(TaskOrchestrationContext context, GiftPackCampaignInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (input is null || string.IsNullOrWhiteSpace(input.CampaignId) || input.CampaignId.Length > 64 || string.IsNullOrWhiteSpace(input.GiftPackId)
@@ -59,7 +67,7 @@ internal sealed class GiftPackCampaign : TaskOrchestrator<GiftPackCampaignInput,
         for (var done = 0; done < batches.Count; done += Parallel)
         {
             var window = batches.Skip(done).Take(Parallel)
-                .Select(b => context.CallActivityAsync<GrantTally>(GrantGiftPackBatch.Name, new GrantBatch(input.CampaignId, input.GiftPackId, b), Retry));
+                .Select(b => context.CallActivityAsync<GrantTally>(GrantGiftPackBatch.Name, new GrantBatch(input.CampaignId, input.GiftPackId, b, context.InstanceId), Activities.Retry));
             foreach (var result in await Task.WhenAll(window))
             {
                 tally = tally.Add(result);
@@ -73,16 +81,16 @@ internal sealed class GiftPackCampaign : TaskOrchestrator<GiftPackCampaignInput,
 }
 
 /// <summary>Activity: grants a gift pack to one batch of members (idempotent per campaign and member).</summary>
-internal sealed class GrantGiftPackBatch(CouponIssuer issuer, MemberStore members) : TaskActivity<GrantBatch, GrantTally>
+internal sealed class GrantGiftPackBatch(CouponIssuer issuer, MemberStore members)
 {
     public const string Name = "GrantGiftPackBatch";
 
     /// <summary>Idempotency scope of a campaign's grants (the key is the member id).</summary>
     public static string Scope(string campaignId) => "campaign:" + campaignId;
 
-    public override async Task<GrantTally> RunAsync(TaskActivityContext context, GrantBatch input)
+    [Function(Name)]
+    public async Task<GrantTally> RunAsync([ActivityTrigger] GrantBatch input)
     {
-        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var granted = 0;
         var refused = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
@@ -97,7 +105,7 @@ internal sealed class GrantGiftPackBatch(CouponIssuer issuer, MemberStore member
 
             var plan = await issuer.PlanPackAsync(input.GiftPackId, "campaign:" + input.CampaignId, member.Profile.StoreId, ct);
             var outcome = plan.IsSuccess
-                ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext(Scope(input.CampaignId), memberId, "pack:" + input.GiftPackId), "orchestration:" + context.InstanceId, ct)
+                ? await issuer.IssueAsync(memberId, plan.Value, new IdempotencyContext(Scope(input.CampaignId), memberId, "pack:" + input.GiftPackId), "orchestration:" + input.InstanceId, ct)
                 : new Refused(plan.Error);
             if (outcome is Refused no)
             {

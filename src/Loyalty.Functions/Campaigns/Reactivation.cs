@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Loyalty.Domain.Auth;
 using Loyalty.Domain.Common;
-using Loyalty.Durable.Model;
+using Loyalty.Functions.Durable;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
 
 namespace Loyalty.Functions.Campaigns;
 
@@ -89,7 +91,7 @@ internal sealed record TargetPageResult(int Scanned, int Matched, string? Contin
 internal sealed record BudgetRequest(string InstanceId, string CampaignId, long Budget, int Targeted, long EstimatedCost, string RequestedBy, Role RequesterRole);
 
 /// <summary>Input of one <see cref="OfferReactivation"/> call: up to <paramref name="MaxGrants"/> targets from a continuation.</summary>
-internal sealed record OfferPage(string CampaignId, ReactivationOffer Offer, DateTimeOffset OfferAt, int WindowDays, int MaxGrants, string? Continuation);
+internal sealed record OfferPage(string CampaignId, ReactivationOffer Offer, DateTimeOffset OfferAt, int WindowDays, int MaxGrants, string? Continuation, string InstanceId);
 
 /// <summary>What an offer page did.</summary>
 internal sealed record OfferPageResult(int Processed, int Granted, int Notified, int Refused, string? Continuation);
@@ -125,17 +127,23 @@ internal sealed record ReactivationResult(
 /// of the window the offered members who bought since the offer are counted. Operations may cut a wait short with the
 /// event <c>skip-wait</c>.
 /// </summary>
-internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, ReactivationResult>
+internal static class Reactivation
 {
     public const string Name = "Reactivation";
     public const string SkipWaitEvent = "skip-wait";
     public const int BatchSize = 200;
-    private static readonly RetryPolicy Retry = new(5, TimeSpan.FromSeconds(2), 2, TimeSpan.FromMinutes(1));
 
     /// <summary>The default instance id of a campaign: starting the same campaign again starts nothing new while it runs.</summary>
     public static string InstanceId(string campaignId) => "reactivation-" + campaignId;
 
-    public override async Task<ReactivationResult> RunAsync(TaskOrchestrationContext context, ReactivationInput input)
+    [Function(Name)]
+    public static Task<ReactivationResult> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return RunAsync(context, context.GetInput<ReactivationInput>()!);
+    }
+
+    public static async Task<ReactivationResult> RunAsync(TaskOrchestrationContext context, ReactivationInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (input?.Check() is { } invalid || input is null)
@@ -143,7 +151,7 @@ internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, Reactiv
             throw new ArgumentException("Reactivation input: " + (input is null ? "missing" : input.Check()!.Message));
         }
 
-        var plan = await context.CallActivityAsync<ReactivationPlan>(PrepareReactivation.Name, input, Retry);
+        var plan = await context.CallActivityAsync<ReactivationPlan>(PrepareReactivation.Name, input, Activities.Retry);
         var empty = new ReactivationResult(input.CampaignId, "refused", 0, 0, 0, 0, 0, 0, 0, 0, false, 0, null);
         if (plan.Refusal is not null)
         {
@@ -156,7 +164,7 @@ internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, Reactiv
         do
         {
             var page = await context.CallActivityAsync<TargetPageResult>(SelectReactivationTargets.Name,
-                new TargetPage(input.CampaignId, plan.Cutoff, input.Segment, input.DryRun, continuation), Retry);
+                new TargetPage(input.CampaignId, plan.Cutoff, input.Segment, input.DryRun, continuation), Activities.Retry);
             (scanned, targeted, continuation) = (scanned + page.Scanned, targeted + page.Matched, page.Continuation);
             context.SetCustomStatus(new { phase = "selecting", scanned, targeted });
         }
@@ -178,7 +186,7 @@ internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, Reactiv
         if (input.Budget is { } budget)
         {
             var approvalId = await context.CallActivityAsync<string?>(RequestBudgetApproval.Name,
-                new BudgetRequest(context.InstanceId, input.CampaignId, budget, targeted, estimated, input.RequestedBy ?? "unknown", input.RequesterRole ?? Role.Ops), Retry);
+                new BudgetRequest(context.InstanceId, input.CampaignId, budget, targeted, estimated, input.RequestedBy ?? "unknown", input.RequesterRole ?? Role.Ops), Activities.Retry);
             result = result with { ApprovalId = approvalId };
             if (approvalId is not null)
             {
@@ -192,7 +200,7 @@ internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, Reactiv
         }
 
         // 3. Offer, batch by batch, until the list or the budget runs out.
-        var offerAt = context.CurrentUtcDateTime;
+        var offerAt = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
         int processed = 0, offered = 0, notified = 0, refused = 0;
         long cost = 0;
         var budgetReached = false;
@@ -207,7 +215,7 @@ internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, Reactiv
             }
 
             var page = await context.CallActivityAsync<OfferPageResult>(OfferReactivation.Name,
-                new OfferPage(input.CampaignId, input.Offer, offerAt, input.WindowDays, (int)Math.Min(room, BatchSize), continuation), Retry);
+                new OfferPage(input.CampaignId, input.Offer, offerAt, input.WindowDays, (int)Math.Min(room, BatchSize), continuation, context.InstanceId), Activities.Retry);
             processed += page.Processed;
             offered += page.Granted;
             notified += page.Notified;
@@ -248,10 +256,19 @@ internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, Reactiv
     // A durable timer that operations may cut short with the skip-wait event.
     private static async Task WaitUntilAsync(TaskOrchestrationContext context, DateTimeOffset at)
     {
-        var left = at - context.CurrentUtcDateTime;
-        if (left > TimeSpan.Zero)
+        var left = at - new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+        if (left <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
         {
             await context.WaitForExternalEvent<JsonElement?>(SkipWaitEvent, left);
+        }
+        catch (TaskCanceledException)
+        {
+            // The timer won: the wait ran its course.
         }
     }
 
@@ -261,7 +278,7 @@ internal sealed class Reactivation : TaskOrchestrator<ReactivationInput, Reactiv
         string? continuation = null;
         do
         {
-            var page = await context.CallActivityAsync<FollowUpResult>(FollowUpReactivation.Name, new FollowUpPage(input.CampaignId, kind, offerAt, input.WindowDays, continuation), Retry);
+            var page = await context.CallActivityAsync<FollowUpResult>(FollowUpReactivation.Name, new FollowUpPage(input.CampaignId, kind, offerAt, input.WindowDays, continuation), Activities.Retry);
             count += page.Count;
             continuation = page.Continuation;
         }

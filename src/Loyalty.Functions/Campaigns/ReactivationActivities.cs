@@ -5,7 +5,9 @@ using Loyalty.Domain.Approvals;
 using Loyalty.Domain.Auth;
 using Loyalty.Domain.Org;
 using Loyalty.Domain.Tags;
-using Loyalty.Durable.Model;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Coupons;
 using Loyalty.Functions.Hosting;
@@ -29,11 +31,12 @@ internal static class CampaignTargets
 }
 
 /// <summary>Activity: the dormancy cut-off (chain-local) and the cost of one offer; refuses an offer whose coupon template is gone.</summary>
-internal sealed class PrepareReactivation(ProgrammeConfig programme, TimeProvider time, IOptions<LoyaltyOptions> options) : TaskActivity<ReactivationInput, ReactivationPlan>
+internal sealed class PrepareReactivation(ProgrammeConfig programme, TimeProvider time, IOptions<LoyaltyOptions> options)
 {
     public const string Name = "PrepareReactivation";
 
-    public override async Task<ReactivationPlan> RunAsync(TaskActivityContext context, ReactivationInput input)
+    [Function(Name)]
+    public async Task<ReactivationPlan> RunAsync([ActivityTrigger] ReactivationInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var today = options.Value.LocalDay(time.GetUtcNow());
@@ -56,13 +59,14 @@ internal sealed class PrepareReactivation(ProgrammeConfig programme, TimeProvide
 /// Activity: one page of the member table (account and profile rows): the dormant members of the segment. A real run
 /// writes them to the campaign's target list (upserts, so a retried page writes the same rows); a dry run only counts.
 /// </summary>
-internal sealed class SelectReactivationTargets(TableStore store, MemberStore members, OrgStore org) : TaskActivity<TargetPage, TargetPageResult>
+internal sealed class SelectReactivationTargets(TableStore store, MemberStore members, OrgStore org)
 {
     public const string Name = "SelectReactivationTargets";
     private const int PageSize = 1000;
     private static readonly string[] Columns = ["PartitionKey", "RowKey", "Tier", "Stats", "AutoTags", "ManualTags", "StoreId", "EnrolledAt", "MarketingConsent"];
 
-    public override async Task<TargetPageResult> RunAsync(TaskActivityContext context, TargetPage input)
+    [Function(Name)]
+    public async Task<TargetPageResult> RunAsync([ActivityTrigger] TargetPage input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var tree = await org.GetRequiredAsync(CancellationToken.None);
@@ -123,11 +127,12 @@ internal sealed class SelectReactivationTargets(TableStore store, MemberStore me
 }
 
 /// <summary>Activity: opens the budget's approval when the policy wants one (id derived from the instance); null when it does not.</summary>
-internal sealed class RequestBudgetApproval(ApprovalRequests approvals, OrgStore org) : TaskActivity<BudgetRequest, string?>
+internal sealed class RequestBudgetApproval(ApprovalRequests approvals, OrgStore org)
 {
     public const string Name = "RequestBudgetApproval";
 
-    public override async Task<string?> RunAsync(TaskActivityContext context, BudgetRequest input)
+    [Function(Name)]
+    public async Task<string?> RunAsync([ActivityTrigger] BudgetRequest input, [DurableClient] DurableTaskClient durable)
     {
         ArgumentNullException.ThrowIfNull(input);
         var policy = await approvals.GetPolicyAsync(CancellationToken.None);
@@ -152,11 +157,11 @@ internal sealed class RequestBudgetApproval(ApprovalRequests approvals, OrgStore
 /// after a crash re-finds its grants (counted as granted, written once) and sends nothing twice.
 /// </summary>
 internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, ProgrammeConfig programme, NotificationOutbox outbox, MemberStore members)
-    : TaskActivity<OfferPage, OfferPageResult>
 {
     public const string Name = "OfferReactivation";
 
-    public override async Task<OfferPageResult> RunAsync(TaskActivityContext context, OfferPage input)
+    [Function(Name)]
+    public async Task<OfferPageResult> RunAsync([ActivityTrigger] OfferPage input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var page = await store.Campaigns.QueryPageAsync(TableFilter.Partition(CampaignTargets.Partition(input.CampaignId)), input.MaxGrants, TableContinuation.Decode(input.Continuation), cancellationToken: CancellationToken.None);
@@ -180,7 +185,7 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
         {
             var memberId = target.RowKey;
             var outcome = await issuer.IssueAsync(memberId, plan with { StoreId = target.GetString("StoreId") ?? string.Empty },
-                new IdempotencyContext("system:reactivation:" + input.CampaignId, memberId, "reactivation"), "orchestration:" + context.InstanceId, ct);
+                new IdempotencyContext("system:reactivation:" + input.CampaignId, memberId, "reactivation"), "orchestration:" + input.InstanceId, ct);
             if (outcome is not Completed)
             {
                 Interlocked.Increment(ref refused);
@@ -211,12 +216,12 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
 /// day; <c>measure</c> counts those who have (a purchase on or after the offer day, up to the end of the window).
 /// </summary>
 internal sealed class FollowUpReactivation(TableStore store, MemberStore members, NotificationOutbox outbox, IOptions<LoyaltyOptions> options)
-    : TaskActivity<FollowUpPage, FollowUpResult>
 {
     public const string Name = "FollowUpReactivation";
     private const int PageSize = 500;
 
-    public override async Task<FollowUpResult> RunAsync(TaskActivityContext context, FollowUpPage input)
+    [Function(Name)]
+    public async Task<FollowUpResult> RunAsync([ActivityTrigger] FollowUpPage input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var offerDay = CampaignTargets.Day(options.Value.LocalDay(input.OfferAt));

@@ -1,5 +1,6 @@
 using Loyalty.Functions.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Loyalty.Functions.Cards;
 
@@ -15,6 +16,6 @@ internal sealed class CardsFunctions(
 
     [Function("CardOperation")]
     [ApiKey]
-    public Task<IResult> CardOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cards/{cardNumber}/{op}")] HttpRequest request, string cardNumber, string op) =>
+    public Task<IResult> CardOperation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "cards/{cardNumber}/{op}")] HttpRequest request, [DurableClient] DurableTaskClient durable, string cardNumber, string op) =>
         cardOperations.HandleAsync(request.HttpContext, cardNumber, op);
 }

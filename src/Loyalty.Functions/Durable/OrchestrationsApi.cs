@@ -1,23 +1,34 @@
 using System.Text.Json;
-using Loyalty.Durable.Model;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
+using Loyalty.Storage.Idempotency;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 
 namespace Loyalty.Functions.Durable;
 
 /// <summary>
-/// The management API, shaped like Durable Functions' (ops and HQ admins): start (202 with the status, event,
-/// terminate and purge URIs), status (202 while pending or running, 200 when finished), events, terminate (410 when
-/// finished), purge, and list by name and status.
+/// The management API over the Durable Task client, shaped like Durable Functions' (ops and HQ admins): start (202
+/// with the status, event, terminate and purge URIs), status (202 while pending or running, 200 when finished),
+/// events, terminate (410 when finished), purge, and list by name and status.
 /// </summary>
 internal static class OrchestrationsApi
 {
-    public static async Task<IResult> StartAsync(HttpContext http, string name, IOrchestrationClient client, OrchestrationRegistry registry, IOptions<LoyaltyOptions> options)
+    /// <summary>The orchestrations this app defines: the API starts the first three; approvals start from their requests.</summary>
+    public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Campaigns.GiftPackCampaign.Name, Campaigns.BirthdayGifts.Name, Campaigns.Reactivation.Name, Approvals.ApprovalWorkflow.Name,
+    };
+
+    private static readonly TimeSpan EventLease = TimeSpan.FromMinutes(1);
+
+    public static async Task<IResult> StartAsync(HttpContext http, string name, DurableTaskClient client, IOptions<LoyaltyOptions> options)
     {
         ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
-        if (!registry.HasOrchestrator(name))
+        if (!Known.Contains(name))
         {
             return Problems.Create(StatusCodes.Status404NotFound, "orchestration_unknown", $"No orchestration '{name}'.");
         }
@@ -34,12 +45,13 @@ internal static class OrchestrationsApi
             return Problems.Create(StatusCodes.Status400BadRequest, "instance_id_invalid", "instanceId is up to 100 characters without / \\ # ?.", "instanceId");
         }
 
-        object? start = input;
         if (CheckInput(name, input) is { } badInput)
         {
             return badInput;
         }
 
+        // The orchestrator reads its input with the worker's serializer: hand it the typed, checked input.
+        object? start;
         if (name == Campaigns.Reactivation.Name)
         {
             // Checked here so a bad campaign is a 400, and stamped with its requester (who asks for the budget's approval).
@@ -52,93 +64,153 @@ internal static class OrchestrationsApi
             start = campaign;
             requested = string.IsNullOrEmpty(requested) ? Campaigns.Reactivation.InstanceId(campaign!.CampaignId) : requested;
         }
+        else
+        {
+            start = name == Campaigns.BirthdayGifts.Name
+                ? input!.Value.Deserialize<Campaigns.BirthdayInput>(JsonDefaults.Options)
+                : input!.Value.Deserialize<Campaigns.GiftPackCampaignInput>(JsonDefaults.Options);
+        }
 
-        var id = await client.StartAsync(name, start, string.IsNullOrEmpty(requested) ? null : requested, http.RequestAborted);
+        var id = string.IsNullOrEmpty(requested) ? Guid.NewGuid().ToString("N") : requested;
+
+        // Starting an id that is pending or running starts nothing: the answer points at the instance there is.
+        await client.StartUnlessRunningAsync(name, start, id, http.RequestAborted);
         var links = Links(http, id);
         http.Response.Headers.Location = links.StatusQueryGetUri;
         return TypedResults.Accepted(links.StatusQueryGetUri, links);
     }
 
-    public static async Task<IResult> GetAsync(HttpContext http, string instanceId, IOrchestrationClient client)
+    public static async Task<IResult> GetAsync(HttpContext http, string instanceId, DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(http);
-        var state = await client.GetAsync(instanceId, http.RequestAborted);
+        ArgumentNullException.ThrowIfNull(client);
+        var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, http.RequestAborted);
         if (state is null)
         {
             return NotFound(instanceId);
         }
 
         var view = View(state);
-        return state.Status is RuntimeStatus.Pending or RuntimeStatus.Running
+        return IsActive(state)
             ? TypedResults.Accepted(Links(http, instanceId).StatusQueryGetUri, view)
             : TypedResults.Ok(view);
     }
 
-    public static async Task<IResult> ListAsync(HttpContext http, IOrchestrationClient client)
+    public static async Task<IResult> ListAsync(HttpContext http, DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(http);
-        RuntimeStatus? status = null;
+        ArgumentNullException.ThrowIfNull(client);
+        string? status = null;
         if (http.Request.Query["status"].ToString() is { Length: > 0 } text)
         {
-            if (!Enum.TryParse<RuntimeStatus>(text, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || char.IsAsciiDigit(text[0]))
+            status = Statuses.FirstOrDefault(s => string.Equals(s, text, StringComparison.OrdinalIgnoreCase));
+            if (status is null)
             {
                 return Problems.Create(StatusCodes.Status400BadRequest, "status_invalid", "status is pending, running, completed, failed or terminated.", "status");
             }
-
-            status = parsed;
         }
 
         var name = http.Request.Query["name"].ToString();
-        var items = await client.ListAsync(string.IsNullOrEmpty(name) ? null : name, status, http.RequestAborted);
-        return TypedResults.Ok(new { items = items.Select(View) });
+        var items = new List<object>();
+        await foreach (var state in client.GetAllInstancesAsync(new OrchestrationQuery { FetchInputsAndOutputs = true }).WithCancellation(http.RequestAborted))
+        {
+            if ((string.IsNullOrEmpty(name) || state.Name == name) && (status is null || StatusOf(state) == status))
+            {
+                items.Add(View(state));
+            }
+        }
+
+        return TypedResults.Ok(new { items });
     }
 
-    public static async Task<IResult> RaiseEventAsync(HttpContext http, string instanceId, string eventName, IOrchestrationClient client, IOptions<LoyaltyOptions> options)
+    /// <summary>
+    /// Raises an event. The engine delivers every event it is given, so an Idempotency-Key makes a retried POST deliver
+    /// its event once: the key is claimed (per caller) before the event is raised and completed after.
+    /// </summary>
+    public static async Task<IResult> RaiseEventAsync(HttpContext http, string instanceId, string eventName, DurableTaskClient client, IdempotencyStore idempotency, IOptions<LoyaltyOptions> options)
     {
         ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(idempotency);
         ArgumentNullException.ThrowIfNull(options);
-        var state = await client.GetAsync(instanceId, http.RequestAborted);
+        var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, http.RequestAborted);
         if (state is null)
         {
             return NotFound(instanceId);
         }
 
-        if (state.Status is not (RuntimeStatus.Pending or RuntimeStatus.Running))
+        if (!IsActive(state))
         {
-            return Gone(instanceId, state.Status);
+            return Gone(instanceId, StatusOf(state));
         }
 
-        var (payload, problem) = await ReadOptionalJsonAsync(http, options.Value.MaxRequestBodyBytes);
+        var (raw, problem) = await ReadRawAsync(http, options.Value.MaxRequestBodyBytes);
         if (problem is not null)
         {
             return problem;
         }
 
-        var eventId = http.Request.Headers["Idempotency-Key"].ToString();
-        await client.RaiseEventAsync(instanceId, eventName, payload, string.IsNullOrEmpty(eventId) ? null : eventId, http.RequestAborted);
+        var (payload, invalid) = Parse(raw);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var key = http.Request.Headers["Idempotency-Key"].ToString();
+        IdempotencyRecord? record = null;
+        if (!string.IsNullOrEmpty(key))
+        {
+            var claim = await idempotency.ClaimAsync(http.Caller().Id, key, IdempotencyKey.RequestHash(http.Request, raw ?? []), "{}", EventLease, http.RequestAborted);
+            switch (claim.Outcome)
+            {
+                case ClaimOutcome.Replay:
+                    return TypedResults.Accepted((string?)null);
+                case ClaimOutcome.Mismatch:
+                    return IdempotencyKey.Mismatch();
+                case ClaimOutcome.InFlight:
+                    return IdempotencyKey.InFlight();
+                default:
+                    record = claim.Record;
+                    break;
+            }
+        }
+
+        await client.RaiseAsync(instanceId, eventName, payload, http.RequestAborted);
+        if (record is not null)
+        {
+            await idempotency.CompleteAsync(record, StatusCodes.Status202Accepted, string.Empty, http.RequestAborted);
+        }
+
         return TypedResults.Accepted((string?)null);
     }
 
-    public static async Task<IResult> TerminateAsync(HttpContext http, string instanceId, IOrchestrationClient client)
+    public static async Task<IResult> TerminateAsync(HttpContext http, string instanceId, DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(http);
-        var state = await client.GetAsync(instanceId, http.RequestAborted);
+        ArgumentNullException.ThrowIfNull(client);
+        var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, http.RequestAborted);
         if (state is null)
         {
             return NotFound(instanceId);
         }
 
+        if (!IsActive(state))
+        {
+            return Gone(instanceId, StatusOf(state));
+        }
+
         var reason = http.Request.Query["reason"].ToString();
-        return await client.TerminateAsync(instanceId, string.IsNullOrEmpty(reason) ? $"terminated by {http.Caller().Id}" : reason, http.RequestAborted)
-            ? TypedResults.Accepted((string?)null)
-            : Gone(instanceId, state.Status);
+        await client.TerminateInstanceAsync(instanceId, string.IsNullOrEmpty(reason) ? $"terminated by {http.Caller().Id}" : reason, http.RequestAborted);
+        return TypedResults.Accepted((string?)null);
     }
 
-    public static async Task<IResult> PurgeAsync(HttpContext http, string instanceId, IOrchestrationClient client)
+    public static async Task<IResult> PurgeAsync(HttpContext http, string instanceId, DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(http);
-        return await client.PurgeAsync(instanceId, http.RequestAborted)
-            ? TypedResults.Ok(new { instancesDeleted = 1 })
+        ArgumentNullException.ThrowIfNull(client);
+        var purged = await client.PurgeInstanceAsync(instanceId, cancellation: http.RequestAborted);
+        return purged.PurgedInstanceCount > 0
+            ? TypedResults.Ok(new { instancesDeleted = purged.PurgedInstanceCount })
             : NotFound(instanceId);
     }
 
@@ -199,20 +271,33 @@ internal static class OrchestrationsApi
             : (campaign with { RequestedBy = caller.Id, RequesterRole = caller.Role }, null);
     }
 
-    private static async Task<(JsonElement? Input, IResult? Problem)> ReadOptionalJsonAsync(HttpContext http, int maxBytes)
+    // The statuses the API shows, as Durable Functions names them (pending, running, completed, failed, terminated).
+    private static readonly string[] Statuses = ["Pending", "Running", "Completed", "Failed", "Terminated"];
+
+    private static bool IsActive(OrchestrationMetadata state) => StatusOf(state) is "Pending" or "Running";
+
+    private static string StatusOf(OrchestrationMetadata state) => state.RuntimeStatus switch
+    {
+        OrchestrationRuntimeStatus.Pending => "Pending",
+        OrchestrationRuntimeStatus.Completed => "Completed",
+        OrchestrationRuntimeStatus.Failed => "Failed",
+        OrchestrationRuntimeStatus.Terminated => "Terminated",
+        _ => "Running", // Running, suspended, or between two executions of a ContinueAsNew.
+    };
+
+    private static async Task<(byte[]? Raw, IResult? Problem)> ReadRawAsync(HttpContext http, int maxBytes)
     {
         if (http.Request.ContentLength is 0 || (http.Request.ContentLength is null && http.Request.ContentType is null))
         {
             return (null, null);
         }
 
-        var (raw, problem) = await JsonBody.ReadRawAsync(http.Request, maxBytes, http.RequestAborted);
-        if (problem is not null)
-        {
-            return (null, problem);
-        }
+        return await JsonBody.ReadRawAsync(http.Request, maxBytes, http.RequestAborted);
+    }
 
-        if (raw!.Length == 0)
+    private static (JsonElement? Value, IResult? Problem) Parse(byte[]? raw)
+    {
+        if (raw is null || raw.Length == 0)
         {
             return (null, null);
         }
@@ -228,27 +313,43 @@ internal static class OrchestrationsApi
         }
     }
 
-    private static object View(OrchestrationState s) => new
+    private static async Task<(JsonElement? Input, IResult? Problem)> ReadOptionalJsonAsync(HttpContext http, int maxBytes)
+    {
+        var (raw, problem) = await ReadRawAsync(http, maxBytes);
+        return problem is not null ? (null, problem) : Parse(raw);
+    }
+
+    private static object View(OrchestrationMetadata s) => new
     {
         instanceId = s.InstanceId,
         name = s.Name,
-        runtimeStatus = s.Status.ToString(),
-        input = Parse(s.Input),
-        output = Parse(s.Output),
-        customStatus = Parse(s.CustomStatus),
+        runtimeStatus = StatusOf(s),
+        input = ParseJson(s.SerializedInput),
+        output = s.RuntimeStatus == OrchestrationRuntimeStatus.Failed && s.FailureDetails is { } failure
+            ? JsonSerializer.SerializeToElement($"{failure.ErrorType}: {failure.ErrorMessage}")
+            : ParseJson(s.SerializedOutput),
+        customStatus = ParseJson(s.SerializedCustomStatus),
         createdTime = s.CreatedAt,
         lastUpdatedTime = s.LastUpdatedAt,
     };
 
-    private static JsonElement? Parse(string? json)
+    private static JsonElement? ParseJson(string? json)
     {
-        if (json is null)
+        if (string.IsNullOrEmpty(json))
         {
             return null;
         }
 
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.Clone();
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            // The engine keeps some outputs as plain text (a failure's message): shown as a string.
+            return JsonSerializer.SerializeToElement(json);
+        }
     }
 
     private static ManagementLinks Links(HttpContext http, string id)
@@ -259,7 +360,7 @@ internal static class OrchestrationsApi
 
     private static IResult NotFound(string id) => Problems.Create(StatusCodes.Status404NotFound, "instance_not_found", $"No orchestration instance '{id}'.");
 
-    private static IResult Gone(string id, RuntimeStatus status) => Problems.Create(StatusCodes.Status410Gone, "instance_finished", $"Instance '{id}' has already finished ({status}).");
+    private static IResult Gone(string id, string status) => Problems.Create(StatusCodes.Status410Gone, "instance_finished", $"Instance '{id}' has already finished ({status}).");
 }
 
 /// <summary>The Durable-shaped answer of a start.</summary>

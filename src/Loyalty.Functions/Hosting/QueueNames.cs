@@ -15,9 +15,4 @@ internal static class QueueNames
     public const string OrderEvents = Prefix + "order-events";
     public const string PosSales = Prefix + "pos-sales";
     public const string ReportFacts = Prefix + "report-facts";
-    public const string DurableControl00 = Prefix + "durable-control-00";
-    public const string DurableControl01 = Prefix + "durable-control-01";
-    public const string DurableControl02 = Prefix + "durable-control-02";
-    public const string DurableControl03 = Prefix + "durable-control-03";
-    public const string DurableWork = Prefix + "durable-work";
 }

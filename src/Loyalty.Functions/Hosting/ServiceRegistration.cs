@@ -128,58 +128,12 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Approvals.AuthorityUsageStore>();
         services.AddSingleton<Approvals.ApprovalRequests>();
         services.AddSingleton<Approvals.ApprovalsApi>();
-        services.AddSingleton<Approvals.OpenApprovalStage>();
-        services.AddSingleton<Approvals.CloseApproval>();
         services.AddSingleton<Approvals.IApprovedAction, Approvals.ApproveAdjustment>();
         services.AddSingleton<Approvals.IApprovedAction, StoredValue.ApproveStoredValueRefund>();
         services.AddSingleton<Approvals.IApprovedAction, Cards.ApproveUnfreeze>();
         services.AddSingleton<Approvals.IApprovedAction, Approvals.ApproveCampaignBudget>();
-        services.AddSingleton<Campaigns.PrepareReactivation>();
-        services.AddSingleton<Campaigns.SelectReactivationTargets>();
-        services.AddSingleton<Campaigns.RequestBudgetApproval>();
-        services.AddSingleton<Campaigns.OfferReactivation>();
-        services.AddSingleton<Campaigns.FollowUpReactivation>();
-        services.AddSingleton<Campaigns.GrantGiftPackBatch>();
-        services.AddSingleton<Campaigns.ListBirthdayMembers>();
-        services.AddSingleton<Campaigns.GrantBirthdayGifts>();
-        services.AddSingleton<Campaigns.PlanBirthdayCare>();
-        services.AddSingleton<Campaigns.RemindBirthdays>();
-        services.AddSingleton<Campaigns.ListAnniversaryMembers>();
-        services.AddSingleton<Campaigns.GrantAnniversaries>();
         services.AddScoped<Campaigns.StartBirthdayGifts>();
-        services.AddSingleton(sp => new Loyalty.Durable.Model.OrchestrationRegistry()
-            .AddOrchestrator(Campaigns.GiftPackCampaign.Name, () => new Campaigns.GiftPackCampaign())
-            .AddActivity(Campaigns.GrantGiftPackBatch.Name, sp.GetRequiredService<Campaigns.GrantGiftPackBatch>)
-            .AddOrchestrator(Campaigns.BirthdayGifts.Name, () => new Campaigns.BirthdayGifts())
-            .AddActivity(Campaigns.ListBirthdayMembers.Name, sp.GetRequiredService<Campaigns.ListBirthdayMembers>)
-            .AddActivity(Campaigns.GrantBirthdayGifts.Name, sp.GetRequiredService<Campaigns.GrantBirthdayGifts>)
-            .AddActivity(Campaigns.PlanBirthdayCare.Name, sp.GetRequiredService<Campaigns.PlanBirthdayCare>)
-            .AddActivity(Campaigns.RemindBirthdays.Name, sp.GetRequiredService<Campaigns.RemindBirthdays>)
-            .AddActivity(Campaigns.ListAnniversaryMembers.Name, sp.GetRequiredService<Campaigns.ListAnniversaryMembers>)
-            .AddActivity(Campaigns.GrantAnniversaries.Name, sp.GetRequiredService<Campaigns.GrantAnniversaries>)
-            .AddOrchestrator(Campaigns.Reactivation.Name, () => new Campaigns.Reactivation())
-            .AddActivity(Campaigns.PrepareReactivation.Name, sp.GetRequiredService<Campaigns.PrepareReactivation>)
-            .AddActivity(Campaigns.SelectReactivationTargets.Name, sp.GetRequiredService<Campaigns.SelectReactivationTargets>)
-            .AddActivity(Campaigns.RequestBudgetApproval.Name, sp.GetRequiredService<Campaigns.RequestBudgetApproval>)
-            .AddActivity(Campaigns.OfferReactivation.Name, sp.GetRequiredService<Campaigns.OfferReactivation>)
-            .AddActivity(Campaigns.FollowUpReactivation.Name, sp.GetRequiredService<Campaigns.FollowUpReactivation>)
-            .AddOrchestrator(Approvals.ApprovalWorkflow.Name, () => new Approvals.ApprovalWorkflow())
-            .AddActivity(Approvals.OpenApprovalStage.Name, sp.GetRequiredService<Approvals.OpenApprovalStage>)
-            .AddActivity(Approvals.CloseApproval.Name, sp.GetRequiredService<Approvals.CloseApproval>));
-        services.AddSingleton(sp =>
-        {
-            var store = sp.GetRequiredService<TableStore>();
-            var names = store.Names;
-            return new Loyalty.Durable.Storage.StorageOrchestrationService(
-                new Durable.TableInstanceTable(store.Table(names.DurableInstances)),
-                [.. names.DurableControlQueues.Select(q => new Durable.QueueChannel(store.Queue(q)))],
-                new Durable.QueueChannel(store.Queue(names.DurableWorkQueue)),
-                sp.GetRequiredService<Loyalty.Durable.Model.OrchestrationRegistry>(),
-                sp.GetRequiredService<TimeProvider>());
-        });
-        services.AddSingleton<Loyalty.Durable.Model.IOrchestrationClient>(sp => sp.GetRequiredService<Loyalty.Durable.Storage.StorageOrchestrationService>());
-        services.AddScoped<Durable.DurableControl>();
-        services.AddScoped<Durable.DurableWorkItem>();
+        services.AddSingleton<Durable.DurableClients>();
         services.AddSingleton<Webhooks.ShopWebhook>();
         services.AddScoped<Webhooks.ProcessOrderEvent>();
         services.AddScoped<Webhooks.ProcessPosSaleEvent>();

@@ -1,5 +1,6 @@
 using Loyalty.Functions.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Loyalty.Functions.Ledger;
 
@@ -24,7 +25,7 @@ internal sealed class LedgerFunctions(
 
     [Function("AdjustPoints")]
     [ApiKey]
-    public Task<IResult> AdjustPoints([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/adjustments")] HttpRequest request, string memberId) =>
+    public Task<IResult> AdjustPoints([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/adjustments")] HttpRequest request, [DurableClient] DurableTaskClient durable, string memberId) =>
         adjust.HandleAsync(request.HttpContext, memberId);
 
     [Function("GetLedger")]

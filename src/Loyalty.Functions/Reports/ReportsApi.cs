@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Loyalty.Domain.Reports;
-using Loyalty.Durable.Model;
+using Microsoft.DurableTask.Client;
 using Loyalty.Functions.Campaigns;
 using Loyalty.Functions.Hosting;
 using Loyalty.Functions.Http;
@@ -176,7 +176,7 @@ internal static class ReportsApi
     /// upgrade, sign-up, anniversary, reactivation...), member-day points (member-days offered vs used), and the
     /// results of reactivation campaigns (offered vs reactivated).
     /// </summary>
-    public static async Task<IResult> BenefitUsage(HttpContext http, OrgStore org, ReportStore reports, ProgrammeConfig programme, IOrchestrationClient client, TimeProvider time, IOptions<LoyaltyOptions> options)
+    public static async Task<IResult> BenefitUsage(HttpContext http, OrgStore org, ReportStore reports, ProgrammeConfig programme, DurableTaskClient client, TimeProvider time, IOptions<LoyaltyOptions> options)
     {
         ArgumentNullException.ThrowIfNull(programme);
         ArgumentNullException.ThrowIfNull(client);
@@ -225,19 +225,20 @@ internal static class ReportsApi
     }
 
     /// <summary>Completed reactivation campaigns that ended in the period and targeted (part of) the scope, or the whole chain.</summary>
-    private static async Task<List<CampaignRow>> CampaignsAsync(ReportScope scope, IOrchestrationClient client, DateOnly from, DateOnly to, CancellationToken ct)
+    private static async Task<List<CampaignRow>> CampaignsAsync(ReportScope scope, DurableTaskClient client, DateOnly from, DateOnly to, CancellationToken ct)
     {
         var rows = new List<CampaignRow>();
-        foreach (var state in await client.ListAsync(Reactivation.Name, RuntimeStatus.Completed, ct))
+        var completed = new OrchestrationQuery { Statuses = [OrchestrationRuntimeStatus.Completed], FetchInputsAndOutputs = true };
+        await foreach (var state in client.GetAllInstancesAsync(completed).WithCancellation(ct))
         {
             var ended = DateOnly.FromDateTime(state.LastUpdatedAt.UtcDateTime);
-            if (state.Output is null || state.Input is null || ended < from || ended > to.AddDays(1))
+            if (state.Name != Reactivation.Name || state.SerializedOutput is null || state.SerializedInput is null || ended < from || ended > to.AddDays(1))
             {
                 continue;
             }
 
-            var input = JsonSerializer.Deserialize<ReactivationInput>(state.Input, JsonDefaults.Options);
-            var result = JsonSerializer.Deserialize<ReactivationResult>(state.Output, JsonDefaults.Options);
+            var input = JsonSerializer.Deserialize<ReactivationInput>(state.SerializedInput, JsonDefaults.Options);
+            var result = JsonSerializer.Deserialize<ReactivationResult>(state.SerializedOutput, JsonDefaults.Options);
             if (input is null || result is null || input.DryRun || result.Status == "refused")
             {
                 continue;

@@ -1,6 +1,7 @@
 using Loyalty.Domain.Auth;
 using Loyalty.Functions.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Loyalty.Functions.Reports;
 
@@ -11,7 +12,6 @@ internal sealed class ReportsFunctions(
     global::System.TimeProvider timeProvider,
     global::Microsoft.Extensions.Options.IOptions<global::Loyalty.Functions.Hosting.LoyaltyOptions> options,
     global::Loyalty.Functions.Programme.ProgrammeConfig programmeConfig,
-    global::Loyalty.Durable.Model.IOrchestrationClient orchestrationClient,
     global::Loyalty.Functions.Reports.HealthSnapshot healthSnapshot)
 {
     [Function("LiabilityReport")]
@@ -36,8 +36,8 @@ internal sealed class ReportsFunctions(
 
     [Function("BenefitUsageReport")]
     [ApiKey]
-    public Task<IResult> BenefitUsageReport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/benefit-usage")] HttpRequest request) =>
-        global::Loyalty.Functions.Reports.ReportsApi.BenefitUsage(request.HttpContext, orgStore, reportStore, programmeConfig, orchestrationClient, timeProvider, options);
+    public Task<IResult> BenefitUsageReport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "reports/benefit-usage")] HttpRequest request, [DurableClient] DurableTaskClient durable) =>
+        global::Loyalty.Functions.Reports.ReportsApi.BenefitUsage(request.HttpContext, orgStore, reportStore, programmeConfig, durable, timeProvider, options);
 
     [Function("TakeHealthSnapshot")]
     [ApiKey(Role.HqAdmin, Role.Ops)]

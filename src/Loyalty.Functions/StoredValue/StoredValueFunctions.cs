@@ -1,5 +1,6 @@
 using Loyalty.Functions.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Loyalty.Functions.StoredValue;
 
@@ -15,6 +16,6 @@ internal sealed class StoredValueFunctions(
 
     [Function("RefundStoredValue")]
     [ApiKey]
-    public Task<IResult> RefundStoredValue([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/stored-value-refunds")] HttpRequest request, string memberId) =>
+    public Task<IResult> RefundStoredValue([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "members/{memberId}/stored-value-refunds")] HttpRequest request, [DurableClient] DurableTaskClient durable, string memberId) =>
         refundStoredValue.HandleAsync(request.HttpContext, memberId);
 }

@@ -61,9 +61,6 @@ public sealed class StorageNames
     /// <summary>What became of each order event (processed, ignored, parked with a reason).</summary>
     public string OrderEvents => TablePrefix + "OrderEvents";
 
-    /// <summary>Orchestration instances: header, history and outbox rows per instance.</summary>
-    public string DurableInstances => TablePrefix + "DurableInstances";
-
     /// <summary>Coupon issue counters of limited templates, and the expiry and reminder schedule.</summary>
     public string Coupons => TablePrefix + "Coupons";
 
@@ -92,7 +89,7 @@ public sealed class StorageNames
     public string Reports => TablePrefix + "Reports";
 
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, DurableInstances, Coupons, Schedules, Segments, Approvals, Campaigns, Reports, AuthorityUsage];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, Coupons, Schedules, Segments, Approvals, Campaigns, Reports, AuthorityUsage];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";
@@ -109,14 +106,8 @@ public sealed class StorageNames
     /// <summary>POS sales events (a Storage queue until an isolated Service Bus trigger is served; decision 0007).</summary>
     public string PosSalesQueue => QueuePrefix + "pos-sales";
 
-    /// <summary>Control queues of the orchestration runtime (instances spread by a stable hash).</summary>
-    public IReadOnlyList<string> DurableControlQueues => [.. Enumerable.Range(0, 4).Select(i => $"{QueuePrefix}durable-control-{i:D2}")];
-
-    /// <summary>Activity work items of the orchestration runtime.</summary>
-    public string DurableWorkQueue => QueuePrefix + "durable-work";
-
     /// <summary>Every queue the app reads or writes, for start-up creation and the poison-queue tools.</summary>
-    public IReadOnlyList<string> AllQueues => [MemberEnrolledQueue, NotificationsQueue, ReportFactsQueue, OrderEventsQueue, PosSalesQueue, .. DurableControlQueues, DurableWorkQueue];
+    public IReadOnlyList<string> AllQueues => [MemberEnrolledQueue, NotificationsQueue, ReportFactsQueue, OrderEventsQueue, PosSalesQueue];
 
     /// <summary>The poison queue the host (and the local listener) moves failing messages to.</summary>
     public static string Poison(string queue) => queue + "-poison";

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Loyalty.Durable.Model;
-using Loyalty.Durable.Storage;
 using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Tests.Support;
 using Loyalty.Storage.Approvals;
@@ -170,8 +168,9 @@ public sealed class ApprovalTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
 
         // The workflow's own due time differs from the one the request was opened with, so opening rewrites the record.
         var due = copy.DueAt!.Value.AddSeconds(3);
-        var open = app.Services.GetRequiredService<OpenApprovalStage>();
-        Assert.True(await open.RunAsync(new TaskActivityContext(ApprovalWorkflow.InstanceId(copy.Id), 0, OpenApprovalStage.Name), new StageOpening(copy.Id, 0, due, false)));
+        var open = ActivatorUtilities.CreateInstance<OpenApprovalStage>(app.Services);
+        var kept = await open.RunAsync(new StageOpening(copy.Id, 0, due, false));
+        Assert.Equal((false, "先驳回"), (kept!.Approve, kept.Comment));
 
         var opened = (await store.GetAsync(copy.Id))!;
         Assert.Equal(due, opened.DueAt);
@@ -198,8 +197,8 @@ public sealed class ApprovalTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
         // The approval then goes through; applying again replays the stored result instead of writing twice.
         Assert.Equal(HttpStatusCode.Accepted, (await manager.PostAsync($"/api/approvals/{id}/decision", new { approve = true }, null)).StatusCode);
         await WaitForStatusAsync(admin, id, "applied");
-        var close = app.Services.GetRequiredService<CloseApproval>();
-        var outcome = await close.RunAsync(new TaskActivityContext("approval-" + id, 99, CloseApproval.Name), new ApprovalClosing(id, 0, "approved", "again", null));
+        var close = ActivatorUtilities.CreateInstance<CloseApproval>(app.Services);
+        var outcome = await close.RunAsync(new ApprovalClosing(id, 0, "approved", "again", null), app.DurableClient());
 
         Assert.Equal("applied", outcome.Status);
         Assert.Equal(200, (await admin.BalancesAsync(memberId)).Points);
@@ -264,15 +263,12 @@ public sealed class ApprovalTests(LoyaltyApp app) : IClassFixture<LoyaltyApp>
         return last;
     }
 
-    /// <summary>For a time-out's message: the approval last read, and where its workflow instance stands (status and history).</summary>
+    /// <summary>For a time-out's message: the approval last read, and where its workflow instance stands.</summary>
     private async Task<string> DescribeAsync(string id, JsonElement approval)
     {
-        var runtime = app.Services.GetRequiredService<StorageOrchestrationService>();
-        var instanceId = ApprovalWorkflow.InstanceId(id);
-        var state = await runtime.GetAsync(instanceId);
-        var history = state is null ? [] : await runtime.HistoryAsync(instanceId);
-        return $"Approval last read: {approval}. Instance: {state?.Status.ToString() ?? "none"}, custom status {state?.CustomStatus}, " +
-            $"history [{string.Join(", ", history.Select(e => $"{e.GetType().Name}@{e.At:HH:mm:ss.fff}"))}], now {DateTimeOffset.UtcNow:HH:mm:ss.fff}.";
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var instance = await admin.GetAsync($"/api/orchestrations/{ApprovalWorkflow.InstanceId(id)}");
+        return $"Approval last read: {approval}. Instance: {(int)instance.StatusCode} {await instance.Content.ReadAsStringAsync()}, now {DateTimeOffset.UtcNow:HH:mm:ss.fff}.";
     }
 
     private static async Task<string?> CardStatusAsync(HttpClient admin, string memberId) =>

@@ -1,20 +1,17 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Loyalty.Domain.Approvals;
-using Loyalty.Durable.InMemory;
-using Loyalty.Durable.Model;
 using Loyalty.Functions.Approvals;
+using Loyalty.Functions.Tests.Support;
 using Xunit;
 
 namespace Loyalty.Functions.Tests.Approvals;
 
 /// <summary>
-/// Every branch of the approval workflow on the in-memory backend with a controlled clock: the activities are
-/// recording doubles, so what is checked is the workflow's own decisions (which stage opens when, and how it ends).
+/// Every branch of the approval orchestrator with a clock the test moves: the activities are recording doubles, so what
+/// is checked is the workflow's own decisions (which stage opens when, and how it ends).
 /// </summary>
 public sealed class ApprovalWorkflowTests
 {
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
     private static readonly DateTimeOffset Start = new(2026, 11, 2, 1, 0, 0, TimeSpan.Zero);
 
     // Store (settles up to 500, escalates after 24 h), region (escalates after 48 h), HQ (expires after 72 h).
@@ -25,17 +22,22 @@ public sealed class ApprovalWorkflowTests
         new(ApprovalLevel.Hq, "hq", 72, TimeoutRule.Expire, false),
     ];
 
-    private readonly ManualClock _clock = new(Start);
     private readonly Recorder _recorder = new();
-    private readonly InMemoryOrchestrationService _runtime;
+    private readonly FakeOrchestration _runtime;
 
     public ApprovalWorkflowTests()
     {
-        var registry = new OrchestrationRegistry()
-            .AddOrchestrator(ApprovalWorkflow.Name, () => new ApprovalWorkflow())
-            .AddActivity(OpenApprovalStage.Name, () => new OpenDouble(_recorder))
-            .AddActivity(CloseApproval.Name, () => new CloseDouble(_recorder));
-        _runtime = new InMemoryOrchestrationService(registry, _clock);
+        _runtime = new FakeOrchestration(Start)
+            .Activity<StageOpening, DecisionEvent?>(OpenApprovalStage.Name, input =>
+            {
+                _recorder.Opened.Add(input);
+                return _recorder.Kept.Remove(input.Stage, out var kept) ? kept : null;
+            })
+            .Activity<ApprovalClosing, ApprovalOutcome>(CloseApproval.Name, input =>
+            {
+                _recorder.Closed.Enqueue((input.Outcome, input.Stage, input.By));
+                return new ApprovalOutcome(input.ApprovalId, input.Outcome, input.Stage, null);
+            });
     }
 
     [Theory]
@@ -80,12 +82,10 @@ public sealed class ApprovalWorkflowTests
     {
         await StartAsync(ThreeLevels);
 
-        _clock.Advance(TimeSpan.FromHours(23));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromHours(23));
         Assert.Single(_recorder.Opened);
 
-        _clock.Advance(TimeSpan.FromHours(1));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromHours(1));
         var second = _recorder.Opened.Last();
         Assert.Equal((1, true), (second.Stage, second.Escalated));
         Assert.Equal(Start + TimeSpan.FromHours(24 + 48), second.DueAt);
@@ -102,8 +102,7 @@ public sealed class ApprovalWorkflowTests
 
         foreach (var hours in new[] { 24, 48, 72 })
         {
-            _clock.Advance(TimeSpan.FromHours(hours));
-            await _runtime.RunUntilIdleAsync();
+            _runtime.Advance(TimeSpan.FromHours(hours));
         }
 
         Assert.Equal([0, 1, 2], _recorder.Opened.Select(o => o.Stage));
@@ -116,8 +115,7 @@ public sealed class ApprovalWorkflowTests
     {
         await StartAsync([ThreeLevels[0] with { OnTimeout = TimeoutRule.Expire }, ThreeLevels[1], ThreeLevels[2]]);
 
-        _clock.Advance(TimeSpan.FromHours(24));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromHours(24));
 
         Assert.Single(_recorder.Opened);
         Assert.Equal(("expired", 0, "system"), _recorder.Closed.Single());
@@ -126,27 +124,34 @@ public sealed class ApprovalWorkflowTests
     [Fact]
     public async Task Decision_ArrivingBeforeTheWait_IsTakenWhenTheStageWaits()
     {
-        await _runtime.StartAsync(ApprovalWorkflow.Name, new ApprovalInput("ap1", [ThreeLevels[0], ThreeLevels[1]]), "approval-ap1");
-
-        // The event is raised before the first step even ran (the stage has not opened, nothing waits yet).
-        await _runtime.RaiseEventAsync("approval-ap1", ApprovalWorkflow.EventName(0), new DecisionEvent(true, "early", null), "ap1-0");
-        await _runtime.RunUntilIdleAsync();
+        // The event is raised before the orchestration starts (the stage has not opened, nothing waits yet).
+        _runtime.Raise(ApprovalWorkflow.EventName(0), new DecisionEvent(true, "early", null));
+        _runtime.Start<ApprovalInput, ApprovalOutcome>(ApprovalWorkflow.RunAsync, new ApprovalInput("ap1", [ThreeLevels[0], ThreeLevels[1]]), "approval-ap1");
 
         Assert.Equal(("approved", 0, "early"), _recorder.Closed.Single());
+    }
+
+    [Fact]
+    public async Task Decision_RecordedBeforeTheStageOpened_IsTakenFromTheRecord_WithoutItsEvent()
+    {
+        // The decision's event went to an instance that did not exist yet and was dropped; the record kept it.
+        _recorder.Kept[0] = new DecisionEvent(false, "quick-manager", "不批");
+        await StartAsync(ThreeLevels);
+
+        Assert.Equal(("rejected", 0, "quick-manager"), _recorder.Closed.Single());
+        Assert.Equal("rejected", (await OutcomeAsync()).Status);
     }
 
     [Fact]
     public async Task Decision_ForAStageThatTimedOut_IsNotTakenForTheNextLevel()
     {
         await StartAsync(ThreeLevels);
-        _clock.Advance(TimeSpan.FromHours(24));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromHours(24));
 
-        await _runtime.RaiseEventAsync("approval-ap1", ApprovalWorkflow.EventName(0), new DecisionEvent(true, "late-store-manager", null), "ap1-0");
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Raise(ApprovalWorkflow.EventName(0), new DecisionEvent(true, "late-store-manager", null));
 
         Assert.Empty(_recorder.Closed);
-        Assert.Equal(RuntimeStatus.Running, (await _runtime.GetAsync("approval-ap1"))!.Status);
+        Assert.True(_runtime.IsRunning);
         await DecideAsync(1, approve: true, "region-manager");
         Assert.Equal(("approved", 1, "region-manager"), _recorder.Closed.Single());
     }
@@ -159,52 +164,32 @@ public sealed class ApprovalWorkflowTests
         await DecideAsync(0, approve: true, "store-manager");
         await DecideAsync(0, approve: true, "store-manager");
 
-        // The duplicate (same event id) is dropped; stage 1 still waits.
+        // The repeat is for a stage that has passed: nothing waits for it, and stage 1 still waits.
         Assert.Equal([0, 1], _recorder.Opened.Select(o => o.Stage));
         Assert.Empty(_recorder.Closed);
     }
 
-    private async Task StartAsync(ApprovalStage[] stages)
+    private Task StartAsync(ApprovalStage[] stages)
     {
-        await _runtime.StartAsync(ApprovalWorkflow.Name, new ApprovalInput("ap1", stages), "approval-ap1");
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Start<ApprovalInput, ApprovalOutcome>(ApprovalWorkflow.RunAsync, new ApprovalInput("ap1", stages), "approval-ap1");
+        return Task.CompletedTask;
     }
 
-    private async Task DecideAsync(int stage, bool approve, string by, string? comment = null)
+    private Task DecideAsync(int stage, bool approve, string by, string? comment = null)
     {
-        await _runtime.RaiseEventAsync("approval-ap1", ApprovalWorkflow.EventName(stage), new DecisionEvent(approve, by, comment), $"ap1-{stage}");
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Raise(ApprovalWorkflow.EventName(stage), new DecisionEvent(approve, by, comment));
+        return Task.CompletedTask;
     }
 
-    private async Task<ApprovalOutcome> OutcomeAsync()
-    {
-        var state = await _runtime.GetAsync("approval-ap1");
-        Assert.Equal(RuntimeStatus.Completed, state!.Status);
-        return JsonSerializer.Deserialize<ApprovalOutcome>(state.Output!, Web)!;
-    }
+    private Task<ApprovalOutcome> OutcomeAsync() => _runtime.OutputAsync<ApprovalOutcome>();
 
     private sealed class Recorder
     {
         public List<StageOpening> Opened { get; } = [];
 
         public ConcurrentQueue<(string Outcome, int Stage, string By)> Closed { get; } = new();
-    }
 
-    private sealed class OpenDouble(Recorder recorder) : TaskActivity<StageOpening, bool>
-    {
-        public override Task<bool> RunAsync(TaskActivityContext context, StageOpening input)
-        {
-            recorder.Opened.Add(input);
-            return Task.FromResult(true);
-        }
-    }
-
-    private sealed class CloseDouble(Recorder recorder) : TaskActivity<ApprovalClosing, ApprovalOutcome>
-    {
-        public override Task<ApprovalOutcome> RunAsync(TaskActivityContext context, ApprovalClosing input)
-        {
-            recorder.Closed.Enqueue((input.Outcome, input.Stage, input.By));
-            return Task.FromResult(new ApprovalOutcome(input.ApprovalId, input.Outcome, input.Stage, null));
-        }
+        /// <summary>Decisions the approval record holds when a stage opens (taken before it opened), by stage.</summary>
+        public Dictionary<int, DecisionEvent> Kept { get; } = [];
     }
 }

@@ -63,6 +63,8 @@ public sealed class BirthdayGiftsTests(LoyaltyApp app) : IClassFixture<LoyaltyAp
         var before = await ops.GetJsonAsync($"/api/orchestrations/{BirthdayGiftsInstance(date)}");
         using (var scope = app.Services.CreateScope())
         {
+            // As the timer function's [DurableClient] binding would, hand the starter the app's task hub client.
+            scope.ServiceProvider.GetRequiredService<Loyalty.Functions.Durable.DurableClients>().Use(app.DurableClient());
             await scope.ServiceProvider.GetRequiredService<StartBirthdayGifts>().RunAsync(new Loyalty.Functions.Hosting.TimerInvocation(DateTimeOffset.UtcNow, false), CancellationToken.None);
         }
 

@@ -1,37 +1,34 @@
-using System.Text.Json;
-using Loyalty.Durable.InMemory;
-using Loyalty.Durable.Model;
 using Loyalty.Functions.Approvals;
 using Loyalty.Functions.Campaigns;
+using Loyalty.Functions.Tests.Support;
 using Xunit;
 
 namespace Loyalty.Functions.Tests.Coupons;
 
 /// <summary>
-/// The reactivation workflow's branches on the in-memory backend with a controlled clock and activity doubles: the
-/// reminder and the measurement happen exactly when their days come, the budget stops granting, a rejected budget
-/// grants nothing.
+/// The reactivation orchestrator's branches with a clock the test moves and activity doubles: the reminder and the
+/// measurement happen exactly when their days come, the budget stops granting, a rejected budget grants nothing.
 /// </summary>
 public sealed class ReactivationWorkflowTests
 {
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
     private static readonly DateTimeOffset Start = new(2026, 11, 2, 1, 0, 0, TimeSpan.Zero);
-    private readonly ManualClock _clock = new(Start);
     private readonly Doubles _doubles = new();
-    private readonly InMemoryOrchestrationService _runtime;
+    private readonly FakeOrchestration _runtime;
 
     public ReactivationWorkflowTests()
     {
-        var registry = new OrchestrationRegistry()
-            .AddOrchestrator(Reactivation.Name, () => new Reactivation())
-            .AddActivity(PrepareReactivation.Name, () => new Fake<ReactivationInput, ReactivationPlan>(_ => new ReactivationPlan("2026-08-04", 100, null), _doubles))
-            .AddActivity(SelectReactivationTargets.Name, () => new Fake<TargetPage, TargetPageResult>(p => p.Continuation is null
+        _runtime = new FakeOrchestration(Start)
+            .Activity<ReactivationInput, ReactivationPlan>(PrepareReactivation.Name, _ => new ReactivationPlan("2026-08-04", 100, null))
+            .Activity<TargetPage, TargetPageResult>(SelectReactivationTargets.Name, p => p.Continuation is null
                 ? new TargetPageResult(1000, _doubles.Targets / 2, "page-2")
-                : new TargetPageResult(400, _doubles.Targets - (_doubles.Targets / 2), null), _doubles))
-            .AddActivity(RequestBudgetApproval.Name, () => new Fake<BudgetRequest, string?>(b => b.Budget > 100_000 ? "ap-budget" : null, _doubles))
-            .AddActivity(OfferReactivation.Name, () => new Fake<OfferPage, OfferPageResult>(Offer, _doubles))
-            .AddActivity(FollowUpReactivation.Name, () => new Fake<FollowUpPage, FollowUpResult>(f => new FollowUpResult(_doubles.Offered, f.Kind == "remind" ? 5 : 7, null), _doubles));
-        _runtime = new InMemoryOrchestrationService(registry, _clock);
+                : new TargetPageResult(400, _doubles.Targets - (_doubles.Targets / 2), null))
+            .Activity<BudgetRequest, string?>(RequestBudgetApproval.Name, b => b.Budget > 100_000 ? "ap-budget" : null)
+            .Activity<OfferPage, OfferPageResult>(OfferReactivation.Name, Offer)
+            .Activity<FollowUpPage, FollowUpResult>(FollowUpReactivation.Name, f =>
+            {
+                _doubles.Calls.Add(FollowUpReactivation.Name + ":" + f.Kind);
+                return new FollowUpResult(_doubles.Offered, f.Kind == "remind" ? 5 : 7, null);
+            });
     }
 
     [Fact]
@@ -41,17 +38,14 @@ public sealed class ReactivationWorkflowTests
         await StartAsync(new ReactivationInput("c1", 90, null, new ReactivationOffer(Points: 100), 14, 7));
 
         Assert.Equal(30, _doubles.Offered);
-        _clock.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1));
         Assert.DoesNotContain("FollowUpReactivation:remind", _doubles.Calls);
 
-        _clock.Advance(TimeSpan.FromMinutes(1));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromMinutes(1));
         Assert.Contains("FollowUpReactivation:remind", _doubles.Calls);
         Assert.DoesNotContain("FollowUpReactivation:measure", _doubles.Calls);
 
-        _clock.Advance(TimeSpan.FromDays(7));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromDays(7));
         var result = await ResultAsync();
 
         Assert.Equal(("completed", 30, 30, 7, 5, 3_000L), (result.Status, result.Targeted, result.Offered, result.Reactivated, result.Reminded, result.Cost));
@@ -67,7 +61,7 @@ public sealed class ReactivationWorkflowTests
 
         var result = await ResultAsync();
         Assert.Equal(("dryRun", 250, 0, 10_000L), (result.Status, result.Targeted, result.Offered, result.EstimatedCost));
-        Assert.DoesNotContain(_doubles.Calls, c => c.StartsWith(OfferReactivation.Name, StringComparison.Ordinal) || c.StartsWith(RequestBudgetApproval.Name, StringComparison.Ordinal));
+        Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith(OfferReactivation.Name, StringComparison.Ordinal) || c.StartsWith(RequestBudgetApproval.Name, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -75,12 +69,11 @@ public sealed class ReactivationWorkflowTests
     {
         _doubles.Targets = 500;
         await StartAsync(new ReactivationInput("c1", 90, null, new ReactivationOffer(Points: 100), 3, Budget: 25_050));
-        _clock.Advance(TimeSpan.FromDays(3));
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Advance(TimeSpan.FromDays(3));
 
         var result = await ResultAsync();
         Assert.Equal((250, 25_000L, true), (result.Offered, result.Cost, result.BudgetReached));
-        Assert.Equal(2, _doubles.Calls.Count(c => c.StartsWith(OfferReactivation.Name, StringComparison.Ordinal)));
+        Assert.Equal(2, _runtime.Calls.Count(c => c.StartsWith(OfferReactivation.Name, StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -90,15 +83,14 @@ public sealed class ReactivationWorkflowTests
     {
         _doubles.Targets = 10;
         await StartAsync(new ReactivationInput("c1", 90, null, new ReactivationOffer(Points: 100), 3, Budget: 500_000));
-        Assert.Equal(RuntimeStatus.Running, (await _runtime.GetAsync("r1"))!.Status);
-        Assert.Contains("awaitingApproval", (await _runtime.GetAsync("r1"))!.CustomStatus, StringComparison.Ordinal);
+        Assert.True(_runtime.IsRunning);
+        Assert.Contains("awaitingApproval", _runtime.CustomStatus, StringComparison.Ordinal);
 
-        await _runtime.RaiseEventAsync("r1", CampaignBudgetPayload.EventName, new BudgetDecision("ap-budget", decision), "ap-budget");
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Raise(CampaignBudgetPayload.EventName, new BudgetDecision("ap-budget", decision));
 
         var result = await ResultAsync();
         Assert.Equal((status, 0, "ap-budget"), (result.Status, result.Offered, result.ApprovalId));
-        Assert.DoesNotContain(_doubles.Calls, c => c.StartsWith(OfferReactivation.Name, StringComparison.Ordinal));
+        Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith(OfferReactivation.Name, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -106,15 +98,13 @@ public sealed class ReactivationWorkflowTests
     {
         _doubles.Targets = 10;
         await StartAsync(new ReactivationInput("c1", 90, null, new ReactivationOffer(Points: 100), 30, Budget: 500_000));
-        await _runtime.RaiseEventAsync("r1", CampaignBudgetPayload.EventName, new BudgetDecision("ap-budget", "applied"), "ap-budget");
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Raise(CampaignBudgetPayload.EventName, new BudgetDecision("ap-budget", "applied"));
         Assert.Equal(10, _doubles.Offered);
 
-        await _runtime.RaiseEventAsync("r1", Reactivation.SkipWaitEvent, null);
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Raise(Reactivation.SkipWaitEvent, null);
 
         Assert.Equal(("completed", 10, 7), ((await ResultAsync()).Status, (await ResultAsync()).Offered, (await ResultAsync()).Reactivated));
-        Assert.Equal(Start, _clock.GetUtcNow());
+        Assert.Equal(Start, _runtime.Now);
     }
 
     private OfferPageResult Offer(OfferPage page)
@@ -126,18 +116,13 @@ public sealed class ReactivationWorkflowTests
         return new OfferPageResult(take, take, take, 0, next < _doubles.Targets ? next.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
     }
 
-    private async Task StartAsync(ReactivationInput input)
+    private Task StartAsync(ReactivationInput input)
     {
-        await _runtime.StartAsync(Reactivation.Name, input, "r1");
-        await _runtime.RunUntilIdleAsync();
+        _runtime.Start<ReactivationInput, ReactivationResult>(Reactivation.RunAsync, input, "r1");
+        return Task.CompletedTask;
     }
 
-    private async Task<ReactivationResult> ResultAsync()
-    {
-        var state = await _runtime.GetAsync("r1");
-        Assert.Equal(RuntimeStatus.Completed, state!.Status);
-        return JsonSerializer.Deserialize<ReactivationResult>(state.Output!, Web)!;
-    }
+    private Task<ReactivationResult> ResultAsync() => _runtime.OutputAsync<ReactivationResult>();
 
     private sealed class Doubles
     {
@@ -146,14 +131,5 @@ public sealed class ReactivationWorkflowTests
         public int Offered { get; set; }
 
         public List<string> Calls { get; } = [];
-    }
-
-    private sealed class Fake<TIn, TOut>(Func<TIn, TOut> run, Doubles doubles) : TaskActivity<TIn, TOut>
-    {
-        public override Task<TOut> RunAsync(TaskActivityContext context, TIn input)
-        {
-            doubles.Calls.Add(context.Name + (input is FollowUpPage f ? ":" + f.Kind : string.Empty));
-            return Task.FromResult(run(input));
-        }
     }
 }

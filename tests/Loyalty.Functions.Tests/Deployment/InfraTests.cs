@@ -112,7 +112,10 @@ public sealed partial class InfraTests
         var settings = site.GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").EnumerateArray()
             .Select(a => a.GetProperty("name").GetString()!).ToHashSet(StringComparer.Ordinal);
         using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Support.LoyaltyApp.AppDirectory, "functions.metadata")));
-        var bindingSettings = Regex.Matches(metadata.RootElement.GetRawText(), "%([^%\"]+)%").Select(m => m.Groups[1].Value.Replace(":", "__", StringComparison.Ordinal)).Distinct();
+        // Settings named by the triggers (%Loyalty:QueuePrefix%) and by host.json (the task hub's %Loyalty:TaskHub%).
+        var named = metadata.RootElement.GetRawText() + File.ReadAllText(OpenApiDocumentTests.FindRepoFile("host.json"));
+        var bindingSettings = Regex.Matches(named, "%([^%\"]+)%").Select(m => m.Groups[1].Value.Replace(":", "__", StringComparison.Ordinal)).Distinct().ToList();
+        Assert.Contains("Loyalty__TaskHub", bindingSettings);
         string[] validated = ["AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "LoyaltyStorage__tableServiceUri", "LoyaltyStorage__queueServiceUri", "LoyaltyStorage__credential", "LoyaltyStorage__clientId", "Loyalty__PhoneHashKey"];
 
         Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());

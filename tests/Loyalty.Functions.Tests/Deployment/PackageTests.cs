@@ -69,6 +69,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         Assert.True(File.Exists(Path.Combine(package.Root, "Loyalty.Functions.dll")));
         Assert.True(File.Exists(Path.Combine(package.Root, "extensions.json")));
         Assert.Contains(Directory.GetFiles(Path.Combine(package.Root, ".azurefunctions")), f => f.EndsWith("Microsoft.Azure.WebJobs.Extensions.Storage.Queues.dll", StringComparison.Ordinal));
+        Assert.Contains(Directory.GetFiles(Path.Combine(package.Root, ".azurefunctions")), f => f.EndsWith("Microsoft.Azure.WebJobs.Extensions.DurableTask.dll", StringComparison.Ordinal));
         Assert.Equal(File.ReadAllText(OpenApiDocumentTests.FindRepoFile("host.json")), hostJson);
         Assert.DoesNotContain("customHandler", hostJson, StringComparison.Ordinal);
         Assert.Equal(
@@ -91,6 +92,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
             ["Loyalty__PhoneHashKey"] = LoyaltyApp.PhoneHashKey,
             ["Loyalty__TablePrefix"] = names.TablePrefix,
             ["Loyalty__QueuePrefix"] = names.QueuePrefix,
+            ["Loyalty__TaskHub"] = "pkg" + Guid.NewGuid().ToString("N")[..8],
             ["LOYALTY_ADMIN_KEY"] = LoyaltyApp.AdminKey,
         });
         await using var host = await LocalHost.FunctionsHost.StartAsync(settings, Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information)));

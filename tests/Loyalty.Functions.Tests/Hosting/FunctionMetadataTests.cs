@@ -82,11 +82,24 @@ public sealed class FunctionMetadataTests
         { "ProcessOrderEvent", "queue", "%Loyalty:QueuePrefix%order-events", "" },
         { "ProcessPosSaleEvent", "queue", "%Loyalty:QueuePrefix%pos-sales", "" },
         { "ProjectReportFact", "queue", "%Loyalty:QueuePrefix%report-facts", "" },
-        { "DurableControl00", "queue", "%Loyalty:QueuePrefix%durable-control-00", "" },
-        { "DurableControl01", "queue", "%Loyalty:QueuePrefix%durable-control-01", "" },
-        { "DurableControl02", "queue", "%Loyalty:QueuePrefix%durable-control-02", "" },
-        { "DurableControl03", "queue", "%Loyalty:QueuePrefix%durable-control-03", "" },
-        { "DurableWorkItem", "queue", "%Loyalty:QueuePrefix%durable-work", "" },
+        { "GiftPackCampaign", "orchestration", "", "" },
+        { "BirthdayGifts", "orchestration", "", "" },
+        { "Reactivation", "orchestration", "", "" },
+        { "Approval", "orchestration", "", "" },
+        { "GrantGiftPackBatch", "activity", "", "" },
+        { "ListBirthdayMembers", "activity", "", "" },
+        { "GrantBirthdayGifts", "activity", "", "" },
+        { "PlanBirthdayCare", "activity", "", "" },
+        { "RemindBirthdays", "activity", "", "" },
+        { "ListAnniversaryMembers", "activity", "", "" },
+        { "GrantAnniversaries", "activity", "", "" },
+        { "PrepareReactivation", "activity", "", "" },
+        { "SelectReactivationTargets", "activity", "", "" },
+        { "RequestBudgetApproval", "activity", "", "" },
+        { "OfferReactivation", "activity", "", "" },
+        { "FollowUpReactivation", "activity", "", "" },
+        { "OpenApprovalStage", "activity", "", "" },
+        { "CloseApproval", "activity", "", "" },
         { "PurgeIdempotencyRecords", "timer", "0 30 3 * * *", "" },
         { "ExpireCoupons", "timer", "0 10 * * * *", "" },
         { "ExpirePoints", "timer", "0 20 * * * *", "" },
@@ -118,7 +131,7 @@ public sealed class FunctionMetadataTests
     {
         var function = Metadata.Value[name];
         var bindings = function.GetProperty("bindings").EnumerateArray().ToList();
-        var trigger = Assert.Single(bindings, b => b.GetProperty("direction").GetString() == "In" || b.GetProperty("direction").GetString() == "in");
+        var trigger = Assert.Single(bindings, b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
         Assert.Equal("dotnet-isolated", function.GetProperty("language").GetString());
         switch (kind)
         {
@@ -141,10 +154,34 @@ public sealed class FunctionMetadataTests
                 Assert.Equal(fires, trigger.GetProperty("schedule").GetString());
                 Assert.NotNull(NCrontab.CrontabSchedule.TryParse(fires, new NCrontab.CrontabSchedule.ParseOptions { IncludingSeconds = true }));
                 break;
+            case "orchestration":
+                Assert.Equal("orchestrationTrigger", trigger.GetProperty("type").GetString());
+                break;
+            case "activity":
+                Assert.Equal("activityTrigger", trigger.GetProperty("type").GetString());
+                break;
             default:
                 Assert.Fail("unknown kind " + kind);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The functions that start, query or signal orchestrations, directly or through an approval request, and so declare
+    /// a [DurableClient] binding (the host gives its endpoint only to those). One missing would fail at run time.
+    /// </summary>
+    [Fact]
+    public void DurableClient_IsDeclaredByTheFunctionsThatReachOrchestrations()
+    {
+        string[] expected =
+        [
+            "AdjustPoints", "BenefitUsageReport", "CardOperation", "CloseApproval", "DecideApproval", "GetOrchestration", "ListOrchestrations",
+            "PurgeOrchestration", "RaiseOrchestrationEvent", "RefundStoredValue", "RequestBudgetApproval", "StartBirthdayGifts", "StartOrchestration",
+            "TerminateOrchestration",
+        ];
+        var declaring = Metadata.Value.Where(f => f.Value.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "durableClient"))
+            .Select(f => f.Key).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, declaring);
     }
 
     [Fact]

@@ -172,6 +172,9 @@ public sealed class HttpFront(WorkerChannel channel, ILogger<HttpFront> logger) 
             }
         }
 
+        // The caller's host, as the app sees it in Azure: links the app builds from the request (an orchestration's
+        // status URIs) point at the front, not at the worker's own port.
+        forward.Headers.Host = context.Request.Host.Value;
         return forward;
     }
 

@@ -45,7 +45,12 @@ public sealed class OrchestrationsApiTests(LoyaltyApp app) : IClassFixture<Loyal
         foreach (var link in new[] { "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri" })
         {
             Assert.Contains($"/api/orchestrations/{id}", links.GetProperty(link).GetString(), StringComparison.Ordinal);
+
+            // On the address the caller used, not the worker's own port behind the host.
+            Assert.StartsWith(app.Host.BaseAddress.GetLeftPart(UriPartial.Authority), links.GetProperty(link).GetString(), StringComparison.Ordinal);
         }
+
+        Assert.Equal(links.GetProperty("statusQueryGetUri").GetString(), start.Headers.Location?.ToString());
 
         Assert.Equal("Completed", done.GetProperty("runtimeStatus").GetString());
         Assert.Equal(1, done.GetProperty("output").GetProperty("targeted").GetInt32());

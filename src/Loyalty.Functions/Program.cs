@@ -10,8 +10,9 @@ builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<HttpGuard>();
 builder.UseMiddleware<Loyalty.Functions.Durable.DurableClientMiddleware>();
 
-// Orchestration inputs, outputs, custom status and activity payloads are JSON in the API's conventions (camelCase,
-// enums as strings), so what the management API shows reads like the rest of the API.
+// The worker's serializer writes the API's JSON (camelCase, enums as camelCase strings). Orchestrator inputs read with
+// GetInput do not go through it (docs/durable.md): starters hand the client JSON already, and enums that cross an
+// orchestration carry a string converter of their own.
 builder.Services.Configure<Microsoft.Azure.Functions.Worker.WorkerOptions>(o => o.Serializer = new Azure.Core.Serialization.JsonObjectSerializer(JsonDefaults.Options));
 
 // Header values in UTF-8 reach the app, which answers a malformed one (an Idempotency-Key in Chinese) with its own problem.

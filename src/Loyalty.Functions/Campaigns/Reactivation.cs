@@ -24,6 +24,7 @@ internal sealed record ReactivationOffer(long? Points = null, string? CouponTemp
 /// <param name="DryRun">Count the targets and the cost, grant nothing.</param>
 /// <param name="RequestedBy">Set by the management API: who started it (the budget approval's requester).</param>
 /// <param name="RequesterRole">Set by the management API.</param>
+/// <param name="Progress">Where an execution that continued as new left off (set by the orchestrator, never by a caller).</param>
 internal sealed record ReactivationInput(
     string CampaignId,
     int NoPurchaseDays,
@@ -34,7 +35,8 @@ internal sealed record ReactivationInput(
     long? Budget = null,
     bool DryRun = false,
     string? RequestedBy = null,
-    Role? RequesterRole = null)
+    Role? RequesterRole = null,
+    ReactivationProgress? Progress = null)
 {
     /// <summary>Checks the parameters; null when they are usable.</summary>
     public DomainError? Check()
@@ -77,6 +79,25 @@ internal sealed record ReactivationInput(
 
     private static DomainError Invalid(string field, string message) => DomainError.Invalid("campaign_invalid", field, message);
 }
+
+/// <summary>
+/// Where a campaign stands when it continues as new: the phase (<c>selecting</c> or <c>offering</c>), the plan, the
+/// counts so far, the page to go on from, and for offers the offer's time and the approval.
+/// </summary>
+internal sealed record ReactivationProgress(
+    string Phase,
+    ReactivationPlan Plan,
+    int Scanned,
+    int Targeted,
+    long EstimatedCost,
+    string? ApprovalId,
+    DateTimeOffset? OfferAt,
+    int Processed,
+    int Offered,
+    int Notified,
+    int Refused,
+    long Cost,
+    string? Continuation);
 
 /// <summary>What <see cref="PrepareReactivation"/> found: the dormancy cut-off day, the cost of one offer, or why it cannot run.</summary>
 internal sealed record ReactivationPlan(string Cutoff, long UnitCost, string? Refusal);
@@ -133,6 +154,13 @@ internal static class Reactivation
     public const string SkipWaitEvent = "skip-wait";
     public const int BatchSize = 200;
 
+    /// <summary>
+    /// Activity calls one execution makes in a paging loop before it continues as new with its progress: each call adds
+    /// two events to the history that every later step replays, so a chain of 100,000 members (about 600 pages)
+    /// replays short histories instead of one of thousands of events.
+    /// </summary>
+    public const int PagesPerExecution = 100;
+
     /// <summary>The default instance id of a campaign: starting the same campaign again starts nothing new while it runs.</summary>
     public static string InstanceId(string campaignId) => "reactivation-" + campaignId;
 
@@ -151,39 +179,50 @@ internal static class Reactivation
             throw new ArgumentException("Reactivation input: " + (input is null ? "missing" : input.Check()!.Message));
         }
 
-        var plan = await context.CallActivityAsync<ReactivationPlan>(PrepareReactivation.Name, input, Activities.Retry);
+        var progress = input.Progress;
+        var plan = progress?.Plan ?? await context.CallActivityAsync<ReactivationPlan>(PrepareReactivation.Name, input, Activities.Retry);
         var empty = new ReactivationResult(input.CampaignId, "refused", 0, 0, 0, 0, 0, 0, 0, 0, false, 0, null);
         if (plan.Refusal is not null)
         {
             return empty with { Status = "refused: " + plan.Refusal };
         }
 
-        // 1. Select the dormant members of the segment.
-        int scanned = 0, targeted = 0;
-        string? continuation = null;
-        do
+        // 1. Select the dormant members of the segment (unless an earlier execution got past it).
+        int scanned = progress?.Scanned ?? 0, targeted = progress?.Targeted ?? 0;
+        string? continuation = progress?.Phase == "selecting" ? progress.Continuation : null;
+        if (progress is null or { Phase: "selecting" })
         {
-            var page = await context.CallActivityAsync<TargetPageResult>(SelectReactivationTargets.Name,
-                new TargetPage(input.CampaignId, plan.Cutoff, input.Segment, input.DryRun, continuation), Activities.Retry);
-            (scanned, targeted, continuation) = (scanned + page.Scanned, targeted + page.Matched, page.Continuation);
-            context.SetCustomStatus(new { phase = "selecting", scanned, targeted });
-        }
-        while (continuation is not null);
+            var calls = 0;
+            do
+            {
+                if (calls++ == PagesPerExecution)
+                {
+                    context.ContinueAsNew(input with { Progress = new ReactivationProgress("selecting", plan, scanned, targeted, 0, null, null, 0, 0, 0, 0, 0, continuation) });
+                    return empty with { Status = "continued" };
+                }
 
-        var estimated = targeted * plan.UnitCost;
-        if (input.Budget is { } cap)
+                var page = await context.CallActivityAsync<TargetPageResult>(SelectReactivationTargets.Name,
+                    new TargetPage(input.CampaignId, plan.Cutoff, input.Segment, input.DryRun, continuation), Activities.Retry);
+                (scanned, targeted, continuation) = (scanned + page.Scanned, targeted + page.Matched, page.Continuation);
+                context.SetCustomStatus(new { phase = "selecting", scanned, targeted });
+            }
+            while (continuation is not null);
+        }
+
+        var estimated = progress?.Phase == "offering" ? progress.EstimatedCost : targeted * plan.UnitCost;
+        if (input.Budget is { } cap && progress?.Phase != "offering")
         {
             estimated = Math.Min(estimated, plan.UnitCost == 0 ? estimated : cap / plan.UnitCost * plan.UnitCost);
         }
 
-        var result = empty with { Status = "dryRun", Targeted = targeted, EstimatedCost = estimated };
+        var result = empty with { Status = "dryRun", Targeted = targeted, EstimatedCost = estimated, ApprovalId = progress?.ApprovalId };
         if (input.DryRun)
         {
             return result;
         }
 
-        // 2. A budget above the policy waits for its approval.
-        if (input.Budget is { } budget)
+        // 2. A budget above the policy waits for its approval (once: an execution that continued has it).
+        if (input.Budget is { } budget && progress?.Phase != "offering")
         {
             var approvalId = await context.CallActivityAsync<string?>(RequestBudgetApproval.Name,
                 new BudgetRequest(context.InstanceId, input.CampaignId, budget, targeted, estimated, input.RequestedBy ?? "unknown", input.RequesterRole ?? Role.Ops), Activities.Retry);
@@ -200,13 +239,24 @@ internal static class Reactivation
         }
 
         // 3. Offer, batch by batch, until the list or the budget runs out.
-        var offerAt = new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
-        int processed = 0, offered = 0, notified = 0, refused = 0;
-        long cost = 0;
+        var resumed = progress is { Phase: "offering" };
+        var offerAt = resumed ? progress!.OfferAt!.Value : new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero);
+        int processed = resumed ? progress!.Processed : 0, offered = resumed ? progress!.Offered : 0, notified = resumed ? progress!.Notified : 0, refused = resumed ? progress!.Refused : 0;
+        long cost = resumed ? progress!.Cost : 0;
         var budgetReached = false;
-        continuation = null;
+        continuation = resumed ? progress!.Continuation : null;
+        var offerCalls = 0;
         do
         {
+            if (offerCalls++ == PagesPerExecution)
+            {
+                context.ContinueAsNew(input with
+                {
+                    Progress = new ReactivationProgress("offering", plan, scanned, targeted, estimated, result.ApprovalId, offerAt, processed, offered, notified, refused, cost, continuation),
+                });
+                return empty with { Status = "continued" };
+            }
+
             var room = input.Budget is { } b && plan.UnitCost > 0 ? (b - cost) / plan.UnitCost : BatchSize;
             if (room <= 0)
             {

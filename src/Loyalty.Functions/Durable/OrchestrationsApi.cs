@@ -268,7 +268,7 @@ internal static class OrchestrationsApi
 
         return campaign.Check() is { } error
             ? (null, Problems.From(error))
-            : (campaign with { RequestedBy = caller.Id, RequesterRole = caller.Role }, null);
+            : (campaign with { RequestedBy = caller.Id, RequesterRole = caller.Role, Progress = null }, null);
     }
 
     // The statuses the API shows, as Durable Functions names them (pending, running, completed, failed, terminated).

@@ -19,9 +19,7 @@ public sealed class ReactivationWorkflowTests
     {
         _runtime = new FakeOrchestration(Start)
             .Activity<ReactivationInput, ReactivationPlan>(PrepareReactivation.Name, _ => new ReactivationPlan("2026-08-04", 100, null))
-            .Activity<TargetPage, TargetPageResult>(SelectReactivationTargets.Name, p => p.Continuation is null
-                ? new TargetPageResult(1000, _doubles.Targets / 2, "page-2")
-                : new TargetPageResult(400, _doubles.Targets - (_doubles.Targets / 2), null))
+            .Activity<TargetPage, TargetPageResult>(SelectReactivationTargets.Name, Select)
             .Activity<BudgetRequest, string?>(RequestBudgetApproval.Name, b => b.Budget > 100_000 ? "ap-budget" : null)
             .Activity<OfferPage, OfferPageResult>(OfferReactivation.Name, Offer)
             .Activity<FollowUpPage, FollowUpResult>(FollowUpReactivation.Name, f =>
@@ -107,6 +105,36 @@ public sealed class ReactivationWorkflowTests
         Assert.Equal(Start, _runtime.Now);
     }
 
+    [Fact]
+    public async Task LongCampaign_ContinuesAsNewEveryHundredPages_AndLosesNoCount()
+    {
+        // 250 selection pages and 150 offer pages: two continues while selecting, one while offering.
+        _doubles.SelectPages = 250;
+        _doubles.Targets = 150 * Reactivation.BatchSize;
+        await StartAsync(new ReactivationInput("c1", 90, null, new ReactivationOffer(Points: 100), 3, Budget: 500_000_000));
+        Assert.True(_runtime.IsRunning);
+        Assert.Contains("awaitingApproval", _runtime.CustomStatus, StringComparison.Ordinal);
+        _runtime.Raise(CampaignBudgetPayload.EventName, new BudgetDecision("ap-budget", "applied"));
+        _runtime.Advance(TimeSpan.FromDays(3));
+
+        var result = await ResultAsync();
+        Assert.Equal(("completed", 30_000, 30_000, 3_000_000L, "ap-budget"), (result.Status, result.Targeted, result.Offered, result.Cost, result.ApprovalId));
+        Assert.Equal(1 + 2 + 1, _runtime.Executions);
+        Assert.Equal(250, _runtime.Calls.Count(c => c == SelectReactivationTargets.Name));
+        Assert.Equal(150, _runtime.Calls.Count(c => c == OfferReactivation.Name));
+        Assert.Equal(1, _runtime.Calls.Count(c => c == PrepareReactivation.Name));
+        Assert.Equal(1, _runtime.Calls.Count(c => c == RequestBudgetApproval.Name));
+    }
+
+    // Pages "page-1".."page-n" share the targets out, the last one taking the remainder.
+    private TargetPageResult Select(TargetPage page)
+    {
+        var index = page.Continuation is null ? 0 : int.Parse(page.Continuation["page-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var share = _doubles.Targets / _doubles.SelectPages;
+        var last = index == _doubles.SelectPages - 1;
+        return new TargetPageResult(1000, last ? _doubles.Targets - (share * index) : share, last ? null : $"page-{index + 1}");
+    }
+
     private OfferPageResult Offer(OfferPage page)
     {
         var start = page.Continuation is null ? 0 : int.Parse(page.Continuation, System.Globalization.CultureInfo.InvariantCulture);
@@ -127,6 +155,8 @@ public sealed class ReactivationWorkflowTests
     private sealed class Doubles
     {
         public int Targets { get; set; }
+
+        public int SelectPages { get; set; } = 2;
 
         public int Offered { get; set; }
 

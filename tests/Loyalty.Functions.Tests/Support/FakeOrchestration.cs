@@ -28,6 +28,9 @@ internal sealed class FakeOrchestration(DateTimeOffset start)
     /// <summary>The last custom status, as JSON.</summary>
     public string? CustomStatus => _context.CustomStatus is null ? null : JsonSerializer.Serialize(_context.CustomStatus, JsonDefaults.Options);
 
+    /// <summary>Executions so far: the first, and one more for each continue-as-new.</summary>
+    public int Executions => _context.Executions;
+
     /// <summary>Still waiting for a timer or an event.</summary>
     public bool IsRunning => _run is { IsCompleted: false };
 
@@ -62,8 +65,21 @@ internal sealed class FakeOrchestration(DateTimeOffset start)
     private static T? Convert<T>(object? value) =>
         JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(value, JsonDefaults.Options), JsonDefaults.Options);
 
-    private static async Task<string> RunAsync<TIn, TOut>(Func<TaskOrchestrationContext, TIn, Task<TOut>> orchestrator, TIn input, Context context) =>
-        JsonSerializer.Serialize(await orchestrator(context, input), JsonDefaults.Options);
+    // Runs the orchestrator; one that continues as new starts over with its new input (unprocessed events kept).
+    private static async Task<string> RunAsync<TIn, TOut>(Func<TaskOrchestrationContext, TIn, Task<TOut>> orchestrator, TIn input, Context context)
+    {
+        while (true)
+        {
+            context.Executions++;
+            var output = await orchestrator(context, input);
+            if (context.TakeContinuation() is not { } next)
+            {
+                return JsonSerializer.Serialize(output, JsonDefaults.Options);
+            }
+
+            input = Convert<TIn>(next)!;
+        }
+    }
 
     private Task<string> RunAsync<TIn, TOut>(Func<TaskOrchestrationContext, TIn, Task<TOut>> orchestrator, TIn input) => RunAsync(orchestrator, input, _context);
 
@@ -74,7 +90,12 @@ internal sealed class FakeOrchestration(DateTimeOffset start)
         private readonly List<(string Name, Action<string> Deliver)> _waiters = [];
         private DateTime _now = now;
 
+        private object? _continueWith;
+        private bool _continued;
+
         public string Id { get; set; } = "instance";
+
+        public int Executions { get; set; }
 
         public List<string> Calls { get; } = [];
 
@@ -163,7 +184,18 @@ internal sealed class FakeOrchestration(DateTimeOffset start)
         public override Task<TResult> CallSubOrchestratorAsync<TResult>(TaskName orchestratorName, object? input = null, TaskOptions? options = null) =>
             throw new NotSupportedException();
 
-        public override void ContinueAsNew(object? newInput = null, bool preserveUnprocessedEvents = true) => throw new NotSupportedException();
+        public override void ContinueAsNew(object? newInput = null, bool preserveUnprocessedEvents = true)
+        {
+            (_continueWith, _continued) = (newInput, true);
+            CustomStatus = null;
+        }
+
+        public object? TakeContinuation()
+        {
+            var next = _continued ? _continueWith ?? new object() : null;
+            (_continueWith, _continued) = (null, false);
+            return next;
+        }
 
         public override Guid NewGuid() => Guid.NewGuid();
     }

@@ -178,6 +178,39 @@ public sealed class ReactivationTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
     }
 
     [Fact]
+    public async Task SkipWait_RepeatedUnderItsIdempotencyKey_SkipsOneWaitOnly()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
+        await SeedAsync(admin, "hz-001", false, lastPurchase: Today.AddDays(-300));
+        var start = await ops.PostAsync($"/api/orchestrations/{Reactivation.Name}?instanceId=skip-once", new
+        {
+            campaignId = "skip-once",
+            noPurchaseDays = 250,
+            segment = new { stores = new[] { "hz-001" } },
+            offer = new { points = 10 },
+            windowDays = 14,
+            reminderAfterDays = 7,
+        }, null);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        await WaitForPhaseAsync(ops, "skip-once", "waitingToRemind");
+
+        // The first skip ends the wait for the reminder day; the same request again (same key) raises nothing.
+        var key = Guid.NewGuid().ToString();
+        Assert.Equal(HttpStatusCode.Accepted, (await ops.PostAsync($"/api/orchestrations/skip-once/events/{Reactivation.SkipWaitEvent}", new { }, key)).StatusCode);
+        await WaitForPhaseAsync(ops, "skip-once", "waitingForWindow");
+        Assert.Equal(HttpStatusCode.Accepted, (await ops.PostAsync($"/api/orchestrations/skip-once/events/{Reactivation.SkipWaitEvent}", new { }, key)).StatusCode);
+        await (await ops.PostAsync($"/api/orchestrations/skip-once/events/{Reactivation.SkipWaitEvent}", new { note = "different" }, key))
+            .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal("waitingForWindow", (await ops.GetJsonAsync("/api/orchestrations/skip-once")).GetProperty("customStatus").GetProperty("phase").GetString());
+
+        // A new request (a new key) skips the window's wait.
+        await RaiseSkipAsync(ops, "skip-once");
+        Assert.Equal("completed", (await FinishedAsync(ops, "skip-once")).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task BadCampaigns_Are400_AndStartNothing()
     {
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));

@@ -7,7 +7,7 @@ namespace Loyalty.Functions.Durable;
 
 /// <summary>
 /// The Durable Task client of the invocation running now, for the services that start, query or signal
-/// orchestrations (approval requests, the management API, the birthday timer). Like IHttpContextAccessor it is a
+/// orchestrations below the function layer (approval requests, the birthday timer). Like IHttpContextAccessor it is a
 /// singleton over a value that flows with the invocation: <see cref="DurableClientMiddleware"/> binds the function's
 /// <c>[DurableClient]</c> parameter and sets it for the rest of the call.
 /// </summary>

@@ -182,12 +182,13 @@ public sealed class ReactivationTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
     {
         using var admin = app.Client(LoyaltyApp.AdminKey);
         using var ops = app.Client(await app.KeyForAsync("ops", "hq"));
-        await SeedAsync(admin, "hz-001", false, lastPurchase: Today.AddDays(-300));
+        // In the south, 300 days dormant: outside the other tests' campaigns (the east; the south at 365 days).
+        await SeedAsync(admin, "gz-001", false, lastPurchase: Today.AddDays(-300));
         var start = await ops.PostAsync($"/api/orchestrations/{Reactivation.Name}?instanceId=skip-once", new
         {
             campaignId = "skip-once",
             noPurchaseDays = 250,
-            segment = new { stores = new[] { "hz-001" } },
+            segment = new { stores = new[] { "gz-001" } },
             offer = new { points = 10 },
             windowDays = 14,
             reminderAfterDays = 7,

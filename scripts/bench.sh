@@ -110,6 +110,6 @@ if [[ "$PHASES" == *,durable,* ]]; then
   fi
   echo "durable: task hub $HUB, benchmark app on port $DPORT"
   dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --durable-only \
-    --app "http://127.0.0.1:$DPORT" --json artifacts/bench/durable.json || status=$?
+    --app "http://127.0.0.1:$DPORT" --storage "$STORAGE" --json artifacts/bench/durable.json ${BENCH_DURABLE_ARGS:-} || status=$?
 fi
 exit "$status"

@@ -16,11 +16,14 @@ namespace Loyalty.Bench;
 internal static class DurableBench
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The benchmark app's maxConcurrentActivityFunctions (its host.json, as the loyalty app's).</summary>
+    private const int ActivityConcurrency = 20;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Runs the three workloads against the app at <paramref name="appUrl"/> and returns the report.</summary>
-    public static async Task<DurableReport> RunAsync(Uri appUrl, int sequentialSteps, int fanOutWidth, int instances)
+    public static async Task<DurableReport> RunAsync(Uri appUrl, string? storage, int sequentialSteps, int fanOutWidth, int instances)
     {
         ArgumentNullException.ThrowIfNull(appUrl);
         using var http = new HttpClient { BaseAddress = new Uri(appUrl.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(2) };
@@ -32,10 +35,26 @@ internal static class DurableBench
         var warm = await Task.WhenAll(RunWorkloadAsync(http, "warm-up", "SequentialChain", 2, 1), RunWorkloadAsync(http, "warm-up", "FanOutFanIn", 4, 1));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"durable: warm-up done in {warmUp.Elapsed.TotalSeconds:F1} s (completed: {warm.All(w => w.AllCompleted)})"));
 
+        // The storage bound of the two single-instance workloads, on the same Azurite, just before them (DurableStorageBound).
+        double? sequentialBound = null, fanOutBound = null;
+        if (!string.IsNullOrEmpty(storage))
+        {
+            sequentialBound = await DurableStorageBound.SequentialAsync(storage, sequentialSteps);
+            fanOutBound = await DurableStorageBound.FanOutAsync(storage, fanOutWidth, ActivityConcurrency);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"durable: storage bound {sequentialBound:F1} sequential steps/s, {fanOutBound:F1} fan-out activities/s ({ActivityConcurrency} in flight)"));
+        }
+
         var sequential = await RunWorkloadAsync(http, "sequential", "SequentialChain", sequentialSteps, 1);
         Print(sequential);
         var fanOut = await RunWorkloadAsync(http, "fan-out/fan-in", "FanOutFanIn", fanOutWidth, 1);
         Print(fanOut);
+        if (sequentialBound is { } sb && fanOutBound is { } fb)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"durable: ratio to the storage bound: sequential {sequential.ActivitiesPerSecond / sb:F2}, fan-out/fan-in {fanOut.ActivitiesPerSecond / fb:F2}"));
+        }
+
         var many = await RunWorkloadAsync(http, "many instances", "SequentialChain", 1, instances);
         Print(many);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -43,7 +62,8 @@ internal static class DurableBench
             + $"{many.Instances:N0} one-activity instances in {many.Seconds:F1} s ({many.InstancesPerSecond:F1} instances/s), all completed: {many.AllCompleted}"));
         var loadAfter = LoadAverage();
         Console.WriteLine($"durable: load average (1 min) {loadBefore} before, {loadAfter} after, on {Environment.ProcessorCount} cores");
-        return new DurableReport(DateTimeOffset.UtcNow, Environment.ProcessorCount, loadBefore, loadAfter, PollInterval.TotalMilliseconds, sequential, fanOut, many);
+        return new DurableReport(DateTimeOffset.UtcNow, Environment.ProcessorCount, loadBefore, loadAfter, PollInterval.TotalMilliseconds, sequential, fanOut, many,
+            sequentialBound, fanOutBound, sequential.ActivitiesPerSecond / sequentialBound, fanOut.ActivitiesPerSecond / fanOutBound);
     }
 
     /// <summary>The machine's 1-minute load average (Linux), to tell a slow engine from a busy machine; null elsewhere.</summary>
@@ -153,7 +173,19 @@ internal static class DurableBench
 }
 
 /// <summary>The durable phase's report (artifacts/bench/durable.json).</summary>
-internal sealed record DurableReport(DateTimeOffset At, int Cores, string? LoadAverageBefore, string? LoadAverageAfter, double PollIntervalMs, DurableResult Sequential, DurableResult FanOut, DurableResult ManyInstances);
+internal sealed record DurableReport(
+    DateTimeOffset At,
+    int Cores,
+    string? LoadAverageBefore,
+    string? LoadAverageAfter,
+    double PollIntervalMs,
+    DurableResult Sequential,
+    DurableResult FanOut,
+    DurableResult ManyInstances,
+    double? SequentialStorageBound,
+    double? FanOutStorageBound,
+    double? SequentialRatioToBound,
+    double? FanOutRatioToBound);
 
 /// <summary>
 /// One durable workload: <see cref="Seconds"/> from the first start request to all instances seen finished;

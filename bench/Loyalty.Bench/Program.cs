@@ -19,7 +19,7 @@ if (args.Contains("--durable-only"))
     string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
     int Count(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
     var durable = await DurableBench.RunAsync(
-        new Uri(Arg("--app", "http://127.0.0.1:7172")), Count("--sequential", 100), Count("--fan-out", 500), Count("--instances", 1_000));
+        new Uri(Arg("--app", "http://127.0.0.1:7172")), Arg("--storage", string.Empty), Count("--sequential", 100), Count("--fan-out", 500), Count("--instances", 1_000));
     var durableJson = Arg("--json", "artifacts/bench/durable.json");
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(durableJson))!);
     await File.WriteAllTextAsync(durableJson, JsonSerializer.Serialize(durable, new JsonSerializerOptions { WriteIndented = true }));

@@ -44,7 +44,12 @@ public enum TierEntry
 /// <param name="ReverseOnRefund">
 /// Whether a refund that takes the progress below the member's tier moves the member down at once, when that tier was
 /// reached in the current period (this calendar year, or the last 12 months for a rolling window); never below a
-/// manually granted floor. Off by default: refunds never lower the tier. The upgrade gift pack stays granted.
+/// manually granted floor. Off by default: refunds never lower the tier.
+/// </param>
+/// <param name="TakeBackUnusedGift">
+/// With <paramref name="ReverseOnRefund"/>: when a refund moves the member down, the unused part of the upgrade packs
+/// of the tiers left is taken back in the refund's transaction (coupons still unused are revoked; the pack's points
+/// are taken back as far as the balance allows). Off by default: the pack stays granted.
 /// </param>
 public sealed record TierPolicy(
     TierBasis Basis = TierBasis.QualifyingSpend,
@@ -53,7 +58,8 @@ public sealed record TierPolicy(
     int GraceDays = 0,
     TierEntry EntryOn = TierEntry.Enrolment,
     long StartingProgress = 0,
-    bool ReverseOnRefund = false)
+    bool ReverseOnRefund = false,
+    bool TakeBackUnusedGift = false)
 {
     /// <summary>True when a tier reached on <paramref name="since"/> was reached in the period in force on <paramref name="today"/>.</summary>
     public bool ReachedThisPeriod(DateOnly since, DateOnly today) =>

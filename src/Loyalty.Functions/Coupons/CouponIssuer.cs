@@ -180,6 +180,16 @@ internal sealed class CouponIssuer(
         ];
     }
 
+    /// <summary>Rows that revoke <paramref name="held"/> coupons (each only if unchanged since read) with an audit row each, for a member transaction.</summary>
+    public IReadOnlyList<TableTransactionAction> RevocationRows(string memberId, IEnumerable<StoredCoupon> held, string actor, string reason) =>
+    [
+        .. held.SelectMany(h => new TableTransactionAction[]
+        {
+            new(TableTransactionActionType.UpdateReplace, CouponStore.ToRow(h.Coupon with { State = CouponState.Revoked }), h.ETag),
+            new(TableTransactionActionType.Add, transactions.AuditRow(memberId, actor, "coupons.revoke", h.Coupon.Code, h.Coupon.State.ToString(), reason)),
+        }),
+    ];
+
     private async Task<string> ClaimCodeAsync(string memberId, string issueId, int position, CancellationToken ct)
     {
         var key = Encoding.UTF8.GetBytes("coupon-code\n" + options.Value.PhoneHashKey);

@@ -21,7 +21,9 @@ internal sealed class ProgrammeConfig(ConfigStore config)
         ["tiers"] = new Section<IReadOnlyList<TierRule>>(ProgrammeRules.DefaultTiers, (v, c) => ProgrammeValidation.Check(v) ?? CheckTierPacks(v, c.GiftPacks)),
         [TierPolicySection] = new Section<TierPolicy>(TierPolicy.Default, (v, _) => v.GraceDays is < 0 or > 365 || v.StartingProgress < 0
             ? DomainError.Invalid("config_invalid", "graceDays", "graceDays is 0-365 and startingProgress is not negative.")
-            : null),
+            : v.TakeBackUnusedGift && !v.ReverseOnRefund
+                ? DomainError.Invalid("config_invalid", "takeBackUnusedGift", "takeBackUnusedGift applies only when refunds can take a tier back (reverseOnRefund).")
+                : null),
         [Tags.MemberTagging.Section] = new Section<IReadOnlyList<Domain.Tags.TagRule>>([], (v, c) => Tags.MemberTagging.Check(v, c.Tiers)),
         [PaidMembershipSection] = new Section<PaidMembershipRules>(PaidMembershipRules.Default, (v, c) => v.Check(c.Tiers)),
         [ScopeRatesApi.PolicySection] = new Section<OverridePolicy>(OverridePolicy.Default, (_, _) => null),

@@ -90,7 +90,7 @@ internal sealed class RefundService(
                 TierBasis.PointsEarned => -r.PointsClawedBack,
                 _ => 0,
             };
-            var tier = await upgrades.ApplyAsync(account, rules, undo, $"refund:{saleId}/{request.RefundId}", storeId, token);
+            var tier = await upgrades.ApplyAsync(account, rules, undo, $"refund:{saleId}/{request.RefundId}", storeId, token, account.Balances.Points + r.Change.Points);
             var stats = Domain.Tags.MemberStats.Parse(account.Stats).WithRefund(upgrades.Today, r.Amount - r.OffsetRestored, []);
             tags = await tagging.ChangeAsync(account, stats, account.Tier, upgrades.Today, token);
             return Tags.MemberTagging.Apply(upgrades.Apply(new WriteDecision(
@@ -98,7 +98,11 @@ internal sealed class RefundService(
                 balances => new RefundReceipt(
                     saleId, request.RefundId!, memberId, storeId, r.Amount, r.PointsClawedBack, r.PointsRestored,
                     new StoredValuePaid(r.PrincipalRestored, r.BonusRestored, r.PrincipalRestored + r.BonusRestored), r.CashRefund, r.Sale.Refundable,
-                    restored, BalancesDto.From(balances)),
+                    restored, BalancesDto.From(balances))
+                {
+                    DowngradedTo = tier.DowngradedTo?.Code,
+                    UpgradeGiftTakenBack = tier.TakeBack is { } back ? new UpgradeGiftTakenBack(back.Points, [.. back.Revoked.Select(c => c.Coupon.Code)]) : null,
+                },
                 body =>
                 [
                     new(TableTransactionActionType.UpdateReplace, SaleRows.ToRow(r.Sale, row.GetString("RequestHash")!, row.Require("Receipt")), row.ETag),

@@ -73,4 +73,14 @@ internal sealed record RefundReceipt(
     long CashRefund,
     long RemainingRefundable,
     IReadOnlyList<string> CouponsRestored,
-    BalancesDto Balances);
+    BalancesDto Balances)
+{
+    /// <summary>The tier the refund took the member down to (tier policy <c>reverseOnRefund</c>); absent when the tier stays.</summary>
+    public string? DowngradedTo { get; init; }
+
+    /// <summary>What the downgrade took back of the upgrade packs of the tiers left (tier policy <c>takeBackUnusedGift</c>).</summary>
+    public UpgradeGiftTakenBack? UpgradeGiftTakenBack { get; init; }
+}
+
+/// <summary>The unused part of upgrade packs taken back by a refund: points and the codes of the coupons revoked.</summary>
+internal sealed record UpgradeGiftTakenBack(long Points, IReadOnlyList<string> Coupons);

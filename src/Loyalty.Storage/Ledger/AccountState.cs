@@ -26,6 +26,9 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>The local day the tier last changed (<c>yyyy-MM-dd</c>); null when it never has.</summary>
     public string? TierSince { get; init; }
 
+    /// <summary>The upgrade packs granted for the tiers held (JSON, <see cref="Loyalty.Domain.Programme.UpgradeGrants"/>).</summary>
+    public string? UpgradeGifts { get; init; }
+
     /// <summary>Purchase statistics (JSON), for automatic tags.</summary>
     public string? Stats { get; init; }
 
@@ -65,6 +68,7 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         AuthorityUsage = row.GetString("AuthorityUsage"),
         TierFloor = row.GetString("TierFloor"),
         TierSince = row.GetString("TierSince"),
+        UpgradeGifts = row.GetString("UpgradeGifts"),
         Stats = row.GetString("Stats"),
         AutoTags = row.GetString("AutoTags"),
         ManualTags = row.GetString("ManualTags"),

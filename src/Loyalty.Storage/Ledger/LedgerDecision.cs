@@ -45,6 +45,9 @@ public sealed record WriteDecision(
     /// <summary>The account's new tier floor (a manually granted tier); empty clears it; null leaves it.</summary>
     public string? TierFloor { get; init; }
 
+    /// <summary>The upgrade packs granted for the tiers held (JSON); null leaves them.</summary>
+    public string? UpgradeGifts { get; init; }
+
     /// <summary>New purchase statistics (JSON); null leaves them.</summary>
     public string? Stats { get; init; }
 

@@ -192,6 +192,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["TierSince"] = write.Tier is { } tier && tier != account.Tier
                     ? Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
                     : account.TierSince,
+                ["UpgradeGifts"] = write.UpgradeGifts ?? account.UpgradeGifts,
                 ["Stats"] = write.Stats ?? account.Stats,
                 ["AutoTags"] = write.AutoTags ?? account.AutoTags,
                 ["ManualTags"] = write.ManualTags ?? account.ManualTags,

@@ -23,6 +23,8 @@ public enum LedgerEntryType
     Membership,
     /// <summary>Stored-value principal paid back to the member (退储值); bonus value is never paid out.</summary>
     StoredValueRefund,
+    /// <summary>Balances a member brought from the chain's old system (an HQ member import; the reference is the batch).</summary>
+    Opening,
 }
 
 /// <summary>

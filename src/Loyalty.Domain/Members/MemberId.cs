@@ -14,7 +14,21 @@ public static class MemberId
     {
         Span<byte> bytes = stackalloc byte[8];
         RandomNumberGenerator.Fill(bytes);
-        var bits = BitConverter.ToUInt64(bytes);
+        return From(BitConverter.ToUInt64(bytes));
+    }
+
+    /// <summary>
+    /// A member id derived from a seed (e.g. a batch and a row number), so that a retried import of the same row
+    /// chooses the same id.
+    /// </summary>
+    public static string FromSeed(string seed)
+    {
+        ArgumentNullException.ThrowIfNull(seed);
+        return From(BitConverter.ToUInt64(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(seed)), 0));
+    }
+
+    private static string From(ulong bits)
+    {
         Span<char> chars = stackalloc char[13];
         chars[0] = 'M';
         for (var i = 1; i < chars.Length; i++)

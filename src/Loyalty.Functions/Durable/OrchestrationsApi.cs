@@ -352,7 +352,7 @@ internal static class OrchestrationsApi
         }
     }
 
-    private static ManagementLinks Links(HttpContext http, string id)
+    internal static ManagementLinks Links(HttpContext http, string id)
     {
         var root = $"{http.Request.Scheme}://{http.Request.Host}/api/orchestrations/{Uri.EscapeDataString(id)}";
         return new ManagementLinks(id, root, root + "/events/{eventName}", root + "/terminate?reason={text}", root);

@@ -35,6 +35,12 @@ public sealed class LoyaltyOptions
     /// <summary>Largest accepted request body.</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Largest accepted batch file (HQ member imports and top-ups).</summary>
+    public int MaxBatchBytes { get; set; } = 25 * 1024 * 1024;
+
+    /// <summary>Most data rows in one batch file.</summary>
+    public int MaxBatchRows { get; set; } = 200_000;
+
     /// <summary>Prefix of every table name (tests and parallel local runs); empty in production.</summary>
     public string TablePrefix { get; set; } = string.Empty;
 
@@ -81,6 +87,16 @@ internal sealed class LoyaltyOptionsValidator : IValidateOptions<LoyaltyOptions>
         if (options.MaxRequestBodyBytes is < 1024 or > 4 * 1024 * 1024)
         {
             failures.Add("Loyalty__MaxRequestBodyBytes must be between 1 KiB and 4 MiB.");
+        }
+
+        if (options.MaxBatchBytes is < 1024 or > 28 * 1024 * 1024)
+        {
+            failures.Add("Loyalty__MaxBatchBytes must be between 1 KiB and 28 MiB (the Functions host refuses larger requests).");
+        }
+
+        if (options.MaxBatchRows is < 1 or > 1_000_000)
+        {
+            failures.Add("Loyalty__MaxBatchRows must be 1-1,000,000.");
         }
 
         if (options.IdempotencyRetentionDays is < 1 or > 90)

@@ -77,6 +77,8 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Coupons.CouponStore>();
         services.AddSingleton<Coupons.CouponIssuer>();
         services.AddSingleton<Programme.TierUpgrades>();
+        services.AddSingleton<Batches.BatchStore>();
+        services.AddSingleton<Batches.BatchApply>();
         services.AddSingleton<Tags.MemberTagging>();
         services.AddSingleton<Tags.TagsApi>();
         services.AddSingleton<Tags.TagRecompute>();

@@ -69,13 +69,28 @@ internal sealed class TopUp(MemberTransactions transactions, MemberStore members
         }
 
         var rules = await programme.GetRulesAsync(http.RequestAborted);
-        var change = PointsOperations.TopUp(request.Amount.Value, rules.TopUp, request.StoreId!, caller.Id, upgrades.Today, tree);
+        var outcome = await ApplyAsync(memberId, caller.Id, request with { Channel = channel }, idempotency, rules, tree, bonus: null, http.RequestAborted);
+        return MemberOperation.ToResult(outcome);
+    }
+
+    /// <summary>
+    /// The top-up itself, once the caller and the request are checked (also for HQ batch rows): principal plus the
+    /// bonus of the bands, or <paramref name="bonus"/> when a batch row names its own, in one member transaction.
+    /// </summary>
+    public async Task<MemberOutcome> ApplyAsync(string memberId, string actor, TopUpRequest request, IdempotencyContext idempotency, ProgrammeRules rules, Domain.Org.OrgTree tree, long? bonus, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(idempotency);
+        ArgumentNullException.ThrowIfNull(rules);
+        var channel = request.Channel ?? TopUpChannel.StoreTerminal;
+        var change = PointsOperations.TopUp(request.Amount!.Value, rules.TopUp, request.StoreId!, actor, upgrades.Today, tree);
         if (!change.IsSuccess)
         {
-            return Problems.From(change.Error);
+            return new Refused(change.Error);
         }
 
-        var outcome = await transactions.ExecuteAsync(memberId, idempotency, async (account, ct) =>
+        var amounts = bonus is { } own ? change.Value with { Bonus = own } : change.Value;
+        return await transactions.ExecuteAsync(memberId, idempotency, async (account, ct) =>
         {
             var card = await CardChecks.CheckAsync(members, account, request.CardNumber, ct);
             if (!card.IsSuccess)
@@ -85,14 +100,13 @@ internal sealed class TopUp(MemberTransactions transactions, MemberStore members
 
             // Under a top-up tier basis (充值会员) the principal counts toward tiers, and may upgrade in this transaction.
             var tier = rules.Policy.Basis == TierBasis.TopUp
-                ? await upgrades.ApplyAsync(account, rules, change.Value.Principal, "top-up:" + idempotency.Scope + ":" + idempotency.Key, request.StoreId!, ct)
+                ? await upgrades.ApplyAsync(account, rules, amounts.Principal, "top-up:" + idempotency.Scope + ":" + idempotency.Key, request.StoreId!, ct)
                 : null;
             var decision = new WriteDecision(
-                new LedgerEntryDraft(LedgerEntryType.TopUp, "top_up." + Naming.Snake(channel), change.Value, request.StoreId!, request.CardNumber is { } n ? "card:" + n[^4..] : null, rules.Version, null),
-                balances => new TopUpReceipt(memberId, change.Value.Principal, change.Value.Bonus, channel, request.StoreId!, BalancesDto.From(balances), tier?.UpgradedTo?.Code),
+                new LedgerEntryDraft(LedgerEntryType.TopUp, "top_up." + Naming.Snake(channel), amounts, request.StoreId!, request.CardNumber is { } n ? "card:" + n[^4..] : null, rules.Version, null),
+                balances => new TopUpReceipt(memberId, amounts.Principal, amounts.Bonus, channel, request.StoreId!, BalancesDto.From(balances), tier?.UpgradedTo?.Code),
                 WriteDecision.None);
-            return tier is null ? decision : upgrades.Apply(decision, tier, memberId, caller.Id);
-        }, http.RequestAborted);
-        return MemberOperation.ToResult(outcome);
+            return tier is null ? decision : upgrades.Apply(decision, tier, memberId, actor);
+        }, cancellationToken);
     }
 }

@@ -51,12 +51,14 @@ public static class StorageClients
             {
                 builder.AddTableServiceClient(connection).ConfigureOptions(o => Tune(o, [], maxRetries));
                 builder.AddQueueServiceClient(connection).ConfigureOptions(o => ConfigureQueue(o, maxRetries));
+                builder.AddBlobServiceClient(connection).ConfigureOptions(o => Tune(o, [], maxRetries));
             }
             else
             {
                 builder.UseCredential(settings.Credential!);
                 builder.AddTableServiceClient(settings.TableServiceUri!).ConfigureOptions(o => Tune(o, [], maxRetries));
                 builder.AddQueueServiceClient(settings.QueueServiceUri!).ConfigureOptions(o => ConfigureQueue(o, maxRetries));
+                builder.AddBlobServiceClient(settings.BlobServiceUri!).ConfigureOptions(o => Tune(o, [], maxRetries));
             }
         });
         return services;

@@ -10,12 +10,28 @@ namespace Loyalty.Storage.Azure;
 /// </summary>
 public sealed class StorageSettings
 {
-    private StorageSettings(string? connectionString, Uri? tableServiceUri, Uri? queueServiceUri, TokenCredential? credential)
+    private StorageSettings(string? connectionString, Uri? tableServiceUri, Uri? queueServiceUri, TokenCredential? credential, Uri? blobServiceUri = null)
     {
         ConnectionString = connectionString;
         TableServiceUri = tableServiceUri;
         QueueServiceUri = queueServiceUri;
         Credential = credential;
+        BlobServiceUri = blobServiceUri ?? (tableServiceUri is null ? null : BlobBeside(tableServiceUri));
+    }
+
+    /// <summary>The Blob service URI (batch files), when the connection is identity-based: <c>__blobServiceUri</c>, else the Table service's account with <c>blob</c>.</summary>
+    public Uri? BlobServiceUri { get; }
+
+    /// <summary>The Blob endpoint of the account whose Table endpoint is <paramref name="tables"/> (https://acct.table.core.windows.net to https://acct.blob.core.windows.net).</summary>
+    private static Uri BlobBeside(Uri tables)
+    {
+        var host = tables.Host.Split('.');
+        if (host.Length > 2 && host[1] == "table")
+        {
+            host[1] = "blob";
+        }
+
+        return new UriBuilder(tables) { Host = string.Join('.', host) }.Uri;
     }
 
     /// <summary>The connection string, when the connection uses one.</summary>
@@ -38,12 +54,12 @@ public sealed class StorageSettings
     }
 
     /// <summary>An identity-based connection.</summary>
-    public static StorageSettings WithCredential(Uri tableServiceUri, Uri queueServiceUri, TokenCredential credential)
+    public static StorageSettings WithCredential(Uri tableServiceUri, Uri queueServiceUri, TokenCredential credential, Uri? blobServiceUri = null)
     {
         ArgumentNullException.ThrowIfNull(tableServiceUri);
         ArgumentNullException.ThrowIfNull(queueServiceUri);
         ArgumentNullException.ThrowIfNull(credential);
-        return new StorageSettings(null, tableServiceUri, queueServiceUri, credential);
+        return new StorageSettings(null, tableServiceUri, queueServiceUri, credential, blobServiceUri);
     }
 
     /// <summary>What is wrong with a connection string, in words; null when nothing obvious is.</summary>
@@ -100,7 +116,7 @@ public sealed class StorageSettings
         var credential = credentialFactory?.Invoke(clientId) ?? (string.IsNullOrWhiteSpace(clientId)
             ? new DefaultAzureCredential()
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId)));
-        return WithCredential(tables, queues, credential);
+        return WithCredential(tables, queues, credential, Uri.TryCreate(setting($"{connectionName}__blobServiceUri"), UriKind.Absolute, out var blobs) ? blobs : null);
     }
 }
 

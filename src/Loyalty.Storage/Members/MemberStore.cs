@@ -79,6 +79,23 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
         }
     }
 
+    /// <summary>Gives back an index key claimed by <paramref name="memberId"/> that its member will not use (a batch row refused after claiming).</summary>
+    public async Task ReleaseIndexAsync(string indexKey, string memberId, CancellationToken cancellationToken = default)
+    {
+        var existing = await store.MemberIndex.GetEntityIfExistsAsync<TableEntity>(indexKey, IndexRow, cancellationToken: cancellationToken);
+        if (existing.HasValue && existing.Value!.GetString("MemberId") == memberId && !await ExistsAsync(memberId, cancellationToken))
+        {
+            try
+            {
+                await store.MemberIndex.DeleteEntityAsync(indexKey, IndexRow, existing.Value.ETag, cancellationToken);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // Gone or taken over meanwhile.
+            }
+        }
+    }
+
     /// <summary>
     /// Writes a new member partition (profile, account, first card) in one transaction. The account is empty, in the
     /// entry tier unless <paramref name="account"/> says otherwise (no tier yet, starting progress). Repeating it after

@@ -88,8 +88,14 @@ public sealed class StorageNames
     /// </summary>
     public string Reports => TablePrefix + "Reports";
 
+    /// <summary>HQ batches (member imports, top-ups): one row per batch, and the index of the files already imported.</summary>
+    public string Batches => TablePrefix + "Batches";
+
+    /// <summary>The blob container of batch files and their staged chunks and results (lowercase: container names are).</summary>
+    public string BatchContainer => TablePrefix.ToLowerInvariant() + "batches";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, Coupons, Schedules, Segments, Approvals, Campaigns, Reports, AuthorityUsage];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, Coupons, Schedules, Segments, Approvals, Campaigns, Reports, AuthorityUsage, Batches];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";

@@ -1,0 +1,185 @@
+using System.Globalization;
+using Loyalty.Functions.Durable;
+using Loyalty.Functions.Hosting;
+using Loyalty.Storage.Org;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Functions.Batches;
+
+/// <summary>Input of <see cref="BatchImport"/>: the batch (its record holds the rest).</summary>
+internal sealed record BatchStart(string BatchId);
+
+/// <summary>A batch's file, staged: how many chunks of valid rows, and how many rows failed the checks at staging.</summary>
+internal sealed record StagedBatch(BatchKind Kind, int Rows, int Chunks, int Failed);
+
+/// <summary>One chunk to apply.</summary>
+internal sealed record BatchChunk(string BatchId, BatchKind Kind, int Chunk);
+
+/// <summary>What a chunk did.</summary>
+internal sealed record ChunkResult(int Applied, int Failed);
+
+/// <summary>Progress, in the custom status while it runs and as the output at the end.</summary>
+internal sealed record BatchProgress(string BatchId, int Rows, int Done, int Failed, int Remaining, bool Cancelled);
+
+/// <summary>Input of <see cref="FinishBatch"/>.</summary>
+internal sealed record BatchOutcome(string BatchId, int Applied, int Failed, bool Cancelled);
+
+/// <summary>
+/// An HQ batch as a durable orchestration: stage the file into chunks of <see cref="BatchImport.ChunkSize"/> checked
+/// rows, then apply the chunks <see cref="BatchImport.Parallel"/> at a time (fan-out/fan-in), with the rows done,
+/// failed and remaining in the custom status after each wave. A <c>cancel</c> event stops it between waves: the rows
+/// applied stay. Every row is applied through keys derived from (batch, row), so retried activities, a worker killed
+/// mid-chunk or the instance started again apply nothing twice.
+/// </summary>
+internal static class BatchImport
+{
+    public const string Name = "BatchImport";
+    public const string CancelEvent = "cancel";
+    public const int ChunkSize = 500;
+    private const int Parallel = 4;
+
+    [Function(Name)]
+    public static Task<BatchProgress> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return RunAsync(context, context.GetInput<BatchStart>()!);
+    }
+
+    public static async Task<BatchProgress> RunAsync(TaskOrchestrationContext context, BatchStart input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var staged = await context.CallActivityAsync<StagedBatch>(StageBatch.Name, input, Activities.Retry);
+        var cancel = context.WaitForExternalEvent<string?>(CancelEvent);
+        int applied = 0, failed = staged.Failed;
+        var cancelled = false;
+        BatchProgress Progress() => new(input.BatchId, staged.Rows, applied, failed, Math.Max(0, staged.Rows - applied - failed), cancelled);
+        context.SetCustomStatus(Progress());
+        for (var first = 0; first < staged.Chunks; first += Parallel)
+        {
+            if (cancel.IsCompleted)
+            {
+                cancelled = true;
+                break;
+            }
+
+            var wave = Enumerable.Range(first, Math.Min(Parallel, staged.Chunks - first))
+                .Select(n => context.CallActivityAsync<ChunkResult>(ApplyBatchChunk.Name, new BatchChunk(input.BatchId, staged.Kind, n), Activities.Retry));
+            foreach (var result in await Task.WhenAll(wave))
+            {
+                applied += result.Applied;
+                failed += result.Failed;
+            }
+
+            context.SetCustomStatus(Progress());
+        }
+
+        cancelled |= cancel.IsCompleted && applied + failed < staged.Rows;
+        await context.CallActivityAsync(FinishBatch.Name, new BatchOutcome(input.BatchId, applied, failed, cancelled), Activities.Retry);
+        var final = Progress();
+        context.SetCustomStatus(final);
+        return final;
+    }
+
+    /// <summary>The blob of chunk <paramref name="n"/>'s rows.</summary>
+    public static string ChunkBlob(string batchId, int n) => $"{batchId}/chunks/{n.ToString("D5", CultureInfo.InvariantCulture)}.json";
+
+    /// <summary>The blob of chunk <paramref name="n"/>'s results (-1: the rows refused at staging).</summary>
+    public static string ResultBlob(string batchId, int n) => n < 0 ? $"{batchId}/results/staging.json" : $"{batchId}/results/{n.ToString("D5", CultureInfo.InvariantCulture)}.json";
+}
+
+/// <summary>
+/// Activity: reads the batch's file once more, checks every row against today's org and programme, and writes the
+/// valid rows as chunk blobs and the refused ones as the staging results. Repeating it rewrites the same blobs.
+/// </summary>
+internal sealed class StageBatch(BatchStore batches, OrgStore org, Programme.ProgrammeConfig programme, TimeProvider time, IOptions<LoyaltyOptions> options)
+{
+    public const string Name = "StageBatch";
+
+    [Function(Name)]
+    public async Task<StagedBatch> RunAsync([ActivityTrigger] BatchStart input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var ct = CancellationToken.None;
+        var record = await batches.GetAsync(input.BatchId, ct) ?? throw new InvalidOperationException($"No batch {input.BatchId}.");
+        var context = new BatchCheckContext(await org.GetRequiredAsync(ct), await programme.GetRulesAsync(ct), options.Value.LocalDay(time.GetUtcNow()), record.StoreId);
+        var chunk = new List<object>(BatchImport.ChunkSize);
+        var chunks = 0;
+        async Task FlushAsync()
+        {
+            if (chunk.Count > 0)
+            {
+                await batches.WriteJsonAsync(BatchImport.ChunkBlob(input.BatchId, chunks++), chunk, ct);
+                chunk.Clear();
+            }
+        }
+
+        var charset = record.Format == BatchFormat.Csv ? (record.Encoding == BatchFile.Gb18030.WebName ? BatchFile.Gb18030 : BatchFile.Utf8) : null;
+        var result = await BatchCheck.RunAsync(batches, record.FileBlob, record.Format, charset, record.Kind, context, record.CreatedBy, int.MaxValue, async row =>
+        {
+            chunk.Add(row);
+            if (chunk.Count == BatchImport.ChunkSize)
+            {
+                await FlushAsync();
+            }
+        }, ct);
+        await FlushAsync();
+        var refused = result.Errors.GroupBy(e => e.Row).Select(g => new BatchRowResult(g.Key, "failed", null, g.First().Code, g.First().Message)).ToList();
+        await batches.WriteJsonAsync(BatchImport.ResultBlob(input.BatchId, -1), refused, ct);
+        return new StagedBatch(record.Kind, result.Rows, chunks, result.Invalid);
+    }
+}
+
+/// <summary>Activity: applies one chunk's rows, eight at a time, and writes each row's result.</summary>
+internal sealed class ApplyBatchChunk(BatchStore batches, BatchApply apply)
+{
+    public const string Name = "ApplyBatchChunk";
+
+    [Function(Name)]
+    public async Task<ChunkResult> RunAsync([ActivityTrigger] BatchChunk input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var ct = CancellationToken.None;
+        var record = await batches.GetAsync(input.BatchId, ct) ?? throw new InvalidOperationException($"No batch {input.BatchId}.");
+        var blob = BatchImport.ChunkBlob(input.BatchId, input.Chunk);
+        var results = new System.Collections.Concurrent.ConcurrentBag<BatchRowResult>();
+        if (input.Kind == BatchKind.Members)
+        {
+            var rows = await batches.ReadJsonAsync<List<MemberImportRow>>(blob, ct) ?? [];
+            await System.Threading.Tasks.Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (row, token) =>
+                results.Add(await apply.ImportMemberAsync(input.BatchId, row, record.CreatedBy, token)));
+        }
+        else
+        {
+            var rows = await batches.ReadJsonAsync<List<TopUpImportRow>>(blob, ct) ?? [];
+            await System.Threading.Tasks.Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (row, token) =>
+                results.Add(await apply.TopUpAsync(input.BatchId, row, record.StoreId, record.CreatedBy, token)));
+        }
+
+        var ordered = results.OrderBy(r => r.Row).ToList();
+        await batches.WriteJsonAsync(BatchImport.ResultBlob(input.BatchId, input.Chunk), ordered, ct);
+        return new ChunkResult(ordered.Count(r => r.Applied), ordered.Count(r => !r.Applied));
+    }
+}
+
+/// <summary>Activity: records the batch's outcome.</summary>
+internal sealed class FinishBatch(BatchStore batches, TimeProvider time)
+{
+    public const string Name = "FinishBatch";
+
+    [Function(Name)]
+    public async Task RunAsync([ActivityTrigger] BatchOutcome input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var record = await batches.GetAsync(input.BatchId, CancellationToken.None) ?? throw new InvalidOperationException($"No batch {input.BatchId}.");
+        await batches.UpdateAsync(record with
+        {
+            Status = input.Cancelled ? "cancelled" : "completed",
+            Applied = input.Applied,
+            Failed = input.Failed,
+            FinishedAt = record.FinishedAt ?? time.GetUtcNow(),
+        }, CancellationToken.None);
+    }
+}

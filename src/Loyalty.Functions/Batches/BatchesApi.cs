@@ -31,7 +31,7 @@ internal sealed record BatchView(
     ManagementLinks Orchestration);
 
 /// <summary>
-/// HQ batches over HTTP (HQ admins and ops): <c>POST /api/batches/{members|top-ups}</c> takes a CSV or XLSX file as
+/// HQ batches over HTTP (HQ admins and ops): <c>POST /api/batches?kind={members|top-ups}</c> takes a CSV or XLSX file as
 /// the request body (a dry run with <c>?dryRun=true</c>), <c>GET /api/batches/{id}</c> shows its progress,
 /// <c>POST /api/batches/{id}/cancel</c> stops it between chunks, and <c>GET /api/batches/{id}/report</c> lists the
 /// rows that failed (CSV or XLSX).
@@ -40,11 +40,12 @@ internal sealed class BatchesApi(BatchStore batches, OrgStore org, Programme.Pro
 {
     [Function("UploadBatch")]
     [ApiKey(Role.HqAdmin, Role.Ops)]
-    public async Task<IResult> UploadAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "batches/{kind}")] HttpRequest request, [DurableClient] DurableTaskClient durable, string kind)
+    public async Task<IResult> UploadAsync([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "batches")] HttpRequest request, [DurableClient] DurableTaskClient durable)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(durable);
         var http = request.HttpContext;
+        var kind = request.Query["kind"].ToString();
         var ct = http.RequestAborted;
         var batchKind = kind switch
         {
@@ -54,7 +55,7 @@ internal sealed class BatchesApi(BatchStore batches, OrgStore org, Programme.Pro
         };
         if (batchKind is null)
         {
-            return Problems.Create(StatusCodes.Status404NotFound, "batch_kind_unknown", "Batches are members or top-ups.");
+            return Problems.Create(StatusCodes.Status400BadRequest, "batch_kind_invalid", "kind is members or top-ups.", "kind");
         }
 
         var dryRun = string.Equals(request.Query["dryRun"], "true", StringComparison.OrdinalIgnoreCase);

@@ -74,7 +74,7 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
             {LoyaltyApp.NewPhone()},赵六,sh-001,1990-13-45
             """;
 
-        var response = await admin.SendAsync(Upload("/api/batches/members?dryRun=true", Utf8Csv(csv), "text/csv", null));
+        var response = await admin.SendAsync(Upload("/api/batches?kind=members&dryRun=true", Utf8Csv(csv), "text/csv", null));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var view = await response.JsonAsync();
@@ -102,7 +102,7 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
             """;
         var key = Guid.NewGuid().ToString();
 
-        var accepted = await admin.SendAsync(Upload("/api/batches/members", Utf8Csv(csv, bom: true), "text/csv", key));
+        var accepted = await admin.SendAsync(Upload("/api/batches?kind=members", Utf8Csv(csv, bom: true), "text/csv", key));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var batch = await accepted.JsonAsync();
         var batchId = batch.GetProperty("batchId").GetString()!;
@@ -124,14 +124,14 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
         Assert.Empty(report.Discrepancies);
 
         // The same upload under its key answers the same batch; the same file under a new key is refused as a repeat.
-        var replay = await admin.SendAsync(Upload("/api/batches/members", Utf8Csv(csv, bom: true), "text/csv", key));
+        var replay = await admin.SendAsync(Upload("/api/batches?kind=members", Utf8Csv(csv, bom: true), "text/csv", key));
         Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
         Assert.Equal(batchId, (await replay.JsonAsync()).GetProperty("batchId").GetString());
-        var again = await admin.SendAsync(Upload("/api/batches/members", Utf8Csv(csv, bom: true), "text/csv", Guid.NewGuid().ToString()));
+        var again = await admin.SendAsync(Upload("/api/batches?kind=members", Utf8Csv(csv, bom: true), "text/csv", Guid.NewGuid().ToString()));
         await again.AssertProblemAsync(HttpStatusCode.Conflict, "batch_duplicate_file");
 
         // Forced through, every row is reported as a member who exists; nobody is duplicated or changed.
-        var forced = await admin.SendAsync(Upload("/api/batches/members?repeat=true", Utf8Csv(csv, bom: true), "text/csv", Guid.NewGuid().ToString()));
+        var forced = await admin.SendAsync(Upload("/api/batches?kind=members&repeat=true", Utf8Csv(csv, bom: true), "text/csv", Guid.NewGuid().ToString()));
         Assert.Equal(HttpStatusCode.Accepted, forced.StatusCode);
         var forcedId = (await forced.JsonAsync()).GetProperty("batchId").GetString()!;
         var forcedDone = await WaitFinishedAsync(admin, forcedId);
@@ -151,8 +151,8 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
         var gb = BatchFileEncoding.Gb18030.GetBytes($"phone,name,storeId\r\n{gbPhone},欧阳娜娜,sh-001\r\n");
         var xlsx = SpreadsheetExport.Xlsx("Members", ["phone", "name", "storeId", "birthday"], [[xlsxPhone, "司马光", "hz-001", "1988-02-29"]]);
 
-        var fromGb = await admin.SendAsync(Upload("/api/batches/members", gb, "text/csv", Guid.NewGuid().ToString()));
-        var fromXlsx = await admin.SendAsync(Upload("/api/batches/members", xlsx, Xlsx, Guid.NewGuid().ToString()));
+        var fromGb = await admin.SendAsync(Upload("/api/batches?kind=members", gb, "text/csv", Guid.NewGuid().ToString()));
+        var fromXlsx = await admin.SendAsync(Upload("/api/batches?kind=members", xlsx, Xlsx, Guid.NewGuid().ToString()));
 
         Assert.Equal(HttpStatusCode.Accepted, fromGb.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, fromXlsx.StatusCode);
@@ -168,7 +168,7 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
     {
         using var admin = app.Client(LoyaltyApp.AdminKey);
         var phone = LoyaltyApp.NewPhone();
-        async Task<HttpResponseMessage> PostAsync(byte[] file, string type) => await admin.SendAsync(Upload("/api/batches/members", file, type, Guid.NewGuid().ToString()));
+        async Task<HttpResponseMessage> PostAsync(byte[] file, string type) => await admin.SendAsync(Upload("/api/batches?kind=members", file, type, Guid.NewGuid().ToString()));
 
         await (await PostAsync(Utf8Csv($"phone,name,store\n{phone},A,sh-001\n"), "text/csv")).AssertProblemAsync(HttpStatusCode.BadRequest, "header_invalid");
         await (await PostAsync(Utf8Csv($"phone,name,storeId\n{phone},=HYPERLINK(\"http://x\"),sh-001\n"), "text/csv")).AssertProblemAsync(HttpStatusCode.BadRequest, "formula_injection");
@@ -187,7 +187,7 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
     public async Task Batches_AreForHqRolesOnly()
     {
         using var terminal = app.Client(await app.KeyForAsync("terminal", "sh-001"));
-        var response = await terminal.SendAsync(Upload("/api/batches/members?dryRun=true", Utf8Csv("phone,name,storeId\n"), "text/csv", null));
+        var response = await terminal.SendAsync(Upload("/api/batches?kind=members&dryRun=true", Utf8Csv("phone,name,storeId\n"), "text/csv", null));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
@@ -208,7 +208,7 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
             M0000000000ZZ,,,10000,
             """;
 
-        var accepted = await admin.SendAsync(Upload("/api/batches/top-ups?storeId=sh-001", Utf8Csv(csv), "text/csv", Guid.NewGuid().ToString()));
+        var accepted = await admin.SendAsync(Upload("/api/batches?kind=top-ups&storeId=sh-001", Utf8Csv(csv), "text/csv", Guid.NewGuid().ToString()));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var done = await WaitFinishedAsync(admin, (await accepted.JsonAsync()).GetProperty("batchId").GetString()!);
 

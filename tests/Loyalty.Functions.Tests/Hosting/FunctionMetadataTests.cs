@@ -38,6 +38,14 @@ public sealed class FunctionMetadataTests
         { "CheckIn", "http", "POST members/{memberId}/check-ins", Staff },
         { "AdjustPoints", "http", "POST members/{memberId}/adjustments", Staff },
         { "IssueCoupons", "http", "POST members/{memberId}/coupons", "HqAdmin,Ops" },
+        { "UploadBatch", "http", "POST batches", "HqAdmin,Ops" },
+        { "GetBatch", "http", "GET batches/{batchId}", "HqAdmin,Ops" },
+        { "CancelBatch", "http", "POST batches/{batchId}/cancel", "HqAdmin,Ops" },
+        { "GetBatchReport", "http", "GET batches/{batchId}/report", "HqAdmin,Ops" },
+        { "BatchImport", "orchestration", "", "" },
+        { "StageBatch", "activity", "", "" },
+        { "ApplyBatchChunk", "activity", "", "" },
+        { "FinishBatch", "activity", "", "" },
         { "ListCoupons", "http", "GET members/{memberId}/coupons", Staff },
         { "RevokeCoupon", "http", "POST members/{memberId}/coupons/{code}/revoke", "HqAdmin,Ops" },
         { "RefundStoredValue", "http", "POST members/{memberId}/stored-value-refunds", Staff },
@@ -175,9 +183,9 @@ public sealed class FunctionMetadataTests
     {
         string[] expected =
         [
-            "AdjustPoints", "BenefitUsageReport", "CardOperation", "CloseApproval", "DecideApproval", "GetOrchestration", "ListOrchestrations",
+            "AdjustPoints", "BenefitUsageReport", "CancelBatch", "CardOperation", "CloseApproval", "DecideApproval", "GetBatch", "GetOrchestration", "ListOrchestrations",
             "PurgeOrchestration", "RaiseOrchestrationEvent", "RefundStoredValue", "RequestBudgetApproval", "StartBirthdayGifts", "StartOrchestration",
-            "TerminateOrchestration",
+            "TerminateOrchestration", "UploadBatch",
         ];
         var declaring = Metadata.Value.Where(f => f.Value.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "durableClient"))
             .Select(f => f.Key).Order(StringComparer.Ordinal);

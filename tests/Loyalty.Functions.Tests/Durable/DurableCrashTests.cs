@@ -108,6 +108,40 @@ public sealed class DurableCrashTests(CrashRecoveryApp app) : IClassFixture<Cras
         await AssertAppliedOnceAsync(memberId, approvalId);
     }
 
+    [Fact]
+    public async Task WorkerKilled_WhileABatchImportsMembers_EachRowIsImportedOnce_WithItsOpeningPointsOnce()
+    {
+        const int Rows = 600;
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var phones = Enumerable.Range(0, Rows).Select(_ => LoyaltyApp.NewPhone()).ToList();
+        var csv = "phone,name,storeId,points,reason\n" + string.Concat(phones.Select(p => $"{p},迁移会员,sh-001,100,旧系统\n"));
+        using var upload = new HttpRequestMessage(HttpMethod.Post, "/api/batches?kind=members") { Content = new StringContent(csv, System.Text.Encoding.UTF8, "text/csv") };
+        upload.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var accepted = await admin.SendAsync(upload);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var batchId = (await accepted.JsonAsync()).GetProperty("batchId").GetString()!;
+
+        // Killed once the first rows are in, with most of the first wave still to do.
+        await Api.EventuallyAsync(async () => (await admin.GetAsync(new Uri($"/api/members?phone={phones[0]}", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "the first row imported");
+        KillWorker();
+        var lastRow = Loyalty.Domain.Members.MemberId.FromSeed($"batch\n{batchId}\n{Rows + 1}");
+        Assert.False((await app.Store.Members.GetEntityIfExistsAsync<TableEntity>(lastRow, "account")).HasValue, "the worker died with rows still to import");
+        await app.StartHostAsync();
+
+        // The host started again listens on a port of its own.
+        using var after = app.Client(LoyaltyApp.AdminKey);
+        JsonElement view = default;
+        await Api.EventuallyAsync(async () => (view = await after.GetJsonAsync($"/api/batches/{batchId}")).GetProperty("status").GetString() is "completed" or "failed", batchId + " to finish");
+        Assert.Equal(("completed", Rows, 0), (view.GetProperty("status").GetString(), view.GetProperty("done").GetInt32(), view.GetProperty("failed").GetInt32()));
+        await Parallel.ForEachAsync(phones, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (phone, _) =>
+        {
+            var memberId = (await after.GetJsonAsync($"/api/members?phone={phone}")).GetProperty("memberId").GetString()!;
+            Assert.Equal(100, (await after.BalancesAsync(memberId)).Points);
+            Assert.Equal(1, await after.LedgerCountAsync(memberId));
+        });
+        Assert.True((await after.PostOkAsync("/api/ops/reconcile", new { })).GetProperty("ok").GetBoolean());
+    }
+
     private void KillWorker()
     {
         using var worker = Process.GetProcessById(app.Host.WorkerProcessId);

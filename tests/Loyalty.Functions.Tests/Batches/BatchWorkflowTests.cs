@@ -1,0 +1,71 @@
+using Loyalty.Functions.Batches;
+using Loyalty.Functions.Tests.Support;
+using Xunit;
+
+namespace Loyalty.Functions.Tests.Batches;
+
+/// <summary>The <see cref="BatchImport"/> orchestrator's own decisions: chunks in waves, progress, and cancel between waves.</summary>
+public sealed class BatchWorkflowTests
+{
+    private readonly List<int> _chunks = [];
+    private readonly List<BatchOutcome> _finished = [];
+
+    private FakeOrchestration Runtime(int rows, int chunks, int stagingFailed, Action<int>? onChunk = null)
+    {
+        var runtime = new FakeOrchestration(DateTimeOffset.Parse("2026-12-01T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        return runtime
+            .Activity<BatchStart, StagedBatch>(StageBatch.Name, _ => new StagedBatch(BatchKind.Members, rows, chunks, stagingFailed))
+            .Activity<BatchChunk, ChunkResult>(ApplyBatchChunk.Name, chunk =>
+            {
+                _chunks.Add(chunk.Chunk);
+                onChunk?.Invoke(chunk.Chunk);
+                return new ChunkResult(BatchImport.ChunkSize - 1, 1);
+            })
+            .Activity<BatchOutcome, object?>(FinishBatch.Name, outcome =>
+            {
+                _finished.Add(outcome);
+                return null;
+            });
+    }
+
+    [Fact]
+    public async Task EveryChunkIsApplied_InWavesOfFour_AndTheCountsAddUp()
+    {
+        var rows = (6 * BatchImport.ChunkSize) + 3;
+        var runtime = Runtime(rows, 6, stagingFailed: 3);
+
+        runtime.Start(BatchImport.RunAsync, new BatchStart("B1"), "B1");
+        var result = await runtime.OutputAsync<BatchProgress>();
+
+        Assert.Equal([0, 1, 2, 3, 4, 5], _chunks.Order());
+        Assert.Equal(6 * (BatchImport.ChunkSize - 1), result.Done);
+        Assert.Equal(6 + 3, result.Failed);
+        Assert.Equal(0, result.Remaining);
+        Assert.False(result.Cancelled);
+        Assert.Equal(new BatchOutcome("B1", result.Done, result.Failed, false), Assert.Single(_finished));
+        Assert.Equal([StageBatch.Name, .. Enumerable.Repeat(ApplyBatchChunk.Name, 6), FinishBatch.Name], runtime.Calls);
+    }
+
+    [Fact]
+    public async Task Cancel_StopsBeforeTheNextWave_TheAppliedRowsStay()
+    {
+        var rows = 6 * BatchImport.ChunkSize;
+        FakeOrchestration? runtime = null;
+        runtime = Runtime(rows, 6, 0, chunk =>
+        {
+            if (chunk == 0)
+            {
+                runtime!.Raise(BatchImport.CancelEvent, "cancel");
+            }
+        });
+
+        runtime.Start(BatchImport.RunAsync, new BatchStart("B2"), "B2");
+        var result = await runtime.OutputAsync<BatchProgress>();
+
+        Assert.Equal([0, 1, 2, 3], _chunks.Order());
+        Assert.True(result.Cancelled);
+        Assert.Equal(4 * (BatchImport.ChunkSize - 1), result.Done);
+        Assert.Equal(rows - result.Done - result.Failed, result.Remaining);
+        Assert.True(Assert.Single(_finished).Cancelled);
+    }
+}

@@ -65,7 +65,7 @@ module appStorage 'modules/storage.bicep' = {
     tags: allTags
     tables: loadJsonContent('storage-names.json').tables
     queues: loadJsonContent('storage-names.json').queues
-    containers: []
+    containers: loadJsonContent('storage-names.json').containers
   }
 }
 

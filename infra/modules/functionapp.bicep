@@ -76,6 +76,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
         { name: 'LoyaltyStorage__tableServiceUri', value: appStorage.properties.primaryEndpoints.table }
         { name: 'LoyaltyStorage__queueServiceUri', value: appStorage.properties.primaryEndpoints.queue }
+        { name: 'LoyaltyStorage__blobServiceUri', value: appStorage.properties.primaryEndpoints.blob }
         { name: 'LoyaltyStorage__credential', value: 'managedidentity' }
         { name: 'LoyaltyStorage__clientId', value: identityClientId }
         { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: serviceBusNamespace }

@@ -255,6 +255,7 @@ public sealed partial class InfraTests
     {
         "LoyaltyStorage__tableServiceUri" => "https://stapp.table.core.windows.net/",
         "LoyaltyStorage__queueServiceUri" => "https://stapp.queue.core.windows.net/",
+        "LoyaltyStorage__blobServiceUri" => "https://stapp.blob.core.windows.net/",
         "Loyalty__PhoneHashKey" => "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/phone-hash-key)",
         "Loyalty__TimeZone" => "Asia/Shanghai",
         "Loyalty__CardPrefix" => "8860",

@@ -4,7 +4,8 @@
 # invariants of every member touched. Prints a report and writes artifacts/bench/result.json.
 #   BENCH_MEMBERS (10000)  BENCH_TERMINALS (32)  BENCH_SECONDS per phase (20)  BENCH_PORT (7171)
 #   BENCH_CAMPAIGN_MEMBERS (20000): dormant members of the reactivation campaign phase
-#   BENCH_PHASES (store,campaign,durable): which phases run, e.g. BENCH_PHASES=campaign for the campaign alone
+#   BENCH_PHASES (store,campaign,batch,durable): which phases run, e.g. BENCH_PHASES=campaign for the campaign alone
+#   BENCH_BATCH_MEMBERS (100000), BENCH_BATCH_TOP_UPS (10000): rows of the batch phase's member import and top-up batch
 #   BENCH_AZURITE_SPLIT (0): 1 runs Azurite's table and queue services as two processes (one core each)
 #   BENCH_DURABLE_PORT (BENCH_PORT + 1): the durable phase's benchmark app (bench/Loyalty.Bench.DurableApp)
 # The durable phase runs its own app under the local host, not the loyalty app: BENCH_PHASES=durable builds and starts
@@ -23,10 +24,10 @@ QPORT=$((PORT + 1001)); TPORT=$((PORT + 1002)); BPORT=$((PORT + 1000))
 KEY="bench-admin-$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')-key"
 export Loyalty__PhoneHashKey="bench-phone-hash-key-0123456789"
 
-PHASES=",${BENCH_PHASES:-store,campaign,durable},"
+PHASES=",${BENCH_PHASES:-store,campaign,batch,durable},"
 # The store and campaign phases run the loyalty app; the durable phase alone needs neither it nor the rest of the solution.
 APP_PHASES=0
-if [[ "$PHASES" == *,store,* || "$PHASES" == *,campaign,* ]]; then APP_PHASES=1; fi
+if [[ "$PHASES" == *,store,* || "$PHASES" == *,campaign,* || "$PHASES" == *,batch,* ]]; then APP_PHASES=1; fi
 if [ "$APP_PHASES" = 1 ]; then
   dotnet build LoyaltyFunctions.sln -c Release --no-restore --verbosity quiet -nologo >/dev/null
 elif [[ "$PHASES" == *,durable,* ]]; then
@@ -83,6 +84,14 @@ if [[ "$PHASES" == *,campaign,* ]]; then
   dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --campaign-only \
     --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --members "${BENCH_CAMPAIGN_MEMBERS:-20000}" \
     --terminals 1 --seconds 1 --json artifacts/bench/campaign.json || status=$?
+fi
+
+# HQ batches: a BENCH_BATCH_MEMBERS-row member import (default 100000) and a BENCH_BATCH_TOP_UPS-row top-up batch
+# (default 10000) through the API, with the storage bound of an import and the worker's memory.
+if [[ "$PHASES" == *,batch,* ]]; then
+  dotnet bench/Loyalty.Bench/bin/Release/net10.0/Loyalty.Bench.dll --batch-only \
+    --app "http://127.0.0.1:$PORT" --key "$KEY" --storage "$STORAGE" --app-pid "$APP_PID" --members "${BENCH_BATCH_MEMBERS:-100000}" \
+    --top-ups "${BENCH_BATCH_TOP_UPS:-10000}" --terminals 1 --seconds 1 --json artifacts/bench/batch.json || status=$?
 fi
 
 # The Durable Functions engine on the same Azurite, through the local host and a real isolated worker: the benchmark app

@@ -221,6 +221,10 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
         Assert.Equal("top_up.hq_batch", Assert.Single(ledger.EnumerateArray()).GetProperty("reason").GetString());
         var report = Encoding.UTF8.GetString(await admin.GetByteArrayAsync($"/api/batches/{done.GetProperty("batchId").GetString()}/report"));
         Assert.Contains("5,member_not_found,", report, StringComparison.Ordinal);
+        var workbook = await admin.GetByteArrayAsync($"/api/batches/{done.GetProperty("batchId").GetString()}/report?format=xlsx");
+        using var xlsx = DocumentFormat.OpenXml.Packaging.SpreadsheetDocument.Open(new MemoryStream(workbook), false);
+        var cells = xlsx.WorkbookPart!.WorksheetParts.Single().Worksheet.Descendants<DocumentFormat.OpenXml.Spreadsheet.Cell>().Select(c => c.InnerText).ToList();
+        Assert.Contains("member_not_found", cells);
     }
 
     /// <summary>A zip whose one part unpacks 2 MiB of zeros from a few KiB.</summary>

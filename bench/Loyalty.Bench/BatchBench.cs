@@ -114,6 +114,8 @@ internal static class BatchBench
 
     private static async Task<(int Done, int Failed)> WaitAsync(HttpClient admin, string batchId)
     {
+        var watch = Stopwatch.StartNew();
+        var lastPrint = TimeSpan.Zero;
         while (true)
         {
             await Task.Delay(1_000);
@@ -128,6 +130,14 @@ internal static class BatchBench
             if (status is "failed" or "terminated")
             {
                 throw new InvalidOperationException($"batch {batchId} ended {status}: {view}");
+            }
+
+            if (watch.Elapsed - lastPrint >= TimeSpan.FromMinutes(1))
+            {
+                // Progress on the way, so a long run that is stopped still says how fast it went.
+                lastPrint = watch.Elapsed;
+                var done = view.GetProperty("done").GetInt32();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {batchId} {done:N0} done, {view.GetProperty("remaining").GetInt32():N0} remaining after {watch.Elapsed.TotalSeconds:F0} s ({done / watch.Elapsed.TotalSeconds:F0} rows/s)"));
             }
         }
     }

@@ -46,53 +46,52 @@ internal sealed class BatchApply(
         ArgumentNullException.ThrowIfNull(row);
         var memberId = MemberId.FromSeed($"batch\n{batchId}\n{row.Row}");
         var rules = await programme.GetRulesAsync(ct);
-        if (!await members.ExistsAsync(memberId, ct))
+
+        // No look-up first: on a retry the claims find themselves and the partition's creation finds it exists.
+        var phoneKey = MemberStore.PhoneIndexKey(Hashing.KeyedHex(options.Value.PhoneHashKey, row.Phone));
+        if (await members.ClaimIndexAsync(phoneKey, memberId, ct) != memberId)
         {
-            var phoneKey = MemberStore.PhoneIndexKey(Hashing.KeyedHex(options.Value.PhoneHashKey, row.Phone));
-            if (await members.ClaimIndexAsync(phoneKey, memberId, ct) != memberId)
-            {
-                return new BatchRowResult(row.Row, "failed", null, "duplicate_phone", "A member with this phone number already exists.");
-            }
-
-            string? card = null;
-            for (var salt = 0; card is null; salt++)
-            {
-                var candidate = row.CardNumber ?? CardNumber.FromSeed(options.Value.CardPrefix, memberId, salt).Value;
-                if (await members.ClaimIndexAsync(MemberStore.CardIndexKey(candidate), memberId, ct) == memberId)
-                {
-                    card = candidate;
-                }
-                else if (row.CardNumber is not null || salt >= 5)
-                {
-                    await members.ReleaseIndexAsync(phoneKey, memberId, ct);
-                    return new BatchRowResult(row.Row, "failed", null, "card_taken", "This card number belongs to another member.");
-                }
-            }
-
-            var now = time.GetUtcNow();
-            var birthday = row.Birthday is null ? (DateOnly?)null : DateOnly.ParseExact(row.Birthday, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-            var profile = new MemberProfile(memberId, row.Phone, row.Name, birthday, Gender.Unspecified, row.StoreId, EnrolmentChannel.BatchImport, false, now);
-            var tier = row.Tier ?? (rules.Policy.EntryOn == Domain.Programme.TierEntry.Enrolment ? rules.Tiers[0].Code : string.Empty);
-
-            // The work lists the scheduled jobs read, before the member exists (a listed id without a member is skipped).
-            var enrolledOn = options.Value.LocalDay(now);
-            var lists = new List<Task>
-            {
-                store.Schedules.UpsertEntityAsync(new TableEntity(Campaigns.BirthdayCalendar.AnniversaryPartition(enrolledOn), memberId) { ["Year"] = enrolledOn.Year }, TableUpdateMode.Replace, cancellationToken: ct),
-            };
-            if (birthday is { } b)
-            {
-                lists.Add(store.Schedules.UpsertEntityAsync(new TableEntity(Campaigns.BirthdayCalendar.Partition(b), memberId), TableUpdateMode.Replace, cancellationToken: ct));
-            }
-
-            if (tier.Length > 0 && tier != rules.Tiers[0].Code)
-            {
-                lists.Add(store.Schedules.UpsertEntityAsync(new TableEntity(Programme.TierEvaluation.Partition, memberId), TableUpdateMode.Replace, cancellationToken: ct));
-            }
-
-            await Task.WhenAll(lists);
-            await members.CreateAsync(profile, new MemberCard(card, CardType.Personal, CardStatus.Active, now), MemberAccount.Empty with { Tier = tier }, ct);
+            return new BatchRowResult(row.Row, "failed", null, "duplicate_phone", "A member with this phone number already exists.");
         }
+
+        string? card = null;
+        for (var salt = 0; card is null; salt++)
+        {
+            var candidate = row.CardNumber ?? CardNumber.FromSeed(options.Value.CardPrefix, memberId, salt).Value;
+            if (await members.ClaimIndexAsync(MemberStore.CardIndexKey(candidate), memberId, ct) == memberId)
+            {
+                card = candidate;
+            }
+            else if (row.CardNumber is not null || salt >= 5)
+            {
+                await members.ReleaseIndexAsync(phoneKey, memberId, ct);
+                return new BatchRowResult(row.Row, "failed", null, "card_taken", "This card number belongs to another member.");
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var birthday = row.Birthday is null ? (DateOnly?)null : DateOnly.ParseExact(row.Birthday, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var profile = new MemberProfile(memberId, row.Phone, row.Name, birthday, Gender.Unspecified, row.StoreId, EnrolmentChannel.BatchImport, false, now);
+        var tier = row.Tier ?? (rules.Policy.EntryOn == Domain.Programme.TierEntry.Enrolment ? rules.Tiers[0].Code : string.Empty);
+
+        // The work lists the scheduled jobs read, before the member exists (a listed id without a member is skipped).
+        var enrolledOn = options.Value.LocalDay(now);
+        var lists = new List<Task>
+        {
+            store.Schedules.UpsertEntityAsync(new TableEntity(Campaigns.BirthdayCalendar.AnniversaryPartition(enrolledOn), memberId) { ["Year"] = enrolledOn.Year }, TableUpdateMode.Replace, cancellationToken: ct),
+        };
+        if (birthday is { } b)
+        {
+            lists.Add(store.Schedules.UpsertEntityAsync(new TableEntity(Campaigns.BirthdayCalendar.Partition(b), memberId), TableUpdateMode.Replace, cancellationToken: ct));
+        }
+
+        if (tier.Length > 0 && tier != rules.Tiers[0].Code)
+        {
+            lists.Add(store.Schedules.UpsertEntityAsync(new TableEntity(Programme.TierEvaluation.Partition, memberId), TableUpdateMode.Replace, cancellationToken: ct));
+        }
+
+        await Task.WhenAll(lists);
+        await members.CreateAsync(profile, new MemberCard(card, CardType.Personal, CardStatus.Active, now), MemberAccount.Empty with { Tier = tier }, ct);
 
         if (row.Principal == 0 && row.Bonus == 0 && row.Points == 0)
         {

@@ -14,11 +14,11 @@ internal sealed record BatchStart(string BatchId);
 /// <summary>A batch's file, staged: how many chunks of valid rows, and how many rows failed the checks at staging.</summary>
 internal sealed record StagedBatch(BatchKind Kind, int Rows, int Chunks, int Failed);
 
-/// <summary>One chunk to apply.</summary>
-internal sealed record BatchChunk(string BatchId, BatchKind Kind, int Chunk);
+/// <summary>One chunk to apply, from its row <paramref name="From"/> (0-based within the chunk).</summary>
+internal sealed record BatchChunk(string BatchId, BatchKind Kind, int Chunk, int From = 0);
 
-/// <summary>What a chunk did.</summary>
-internal sealed record ChunkResult(int Applied, int Failed);
+/// <summary>What a call did with its chunk; <paramref name="Next"/> is where the chunk goes on when the call ran out of time.</summary>
+internal sealed record ChunkResult(int Applied, int Failed, int? Next = null);
 
 /// <summary>Progress, in the custom status while it runs and as the output at the end.</summary>
 internal sealed record BatchProgress(string BatchId, int Rows, int Done, int Failed, int Remaining, bool Cancelled);
@@ -29,7 +29,9 @@ internal sealed record BatchOutcome(string BatchId, int Applied, int Failed, boo
 /// <summary>
 /// An HQ batch as a durable orchestration: stage the file into chunks of <see cref="BatchImport.ChunkSize"/> checked
 /// rows, then apply the chunks <see cref="BatchImport.Parallel"/> at a time (fan-out/fan-in), with the rows done,
-/// failed and remaining in the custom status after each wave. A <c>cancel</c> event stops it between waves: the rows
+/// failed and remaining in the custom status after each wave. A call works on its chunk for at most
+/// <see cref="ApplyBatchChunk.TimeBox"/> and says where to go on; the rest of the chunk joins a later wave, so no call
+/// outlives the work-item queue's visibility timeout (after which the engine would hand the same chunk out again). A <c>cancel</c> event stops it between waves: the rows
 /// applied stay. Every row is applied through keys derived from (batch, row), so retried activities, a worker killed
 /// mid-chunk or the instance started again apply nothing twice.
 /// </summary>
@@ -57,7 +59,8 @@ internal static class BatchImport
         var cancelled = false;
         BatchProgress Progress() => new(input.BatchId, staged.Rows, applied, failed, Math.Max(0, staged.Rows - applied - failed), cancelled);
         context.SetCustomStatus(Progress());
-        for (var first = 0; first < staged.Chunks; first += Parallel)
+        var pending = new Queue<BatchChunk>(Enumerable.Range(0, staged.Chunks).Select(n => new BatchChunk(input.BatchId, staged.Kind, n)));
+        while (pending.Count > 0)
         {
             if (cancel.IsCompleted)
             {
@@ -65,12 +68,21 @@ internal static class BatchImport
                 break;
             }
 
-            var wave = Enumerable.Range(first, Math.Min(Parallel, staged.Chunks - first))
-                .Select(n => context.CallActivityAsync<ChunkResult>(ApplyBatchChunk.Name, new BatchChunk(input.BatchId, staged.Kind, n), Activities.Retry));
-            foreach (var result in await Task.WhenAll(wave))
+            var wave = new List<BatchChunk>();
+            while (wave.Count < Parallel && pending.Count > 0)
             {
-                applied += result.Applied;
-                failed += result.Failed;
+                wave.Add(pending.Dequeue());
+            }
+
+            var results = await Task.WhenAll(wave.Select(c => context.CallActivityAsync<ChunkResult>(ApplyBatchChunk.Name, c, Activities.Retry)));
+            for (var i = 0; i < wave.Count; i++)
+            {
+                applied += results[i].Applied;
+                failed += results[i].Failed;
+                if (results[i].Next is { } next)
+                {
+                    pending.Enqueue(wave[i] with { From = next });
+                }
             }
 
             context.SetCustomStatus(Progress());
@@ -86,8 +98,10 @@ internal static class BatchImport
     /// <summary>The blob of chunk <paramref name="n"/>'s rows.</summary>
     public static string ChunkBlob(string batchId, int n) => $"{batchId}/chunks/{n.ToString("D5", CultureInfo.InvariantCulture)}.json";
 
-    /// <summary>The blob of chunk <paramref name="n"/>'s results (-1: the rows refused at staging).</summary>
-    public static string ResultBlob(string batchId, int n) => n < 0 ? $"{batchId}/results/staging.json" : $"{batchId}/results/{n.ToString("D5", CultureInfo.InvariantCulture)}.json";
+    /// <summary>The blob of the results of chunk <paramref name="n"/> from its row <paramref name="from"/> (n = -1: the rows refused at staging).</summary>
+    public static string ResultBlob(string batchId, int n, int from = 0) => n < 0
+        ? $"{batchId}/results/staging.json"
+        : $"{batchId}/results/{n.ToString("D5", CultureInfo.InvariantCulture)}-{from.ToString("D5", CultureInfo.InvariantCulture)}.json";
 }
 
 /// <summary>
@@ -132,10 +146,18 @@ internal sealed class StageBatch(BatchStore batches, OrgStore org, Programme.Pro
     }
 }
 
-/// <summary>Activity: applies one chunk's rows, eight at a time, and writes each row's result.</summary>
+/// <summary>
+/// Activity: applies a chunk's rows from where it is told, eight at a time, and writes each row's result; it stops
+/// starting rows after <see cref="TimeBox"/> and answers where the chunk goes on.
+/// </summary>
 internal sealed class ApplyBatchChunk(BatchStore batches, BatchApply apply)
 {
     public const string Name = "ApplyBatchChunk";
+
+    /// <summary>How long a call starts new rows: a third of host.json's work-item visibility timeout (1 minute), which the local engine does not renew.</summary>
+    public static readonly TimeSpan TimeBox = TimeSpan.FromSeconds(20);
+
+    private const int RowsAtOnce = 8;
 
     [Function(Name)]
     public async Task<ChunkResult> RunAsync([ActivityTrigger] BatchChunk input)
@@ -144,23 +166,30 @@ internal sealed class ApplyBatchChunk(BatchStore batches, BatchApply apply)
         var ct = CancellationToken.None;
         var record = await batches.GetAsync(input.BatchId, ct) ?? throw new InvalidOperationException($"No batch {input.BatchId}.");
         var blob = BatchImport.ChunkBlob(input.BatchId, input.Chunk);
-        var results = new System.Collections.Concurrent.ConcurrentBag<BatchRowResult>();
+        Func<object, Task<BatchRowResult>> applyRow;
+        IReadOnlyList<object> rows;
         if (input.Kind == BatchKind.Members)
         {
-            var rows = await batches.ReadJsonAsync<List<MemberImportRow>>(blob, ct) ?? [];
-            await System.Threading.Tasks.Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (row, token) =>
-                results.Add(await apply.ImportMemberAsync(input.BatchId, row, record.CreatedBy, token)));
+            rows = await batches.ReadJsonAsync<List<MemberImportRow>>(blob, ct) ?? [];
+            applyRow = row => apply.ImportMemberAsync(input.BatchId, (MemberImportRow)row, record.CreatedBy, ct);
         }
         else
         {
-            var rows = await batches.ReadJsonAsync<List<TopUpImportRow>>(blob, ct) ?? [];
-            await System.Threading.Tasks.Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (row, token) =>
-                results.Add(await apply.TopUpAsync(input.BatchId, row, record.StoreId, record.CreatedBy, token)));
+            rows = await batches.ReadJsonAsync<List<TopUpImportRow>>(blob, ct) ?? [];
+            applyRow = row => apply.TopUpAsync(input.BatchId, (TopUpImportRow)row, record.StoreId, record.CreatedBy, ct);
         }
 
-        var ordered = results.OrderBy(r => r.Row).ToList();
-        await batches.WriteJsonAsync(BatchImport.ResultBlob(input.BatchId, input.Chunk), ordered, ct);
-        return new ChunkResult(ordered.Count(r => r.Applied), ordered.Count(r => !r.Applied));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var results = new List<BatchRowResult>();
+        var next = input.From;
+        while (next < rows.Count && (next == input.From || watch.Elapsed < TimeBox))
+        {
+            results.AddRange(await Task.WhenAll(rows.Skip(next).Take(RowsAtOnce).Select(applyRow)));
+            next = Math.Min(rows.Count, next + RowsAtOnce);
+        }
+
+        await batches.WriteJsonAsync(BatchImport.ResultBlob(input.BatchId, input.Chunk, input.From), results, ct);
+        return new ChunkResult(results.Count(r => r.Applied), results.Count(r => !r.Applied), next < rows.Count ? next : null);
     }
 }
 

@@ -204,7 +204,8 @@ internal sealed class BatchesApi(BatchStore batches, OrgStore org, Programme.Pro
         }
 
         string[] headers = ["row", "code", "message"];
-        var rows = failed.OrderBy(r => r.Row).Select(r => new object?[] { r.Row, r.Code, r.Message }).ToList();
+        // A row appears once even if an engine hand-out ran a chunk's part twice.
+        var rows = failed.GroupBy(r => r.Row).Select(g => g.First()).OrderBy(r => r.Row).Select(r => new object?[] { r.Row, r.Code, r.Message }).ToList();
         var file = $"batch-{batchId}-failed";
         return format == "csv"
             ? Results.File(SpreadsheetExport.Csv(headers, rows), "text/csv; charset=utf-8", file + ".csv")

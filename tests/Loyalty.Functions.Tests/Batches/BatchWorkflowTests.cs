@@ -8,9 +8,10 @@ namespace Loyalty.Functions.Tests.Batches;
 public sealed class BatchWorkflowTests
 {
     private readonly List<int> _chunks = [];
+    private readonly List<BatchChunk> _calls = [];
     private readonly List<BatchOutcome> _finished = [];
 
-    private FakeOrchestration Runtime(int rows, int chunks, int stagingFailed, Action<int>? onChunk = null)
+    private FakeOrchestration Runtime(int rows, int chunks, int stagingFailed, Action<int>? onChunk = null, Func<BatchChunk, ChunkResult>? result = null)
     {
         var runtime = new FakeOrchestration(DateTimeOffset.Parse("2026-12-01T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         return runtime
@@ -18,8 +19,9 @@ public sealed class BatchWorkflowTests
             .Activity<BatchChunk, ChunkResult>(ApplyBatchChunk.Name, chunk =>
             {
                 _chunks.Add(chunk.Chunk);
+                _calls.Add(chunk);
                 onChunk?.Invoke(chunk.Chunk);
-                return new ChunkResult(BatchImport.ChunkSize - 1, 1);
+                return result?.Invoke(chunk) ?? new ChunkResult(BatchImport.ChunkSize - 1, 1);
             })
             .Activity<BatchOutcome, object?>(FinishBatch.Name, outcome =>
             {
@@ -67,5 +69,22 @@ public sealed class BatchWorkflowTests
         Assert.Equal(4 * (BatchImport.ChunkSize - 1), result.Done);
         Assert.Equal(rows - result.Done - result.Failed, result.Remaining);
         Assert.True(Assert.Single(_finished).Cancelled);
+    }
+
+    [Fact]
+    public async Task AChunkThatRanOutOfTime_GoesOnInALaterWave_FromWhereItStopped()
+    {
+        var rows = 5 * BatchImport.ChunkSize;
+        var runtime = Runtime(rows, 5, 0, result: call => call is { Chunk: 1, From: 0 }
+            ? new ChunkResult(200, 0, Next: 200)
+            : new ChunkResult(BatchImport.ChunkSize - call.From, 0));
+
+        runtime.Start(BatchImport.RunAsync, new BatchStart("B3"), "B3");
+        var result = await runtime.OutputAsync<BatchProgress>();
+
+        Assert.Equal(rows, result.Done);
+        Assert.Equal(0, result.Remaining);
+        Assert.Equal(new BatchChunk("B3", BatchKind.Members, 1, 200), _calls[^1]);
+        Assert.Equal(6, _calls.Count);
     }
 }

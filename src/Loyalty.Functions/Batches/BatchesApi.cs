@@ -21,7 +21,7 @@ internal sealed record BatchView(
     int Done,
     int Failed,
     int Remaining,
-    string StoreId,
+    string? StoreId,
     string CreatedBy,
     DateTimeOffset CreatedAt,
     DateTimeOffset? FinishedAt,
@@ -91,8 +91,15 @@ internal sealed class BatchesApi(BatchStore batches, OrgStore org, Programme.Pro
             var batchId = key is null ? null : BatchStore.BatchId(caller.Id, key);
             if (batchId is not null && await batches.GetAsync(batchId, ct) is { } earlier)
             {
-                // The same upload again (a retry): answer what the first one answered; another file under the key is an error.
-                return earlier.RequestHash == requestHash ? await AcceptedAsync(http, earlier, durable, replayed: true) : IdempotencyKey.Mismatch();
+                // The same upload again (a retry): answer what the first one answered, starting the orchestration if the
+                // first attempt stopped before it did; another file under the key is an error.
+                if (earlier.RequestHash != requestHash)
+                {
+                    return IdempotencyKey.Mismatch();
+                }
+
+                await durable.StartOnceAsync(BatchImport.Name, new BatchStart(earlier.BatchId), earlier.BatchId, ct);
+                return await AcceptedAsync(http, earlier, durable, replayed: true);
             }
 
             var context = new BatchCheckContext(tree, await programme.GetRulesAsync(ct), options.Value.LocalDay(time.GetUtcNow()), storeId);
@@ -250,6 +257,6 @@ internal sealed class BatchesApi(BatchStore batches, OrgStore org, Programme.Pro
         var root = $"{http.Request.Scheme}://{http.Request.Host}/api/batches/{record.BatchId}";
         return new BatchView(
             record.BatchId, record.Kind == BatchKind.Members ? "members" : "top-ups", state, record.Rows, done, failed, Math.Max(0, record.Rows - done - failed),
-            record.StoreId, record.CreatedBy, record.CreatedAt, record.FinishedAt, root, root + "/report", root + "/cancel", OrchestrationsApi.Links(http, record.BatchId));
+            record.StoreId is { Length: > 0 } store ? store : null, record.CreatedBy, record.CreatedAt, record.FinishedAt, root, root + "/report", root + "/cancel", OrchestrationsApi.Links(http, record.BatchId));
     }
 }

@@ -8,6 +8,7 @@
 #   BENCH_BATCH_MEMBERS (100000), BENCH_BATCH_TOP_UPS (10000): rows of the batch phase's member import and top-up batch
 #   BENCH_AZURITE_SPLIT (0): 1 runs Azurite's table and queue services as two processes (one core each)
 #   BENCH_DURABLE_PORT (BENCH_PORT + 1): the durable phase's benchmark app (bench/Loyalty.Bench.DurableApp)
+#   BENCH_DURABLE_ARGS: extra driver arguments of the durable phase, e.g. "--sequential 40 --fan-out 100 --instances 100"
 # The durable phase runs its own app under the local host, not the loyalty app: BENCH_PHASES=durable builds and starts
 # only what it needs (the local host, the driver and that app).
 # Exits non-zero when any request errs or any invariant fails.

@@ -105,7 +105,6 @@ internal static class BatchRows
     /// <summary>Checks a member row; the errors, or the row to import.</summary>
     public static (MemberImportRow? Row, IReadOnlyList<BatchError> Errors) CheckMember(BatchFileRow row, Dictionary<string, int> columns, BatchCheckContext context)
     {
-        ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(context);
         var errors = Formulas(row, columns);
         if (errors.Count > 0)
@@ -113,7 +112,7 @@ internal static class BatchRows
             return (null, errors);
         }
 
-        string? Cell(string name) => columns.TryGetValue(name, out var i) && i < row.Cells.Count && row.Cells[i].Trim() is { Length: > 0 } v ? v : null;
+        string? Cell(string name) => CellOf(row, columns, name);
         var birthday = Birthday(Cell("birthday"));
         var enrolment = Enrolment.Create(Cell("phone"), Cell("name"), birthday, null, Cell("storeId"), nameof(EnrolmentChannel.BatchImport), null, false, context.Org, context.Today);
         if (!enrolment.IsSuccess)
@@ -170,7 +169,6 @@ internal static class BatchRows
     /// <summary>Checks a top-up row; the errors, or the row to apply.</summary>
     public static (TopUpImportRow? Row, IReadOnlyList<BatchError> Errors) CheckTopUp(BatchFileRow row, Dictionary<string, int> columns, BatchCheckContext context, string principalId)
     {
-        ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(context);
         var errors = Formulas(row, columns);
         if (errors.Count > 0)
@@ -178,7 +176,7 @@ internal static class BatchRows
             return (null, errors);
         }
 
-        string? Cell(string name) => columns.TryGetValue(name, out var i) && i < row.Cells.Count && row.Cells[i].Trim() is { Length: > 0 } v ? v : null;
+        string? Cell(string name) => CellOf(row, columns, name);
         var memberId = Cell("memberId");
         var card = Cell("cardNumber");
         var phone = Cell("phone");
@@ -216,8 +214,14 @@ internal static class BatchRows
             : (new TopUpImportRow(row.Row, memberId, card is null ? null : CardNumber.Parse(card).Value!.Value, phone is null ? null : PhoneNumber.Parse(phone).Value!.Value, amount, bonus), errors);
     }
 
+    /// <summary>A cell's trimmed text by column name; null when the column is absent or the cell empty.</summary>
+    private static string? CellOf(BatchFileRow row, Dictionary<string, int> columns, string name) =>
+        columns.TryGetValue(name, out var i) && i < row.Cells.Count && row.Cells[i].Trim() is { Length: > 0 } v ? v : null;
+
+    /// <summary>Errors for every cell a spreadsheet would run as a formula (all the row's errors when there is one).</summary>
     private static List<BatchError> Formulas(BatchFileRow row, Dictionary<string, int> columns)
     {
+        ArgumentNullException.ThrowIfNull(row);
         var errors = new List<BatchError>();
         foreach (var (name, i) in columns)
         {

@@ -184,6 +184,29 @@ public sealed class BatchImportTests(BatchApp app) : IClassFixture<BatchApp>
     }
 
     [Fact]
+    public async Task BadRequests_AnswerProblemsWithTheirCodes()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var file = Utf8Csv($"phone,name,storeId\n{LoyaltyApp.NewPhone()},A,sh-001\n");
+
+        await (await admin.SendAsync(Upload("/api/batches", file, "text/csv", Guid.NewGuid().ToString()))).AssertProblemAsync(HttpStatusCode.BadRequest, "batch_kind_invalid");
+        await (await admin.SendAsync(Upload("/api/batches?kind=members", file, "text/csv", null))).AssertProblemAsync(HttpStatusCode.BadRequest, "idempotency_key_required");
+        await (await admin.SendAsync(Upload("/api/batches?kind=top-ups", Utf8Csv("phone,amount\n"), "text/csv", Guid.NewGuid().ToString()))).AssertProblemAsync(HttpStatusCode.BadRequest, "store_required");
+        await (await admin.SendAsync(Upload("/api/batches?kind=members", Utf8Csv("phone,name,storeId\n"), "text/csv", Guid.NewGuid().ToString()))).AssertProblemAsync(HttpStatusCode.BadRequest, "batch_empty");
+        await (await admin.GetAsync(new Uri("/api/batches/B0000000000000000000", UriKind.Relative))).AssertProblemAsync(HttpStatusCode.NotFound, "batch_not_found");
+        await (await admin.PostAsync("/api/batches/nonsense/cancel", new { }, null)).AssertProblemAsync(HttpStatusCode.NotFound, "batch_not_found");
+
+        var key = Guid.NewGuid().ToString();
+        var accepted = await admin.SendAsync(Upload("/api/batches?kind=members", file, "text/csv", key));
+        var batchId = (await accepted.JsonAsync()).GetProperty("batchId").GetString()!;
+        await WaitFinishedAsync(admin, batchId);
+        await (await admin.SendAsync(Upload("/api/batches?kind=members", Utf8Csv("phone,name,storeId\n13900000000,B,sh-001\n"), "text/csv", key)))
+            .AssertProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
+        await (await admin.GetAsync(new Uri($"/api/batches/{batchId}/report?format=pdf", UriKind.Relative))).AssertProblemAsync(HttpStatusCode.BadRequest, "format_invalid");
+        await (await admin.PostAsync($"/api/batches/{batchId}/cancel", new { }, null)).AssertProblemAsync(HttpStatusCode.Conflict, "batch_finished");
+    }
+
+    [Fact]
     public async Task Batches_AreForHqRolesOnly()
     {
         using var terminal = app.Client(await app.KeyForAsync("terminal", "sh-001"));

@@ -125,6 +125,7 @@ module functionApp 'modules/functionapp.bicep' = {
     appStorageName: appStorage.outputs.name
     hostStorageName: hostStorage.outputs.name
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    eventsTopicName: serviceBus.outputs.eventsTopicName
     phoneHashKeySecretUri: keyVault.outputs.phoneHashKeySecretUri
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     chainTimeZone: chainTimeZone

@@ -9,6 +9,9 @@ param identityClientId string
 param appStorageName string
 param hostStorageName string
 param serviceBusNamespace string
+
+@description('Service Bus topic of the integration events.')
+param eventsTopicName string
 param phoneHashKeySecretUri string
 param applicationInsightsConnectionString string
 param chainTimeZone string
@@ -82,6 +85,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: serviceBusNamespace }
         { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
         { name: 'ServiceBusConnection__clientId', value: identityClientId }
+        { name: 'LoyaltyEvents__fullyQualifiedNamespace', value: serviceBusNamespace }
+        { name: 'LoyaltyEvents__clientId', value: identityClientId }
+        { name: 'Loyalty__EventTransport', value: 'ServiceBus' }
+        { name: 'Loyalty__EventTopic', value: eventsTopicName }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
         { name: 'Loyalty__PhoneHashKey', value: '@Microsoft.KeyVault(SecretUri=${phoneHashKeySecretUri})' }

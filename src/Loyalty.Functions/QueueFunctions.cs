@@ -33,6 +33,14 @@ internal sealed class QueueFunctions(IServiceProvider services)
     public Task ProjectReportFact([QueueTrigger(QueueNames.ReportFacts, Connection = Connection)] string message, FunctionContext context) =>
         Run<Reports.ProjectReportFact>(message, context);
 
+    [Function("DispatchMemberEvents")]
+    public Task DispatchMemberEvents([QueueTrigger(QueueNames.MemberEvents, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Events.DispatchMemberEvents>(message, context);
+
+    [Function("RetryWebhookDelivery")]
+    public Task RetryWebhookDelivery([QueueTrigger(QueueNames.WebhookRetries, Connection = Connection)] string message, FunctionContext context) =>
+        Run<Events.RetryWebhookDelivery>(message, context);
+
     private Task Run<T>(string message, FunctionContext context)
         where T : IQueueFunction =>
         services.GetRequiredService<T>().RunAsync(QueueInvocation.From(message, context), context.CancellationToken);

@@ -11,6 +11,17 @@ public enum HostingMode
     Azure,
 }
 
+/// <summary>Transports of integration events.</summary>
+public enum EventTransportKind
+{
+    /// <summary>The <c>integration-events</c> Storage queue (local runs, tests).</summary>
+    Queue,
+    /// <summary>A Service Bus topic (Azure), identity-based through the <c>LoyaltyEvents</c> connection settings.</summary>
+    ServiceBus,
+    /// <summary>None: webhooks only.</summary>
+    None,
+}
+
 /// <summary>App settings under <c>Loyalty</c> (environment: <c>Loyalty__Name</c>). Validated at start-up.</summary>
 public sealed class LoyaltyOptions
 {
@@ -56,6 +67,21 @@ public sealed class LoyaltyOptions
     /// <summary>How long an order event waits before it is tried again (e.g. a refund that arrived before its order).</summary>
     public int OrderEventRetrySeconds { get; set; } = 30;
 
+    /// <summary>Where integration events are published: a Storage queue locally, a Service Bus topic in Azure, or nowhere.</summary>
+    public EventTransportKind EventTransport { get; set; } = EventTransportKind.Queue;
+
+    /// <summary>The Service Bus topic of integration events (namespace: the <c>LoyaltyEvents</c> connection settings).</summary>
+    public string EventTopic { get; set; } = "loyalty-events";
+
+    /// <summary>Whether webhook endpoints may be on loopback (local runs and tests; never in Azure).</summary>
+    public bool WebhookAllowLoopback { get; set; }
+
+    /// <summary>Delays between webhook attempts after a failure; when used up (or after 24 h) the delivery is parked.</summary>
+    public string WebhookRetrySchedule { get; set; } = "5s,5m,30m,2h,5h,10h";
+
+    /// <summary>How long a webhook endpoint has to answer one attempt.</summary>
+    public int WebhookTimeoutSeconds { get; set; } = 10;
+
     /// <summary>The chain's time zone, resolved.</summary>
     public TimeZoneInfo ChainTimeZone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
@@ -97,6 +123,28 @@ internal sealed class LoyaltyOptionsValidator : IValidateOptions<LoyaltyOptions>
         if (options.MaxBatchRows is < 1 or > 1_000_000)
         {
             failures.Add("Loyalty__MaxBatchRows must be 1-1,000,000.");
+        }
+
+        try
+        {
+            if (Events.WebhookDeliverer.RetrySchedule(options.WebhookRetrySchedule).Count is 0 or > 20)
+            {
+                failures.Add("Loyalty__WebhookRetrySchedule must list 1-20 delays.");
+            }
+        }
+        catch (FormatException ex)
+        {
+            failures.Add("Loyalty__WebhookRetrySchedule: " + ex.Message);
+        }
+
+        if (options.WebhookTimeoutSeconds is < 1 or > 60)
+        {
+            failures.Add("Loyalty__WebhookTimeoutSeconds must be 1-60.");
+        }
+
+        if (options.HostingMode == HostingMode.Azure && options.WebhookAllowLoopback)
+        {
+            failures.Add("Loyalty__WebhookAllowLoopback may not be true in Azure.");
         }
 
         if (options.IdempotencyRetentionDays is < 1 or > 90)

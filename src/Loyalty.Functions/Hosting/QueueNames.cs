@@ -15,4 +15,6 @@ internal static class QueueNames
     public const string OrderEvents = Prefix + "order-events";
     public const string PosSales = Prefix + "pos-sales";
     public const string ReportFacts = Prefix + "report-facts";
+    public const string MemberEvents = Prefix + "member-events";
+    public const string WebhookRetries = Prefix + "webhook-retries";
 }

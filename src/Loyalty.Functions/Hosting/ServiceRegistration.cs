@@ -102,6 +102,48 @@ internal static class ServiceRegistration
         services.AddSingleton<Storage.Ledger.Reconciler>();
         services.AddSingleton<Storage.Reports.ReportProjector>();
         services.AddSingleton<Storage.Webhooks.ShopSecretStore>();
+        services.AddSingleton<Storage.Webhooks.WebhookEndpointStore>();
+        services.AddSingleton<Storage.Webhooks.WebhookDeliveryStore>();
+        return services;
+    }
+
+    /// <summary>
+    /// Integration events: the dispatcher, its transport (<c>Loyalty__EventTransport</c>), webhook delivery with the
+    /// SSRF guard on every connection, and the API over endpoints and deliveries.
+    /// </summary>
+    public static IServiceCollection AddLoyaltyEvents(this IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LoyaltyOptions>>().Value;
+            return new Events.WebhookUrlGuard(requireHttps: o.HostingMode == HostingMode.Azure, allowLoopback: o.WebhookAllowLoopback);
+        });
+        services.AddHttpClient(Events.WebhookDeliverer.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                ConnectCallback = sp.GetRequiredService<Events.WebhookUrlGuard>().ConnectAsync,
+                AllowAutoRedirect = false,
+                UseProxy = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        services.AddSingleton<Events.IEventTransport>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<LoyaltyOptions>>().Value;
+            var store = sp.GetRequiredService<TableStore>();
+            return o.EventTransport switch
+            {
+                EventTransportKind.ServiceBus => new Events.ServiceBusEventTransport(
+                    Events.ServiceBusConnection.CreateClient(sp.GetRequiredService<IConfiguration>()).CreateSender(o.EventTopic)),
+                EventTransportKind.None => new Events.NoEventTransport(),
+                _ => new Events.QueueEventTransport(store.Queue(store.Names.IntegrationEventsQueue)),
+            };
+        });
+        services.AddSingleton<Events.WebhookDeliverer>();
+        services.AddSingleton<Events.EventDispatcher>();
+        services.AddSingleton<Events.WebhookEndpointsApi>();
+        services.AddScoped<Events.DispatchMemberEvents>();
+        services.AddScoped<Events.RetryWebhookDelivery>();
         return services;
     }
 
@@ -147,6 +189,7 @@ internal static class ServiceRegistration
         services.AddScoped<Reports.PurgeReportMarkers>();
         services.AddScoped<Maintenance.PurgeIdempotencyRecords>();
         services.AddSingleton<INotificationSender, RecordingNotificationSender>();
+        services.AddLoyaltyEvents();
         services.AddSingleton<BootstrapGate>();
         services.AddHostedService<Bootstrap>();
         services.ConfigureHttpJsonOptions(o => JsonDefaults.Configure(o.SerializerOptions));

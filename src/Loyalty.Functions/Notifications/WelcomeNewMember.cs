@@ -21,6 +21,7 @@ internal sealed class WelcomeNewMember(
     ProgrammeConfig programme,
     CouponIssuer issuer,
     NotificationOutbox outbox,
+    Events.EventDispatcher dispatcher,
     ILogger<WelcomeNewMember> logger) : IQueueFunction
 {
     public const string NotificationId = "welcome";
@@ -35,6 +36,9 @@ internal sealed class WelcomeNewMember(
             ?? throw new InvalidDataException("Empty member-enrolled message.");
         var member = await members.GetAsync(message.MemberId, cancellationToken)
             ?? throw new InvalidOperationException($"Member {message.MemberId} does not exist.");
+
+        // member.enrolled was written with the member; publish it before the sign-up pack's events.
+        await dispatcher.DispatchMemberAsync(message.MemberId, cancellationToken);
         var gift = await GrantSignUpPackAsync(member.Profile.MemberId, member.Profile.StoreId, cancellationToken);
         var chain = (await org.GetRequiredAsync(cancellationToken)).Hq.Name;
         var card = member.Cards.OrderBy(c => c.IssuedAt).First().CardNumber;

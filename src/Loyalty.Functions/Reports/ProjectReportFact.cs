@@ -11,8 +11,10 @@ namespace Loyalty.Functions.Reports;
 /// before the operation commits, so it can arrive first: a fact row not there yet is looked for again with a growing
 /// delay, and given up once <see cref="Grace"/> has passed (its transaction failed or was retried under another fact).
 /// Counting is exactly once per fact (see <see cref="ReportProjector"/>), so redeliveries and replays change nothing.
+/// A message that names the transaction's outbox row (<see cref="ReportFactMessage.Events"/>) then has the member's
+/// events dispatched: the sale path tells the dispatcher without a message of its own.
 /// </summary>
-internal sealed class ProjectReportFact(ReportProjector projector, TableStore store, TimeProvider time, ILogger<ProjectReportFact> logger) : IQueueFunction
+internal sealed class ProjectReportFact(ReportProjector projector, Events.EventDispatcher dispatcher, TableStore store, TimeProvider time, ILogger<ProjectReportFact> logger) : IQueueFunction
 {
     /// <summary>How long after its first sending a fact may still appear.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(5);
@@ -34,6 +36,12 @@ internal sealed class ProjectReportFact(ReportProjector projector, TableStore st
 
         if (result != ProjectionResult.Missing)
         {
+            // The fact row is there, so its transaction committed, and with it the outbox row it names.
+            if (message.Events is not null)
+            {
+                await dispatcher.DispatchMemberAsync(message.MemberId, cancellationToken);
+            }
+
             return;
         }
 

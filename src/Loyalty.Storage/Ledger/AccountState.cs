@@ -44,6 +44,9 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>End of the paid membership (exclusive).</summary>
     public DateTimeOffset? PaidUntil { get; init; }
 
+    /// <summary>The number the member's next integration event gets (its place in the member's event stream).</summary>
+    public long NextEvent { get; init; } = 1;
+
     /// <summary>
     /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
     /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
@@ -74,5 +77,6 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         ManualTags = row.GetString("ManualTags"),
         PaidTier = row.GetString("PaidTier"),
         PaidUntil = row.GetDateTimeOffset("PaidUntil"),
+        NextEvent = row.GetInt64("NextEvent") ?? 1,
     };
 }

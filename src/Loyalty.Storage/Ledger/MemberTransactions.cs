@@ -6,6 +6,7 @@ using Azure;
 using Loyalty.Domain.Common;
 using Loyalty.Domain.Ledger;
 using Loyalty.Storage.Config;
+using Loyalty.Storage.Events;
 using Loyalty.Storage.Members;
 using Loyalty.Storage.Reports;
 using Loyalty.Storage.Schema;
@@ -150,6 +151,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             var hadMonth = batches.Has(month);
             var lots = StoredValueLots.Parse(account.StoredValueLots, account.Balances.Principal, account.Balances.Bonus);
             var facts = new Dictionary<string, ReportCounters>(StringComparer.Ordinal);
+            var written = new List<(LedgerEntry, LedgerChange, Balances)>(drafts.Count);
             foreach (var draft in drafts)
             {
                 FactsAt(facts, draft.StoreId).AddEntry(draft.Type, draft.Reason, draft.Change);
@@ -166,6 +168,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                     nextSeq++, draft.Type, draft.Reason, draft.Change.Points, draft.Change.Principal, draft.Change.Bonus,
                     draft.StoreId, idempotency?.Scope ?? "system", idempotency?.Key ?? string.Empty, time.GetUtcNow(), draft.Reference, draft.RuleVersion, draft.Note);
                 actions.Add(new(TableTransactionActionType.Add, LedgerRows.ToRow(memberId, entry, balances)));
+                written.Add((entry, draft.Change, balances));
             }
 
             if (!hadMonth && batches.Has(month))
@@ -176,6 +179,11 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             }
 
             var body = JsonSerializer.Serialize(write.Respond(balances), ConfigJson.Options);
+            var rows = write.Rows(body);
+
+            // The transaction's integration events: one outbox row beside the change, numbered in the member's stream.
+            var events = TransactionEvents.Derive(account, written, write, rows, body);
+            var outboxRow = events.Count == 0 ? null : OutboxRows.ToRow(memberId, memberId, account.NextEvent, events, time.GetUtcNow());
             var newAccount = new TableEntity(memberId, MemberRows.Account)
             {
                 ["Points"] = balances.Points,
@@ -183,6 +191,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["Bonus"] = balances.Bonus,
                 ["Tier"] = write.Tier ?? account.Tier,
                 ["NextSeq"] = nextSeq,
+                ["NextEvent"] = account.NextEvent + events.Count,
                 ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
                 ["TierProgress"] = write.TierProgress ?? account.TierProgress,
                 ["PointBatches"] = batches.ToJson(),
@@ -211,7 +220,11 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 }));
             }
 
-            actions.AddRange(write.Rows(body));
+            actions.AddRange(rows);
+            if (outboxRow is not null)
+            {
+                actions.Add(new(TableTransactionActionType.Add, outboxRow));
+            }
             var reportStore = write.ReportStoreId ?? (drafts.Count > 0 ? drafts[0].StoreId : ReportCounters.ChainLevel);
             if (write.Report is { IsEmpty: false } extra)
             {
@@ -222,7 +235,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
 
             try
             {
-                await AddFactsAsync(memberId, facts, actions, cancellationToken);
+                await AddFactsAsync(memberId, facts, actions, outboxRow?.RowKey, cancellationToken);
                 await store.Members.SubmitTransactionAsync(actions, cancellationToken);
                 return new Completed(write.Status, body, Replayed: false);
             }
@@ -251,9 +264,11 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
     /// <summary>
     /// Adds a fact row per store to the transaction and tells the report projector about it first. The message goes
     /// out before the commit, so a crash between the two cannot lose a committed fact; a message whose transaction did
-    /// not commit finds no row and is dropped by the projector after a grace period.
+    /// not commit finds no row and is dropped by the projector after a grace period. The first fact's message also
+    /// names the transaction's outbox row (<paramref name="outboxRowKey"/>), so the sale path tells the event
+    /// dispatcher with the message it sends anyway; a transaction without facts sends its own to member-events.
     /// </summary>
-    private async Task AddFactsAsync(string memberId, Dictionary<string, ReportCounters> facts, List<TableTransactionAction> actions, CancellationToken cancellationToken)
+    private async Task AddFactsAsync(string memberId, Dictionary<string, ReportCounters> facts, List<TableTransactionAction> actions, string? outboxRowKey, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         foreach (var (storeId, counters) in facts)
@@ -265,8 +280,15 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
 
             var row = ReportFactRows.ToRow(memberId, Guid.NewGuid().ToString("N"), storeId, Today, counters, now);
             await store.Queue(store.Names.ReportFactsQueue).SendMessageAsync(
-                JsonSerializer.Serialize(new ReportFactMessage(memberId, row.RowKey, now), ConfigJson.Options), FactDelay, cancellationToken: cancellationToken);
+                JsonSerializer.Serialize(new ReportFactMessage(memberId, row.RowKey, now) { Events = outboxRowKey }, ConfigJson.Options), FactDelay, cancellationToken: cancellationToken);
+            outboxRowKey = null;
             actions.Add(new(TableTransactionActionType.Add, row));
+        }
+
+        if (outboxRowKey is not null)
+        {
+            await store.Queue(store.Names.MemberEventsQueue).SendMessageAsync(
+                JsonSerializer.Serialize(new MemberEventsMessage(memberId, outboxRowKey, now), ConfigJson.Options), FactDelay, cancellationToken: cancellationToken);
         }
     }
 

@@ -105,13 +105,16 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(card);
+        var accountRow = MemberRows.ToAccountRow(profile.MemberId, account ?? MemberAccount.Empty);
+        accountRow["NextEvent"] = 2L;
         try
         {
             await store.Members.SubmitTransactionAsync(
             [
                 new(TableTransactionActionType.Add, MemberRows.ToProfileRow(profile)),
-                new(TableTransactionActionType.Add, MemberRows.ToAccountRow(profile.MemberId, account ?? MemberAccount.Empty)),
+                new(TableTransactionActionType.Add, accountRow),
                 new(TableTransactionActionType.Add, MemberRows.ToCardRow(profile.MemberId, card)),
+                new(TableTransactionActionType.Add, Events.OutboxRows.ToRow(profile.MemberId, profile.MemberId, 1, [EnrolledEvent(profile, card, accountRow.GetString("Tier"))], profile.EnrolledAt)),
             ],
                 cancellationToken);
         }
@@ -124,6 +127,28 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
             }
         }
     }
+
+    /// <summary>
+    /// The member's first event. Events carry ids, amounts and states, not personal data (name, phone, birthday): a
+    /// system that needs the profile reads it with its own API key.
+    /// </summary>
+    private static Events.EventDraft EnrolledEvent(MemberProfile profile, MemberCard card, string? tier) => new(
+        Loyalty.Domain.Events.EventCatalogue.MemberEnrolled,
+        new System.Text.Json.Nodes.JsonObject
+        {
+            ["memberId"] = profile.MemberId,
+            ["storeId"] = profile.StoreId,
+            ["channel"] = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(profile.Channel.ToString()),
+            ["enrolledAt"] = profile.EnrolledAt,
+            ["tier"] = tier,
+            ["marketingConsent"] = profile.MarketingConsent,
+            ["card"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["cardNumber"] = card.CardNumber,
+                ["cardType"] = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(card.Type.ToString()),
+                ["status"] = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(card.Status.ToString()),
+            },
+        });
 
     /// <summary>One card of a member, with its row's ETag; null when the member has no such card.</summary>
     public async Task<MemberCard?> GetCardAsync(string memberId, string cardNumber, CancellationToken cancellationToken = default)

@@ -149,4 +149,8 @@ public static class ReportFactRows
 }
 
 /// <summary>The queue message pointing the projector at a fact row: member, row key, when it was first sent, tries.</summary>
-public sealed record ReportFactMessage(string MemberId, string RowKey, DateTimeOffset FirstSent, int Tries = 0);
+public sealed record ReportFactMessage(string MemberId, string RowKey, DateTimeOffset FirstSent, int Tries = 0)
+{
+    /// <summary>The outbox row the same transaction wrote, if any: the projector hands it to the event dispatcher.</summary>
+    public string? Events { get; init; }
+}

@@ -94,8 +94,17 @@ public sealed class StorageNames
     /// <summary>The blob container of batch files and their staged chunks and results (lowercase: container names are).</summary>
     public string BatchContainer => TablePrefix.ToLowerInvariant() + "batches";
 
+    /// <summary>Registered webhook endpoints (one partition) with their secrets.</summary>
+    public string WebhookEndpoints => TablePrefix + "WebhookEndpoints";
+
+    /// <summary>The delivery log: one row per endpoint (partition) and event, with its state and attempts.</summary>
+    public string WebhookDeliveries => TablePrefix + "WebhookDeliveries";
+
+    /// <summary>The outbox of events that belong to no member (approvals, campaigns), one partition per stream.</summary>
+    public string Outbox => TablePrefix + "Outbox";
+
     /// <summary>All tables, for start-up creation.</summary>
-    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, Coupons, Schedules, Segments, Approvals, Campaigns, Reports, AuthorityUsage, Batches];
+    public IReadOnlyList<string> AllTables => [Members, MemberIndex, Idempotency, Org, Principals, Audit, Notifications, Config, SaleIndex, ShopSecrets, OrderEvents, Coupons, Schedules, Segments, Approvals, Campaigns, Reports, AuthorityUsage, Batches, WebhookEndpoints, WebhookDeliveries, Outbox];
 
     /// <summary>Queue of freshly enrolled members (feeds the welcome notification).</summary>
     public string MemberEnrolledQueue => QueuePrefix + "member-enrolled";
@@ -112,8 +121,20 @@ public sealed class StorageNames
     /// <summary>POS sales events (a Storage queue until an isolated Service Bus trigger is served; decision 0007).</summary>
     public string PosSalesQueue => QueuePrefix + "pos-sales";
 
+    /// <summary>Outbox rows written by member transactions without report facts, for the event dispatcher.</summary>
+    public string MemberEventsQueue => QueuePrefix + "member-events";
+
+    /// <summary>Webhook deliveries waiting for their next attempt (exponential backoff).</summary>
+    public string WebhookRetriesQueue => QueuePrefix + "webhook-retries";
+
+    /// <summary>
+    /// The local transport of integration events (CloudEvents JSON, one per message) where no Service Bus namespace is
+    /// configured: what the chain's systems would read from the topic.
+    /// </summary>
+    public string IntegrationEventsQueue => QueuePrefix + "integration-events";
+
     /// <summary>Every queue the app reads or writes, for start-up creation and the poison-queue tools.</summary>
-    public IReadOnlyList<string> AllQueues => [MemberEnrolledQueue, NotificationsQueue, ReportFactsQueue, OrderEventsQueue, PosSalesQueue];
+    public IReadOnlyList<string> AllQueues => [MemberEnrolledQueue, NotificationsQueue, ReportFactsQueue, OrderEventsQueue, PosSalesQueue, MemberEventsQueue, WebhookRetriesQueue, IntegrationEventsQueue];
 
     /// <summary>The poison queue the host (and the local listener) moves failing messages to.</summary>
     public static string Poison(string queue) => queue + "-poison";

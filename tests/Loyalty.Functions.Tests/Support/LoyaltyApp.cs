@@ -165,6 +165,10 @@ public partial class LoyaltyApp : IAsyncLifetime
             ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__partitionCount"] = "2",
             ["Loyalty__PhoneHashKey"] = PhoneHashKey,
             ["Loyalty__OrderEventRetrySeconds"] = "1",
+
+            // Webhook receivers of the tests listen on loopback, and a failed delivery is tried again within seconds.
+            ["Loyalty__WebhookAllowLoopback"] = "true",
+            ["Loyalty__WebhookRetrySchedule"] = "1s,1s,1s,1s,1s",
             ["Loyalty__StorageRetries"] = StorageRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["LOYALTY_ADMIN_KEY"] = AdminKey,
         };

@@ -43,6 +43,10 @@ internal sealed class TimerFunctions(IServiceProvider services)
     public Task PurgeReportMarkers([TimerTrigger(Reports.PurgeReportMarkers.Schedule)] TimerInfo timer, FunctionContext context) =>
         Run<Reports.PurgeReportMarkers>(timer, context);
 
+    [Function("SweepOutbox")]
+    public Task SweepOutbox([TimerTrigger(Events.SweepOutbox.Schedule)] TimerInfo timer, FunctionContext context) =>
+        Run<Events.SweepOutbox>(timer, context);
+
     private Task Run<T>(TimerInfo timer, FunctionContext context)
         where T : ITimerFunction =>
         services.GetRequiredService<T>().RunAsync(new TimerInvocation(DateTimeOffset.UtcNow, timer.IsPastDue), context.CancellationToken);

@@ -111,7 +111,7 @@ internal sealed class OpenApprovalStage(ApprovalStore approvals, NotificationOut
 /// record gets its final status (applied, failed, rejected or expired) and the requester is told. Running it again
 /// finds the request applied and the notification sent, and changes nothing.
 /// </summary>
-internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprovedAction> actions, NotificationOutbox outbox, TimeProvider time)
+internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprovedAction> actions, NotificationOutbox outbox, Events.SystemEvents events, TimeProvider time)
 {
     public const string Name = "CloseApproval";
 
@@ -126,6 +126,7 @@ internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprov
             if (!record.IsPending)
             {
                 await NotifyAsync(record, durable);
+                await PublishAsync(record);
                 return new ApprovalOutcome(record.Id, record.Status, record.StageIndex, record.Result);
             }
 
@@ -167,9 +168,26 @@ internal sealed class CloseApproval(ApprovalStore approvals, IEnumerable<IApprov
             }
 
             await NotifyAsync(final, durable);
+            await PublishAsync(final);
             return new ApprovalOutcome(final.Id, final.Status, final.StageIndex, final.Result);
         }
     }
+
+    /// <summary><c>approval.decided</c>, once per approval (its stream is the approval).</summary>
+    private Task PublishAsync(ApprovalRecord record) => events.PublishAsync(
+        "approval-" + record.Id,
+        Loyalty.Domain.Events.EventCatalogue.ApprovalDecided,
+        new System.Text.Json.Nodes.JsonObject
+        {
+            ["approvalId"] = record.Id,
+            ["action"] = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(record.Action.ToString()),
+            ["subject"] = record.Subject,
+            ["amount"] = record.Amount,
+            ["nodeId"] = record.NodeId,
+            ["status"] = record.Status,
+            ["stage"] = record.StageIndex,
+        },
+        CancellationToken.None);
 
     private async Task NotifyAsync(ApprovalRecord record, DurableTaskClient durable)
     {

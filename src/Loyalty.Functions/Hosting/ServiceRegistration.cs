@@ -141,6 +141,8 @@ internal static class ServiceRegistration
         });
         services.AddSingleton<Events.WebhookDeliverer>();
         services.AddSingleton<Events.EventDispatcher>();
+        services.AddSingleton<Events.SystemEvents>();
+        services.AddScoped<Events.SweepOutbox>();
         services.AddSingleton<Events.WebhookEndpointsApi>();
         services.AddScoped<Events.DispatchMemberEvents>();
         services.AddScoped<Events.RetryWebhookDelivery>();

@@ -22,7 +22,7 @@ internal enum OutboxResult
 /// then its id goes on the notifications queue, whose function hands it to the sender once. Marketing messages
 /// (offers, reminders, birthday gifts) go only to members who consented.
 /// </summary>
-internal sealed class NotificationOutbox(NotificationStore notifications, MemberStore members, TableStore store, TimeProvider time)
+internal sealed class NotificationOutbox(NotificationStore notifications, MemberStore members, TableStore store, Events.SystemEvents events, TimeProvider time)
 {
     /// <summary>Composes <paramref name="text"/> for a member under <paramref name="notificationId"/> and queues it.</summary>
     public async Task<OutboxResult> QueueAsync(string memberId, string notificationId, string template, string text, bool marketing, CancellationToken cancellationToken)
@@ -42,6 +42,13 @@ internal sealed class NotificationOutbox(NotificationStore notifications, Member
         {
             return OutboxResult.AlreadySent;
         }
+
+        // For the chain's SMS / WeChat gateway: the message without the phone number (the gateway reads the member).
+        await events.PublishAsync(
+            $"notification-{memberId}-{notificationId}",
+            Loyalty.Domain.Events.EventCatalogue.NotificationRequested,
+            new System.Text.Json.Nodes.JsonObject { ["memberId"] = memberId, ["notificationId"] = notificationId, ["channel"] = "sms", ["template"] = template, ["text"] = text, ["marketing"] = marketing },
+            cancellationToken);
 
         // Composed now or by an earlier attempt that stopped before queueing: queue it (the sender skips sent ones).
         await store.Queue(store.Names.NotificationsQueue).SendMessageAsync(

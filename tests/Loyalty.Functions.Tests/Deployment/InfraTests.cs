@@ -69,6 +69,27 @@ public sealed partial class InfraTests
         Assert.Equal("managedidentity", settings["LoyaltyStorage__credential"]);
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
         Assert.DoesNotContain(settings.Keys, k => k is "AzureWebJobsStorage" or "LoyaltyStorage" or "FUNCTIONS_WORKER_RUNTIME");
+
+        // Integration events go to the Service Bus topic with the app's identity (no connection string).
+        Assert.Equal(EventTransportKind.ServiceBus, options.EventTransport);
+        Assert.DoesNotContain(settings.Keys, k => k == "LoyaltyEvents");
+        var bus = Loyalty.Functions.Events.ServiceBusConnection.CreateClient(configuration);
+        Assert.Equal("sb-test.servicebus.windows.net", bus.FullyQualifiedNamespace);
+    }
+
+    [Fact]
+    public void EventsTopic_HasDuplicateDetection_SessionSubscriptions_AndTheAppMaySend()
+    {
+        var bus = Read("modules/servicebus.bicep");
+        var topic = bus[bus.IndexOf("resource eventsTopic", StringComparison.Ordinal)..];
+        Assert.Contains("requiresDuplicateDetection: true", topic[..topic.IndexOf('}')], StringComparison.Ordinal);
+        Assert.Contains("requiresSession: true", bus, StringComparison.Ordinal);
+        foreach (var consumer in new[] { "'erp'", "'crm'", "'messaging'" })
+        {
+            Assert.Contains("name: " + consumer, bus, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("roleIds.serviceBusDataSender", Read("modules/roles.bicep"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -260,6 +281,9 @@ public sealed partial class InfraTests
         "Loyalty__TimeZone" => "Asia/Shanghai",
         "Loyalty__CardPrefix" => "8860",
         "Loyalty__QueuePrefix" => string.Empty,
+        "Loyalty__EventTransport" => "ServiceBus",
+        "Loyalty__EventTopic" => "loyalty-events",
+        "LoyaltyEvents__fullyQualifiedNamespace" => "sb-test.servicebus.windows.net",
         _ when name.EndsWith("__credential", StringComparison.Ordinal) => "managedidentity",
         _ when name.EndsWith("__clientId", StringComparison.Ordinal) => "11111111-2222-3333-4444-555555555555",
         _ => "value-of-" + name,

@@ -130,6 +130,15 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
 
         // Nothing is left in the member's outbox.
         Assert.Empty(await OutboxRowsAsync(memberId));
+
+        // The welcome SMS went out as its own stream's event, once, for the gateway (without the phone number).
+        var welcome = $"notification-{memberId}-welcome";
+        await Api.EventuallyAsync(() => Task.FromResult(ReceivedFor("/all", welcome).Count == 1), "notification.requested of the welcome SMS");
+        var notification = ReceivedFor("/all", welcome)[0];
+        Assert.Equal("notification.requested", notification.Json.GetProperty("type").GetString());
+        Assert.Equal(welcome + "-1", notification.Id);
+        Assert.Equal(memberId, notification.Json.GetProperty("data").GetProperty("memberId").GetString());
+        Assert.True(WebhookReceiver.Verify(notification, secret));
     }
 
     [Fact]

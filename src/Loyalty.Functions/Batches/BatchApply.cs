@@ -37,6 +37,7 @@ internal sealed class BatchApply(
     OrgStore org,
     Programme.ProgrammeConfig programme,
     TopUp topUp,
+    Events.EventDispatcher events,
     TimeProvider time,
     IOptions<LoyaltyOptions> options)
 {
@@ -95,6 +96,9 @@ internal sealed class BatchApply(
 
         if (row.Principal == 0 && row.Bonus == 0 && row.Points == 0)
         {
+            // No opening transaction will tell the dispatcher: member.enrolled is published here (again harmlessly
+            // when the row is retried).
+            await events.DispatchMemberAsync(memberId, Storage.Events.OutboxRows.Key(1), ct);
             return new BatchRowResult(row.Row, "applied", memberId);
         }
 

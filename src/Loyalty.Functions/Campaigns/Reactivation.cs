@@ -289,7 +289,7 @@ internal static class Reactivation
         await WaitUntilAsync(context, offerAt.AddDays(input.WindowDays));
         var reactivated = await FollowUpAsync(context, input, offerAt, "measure");
         var rate = offered == 0 ? 0 : Math.Round((double)reactivated / offered, 4);
-        return result with
+        var completed = result with
         {
             Status = "completed",
             Offered = offered,
@@ -301,6 +301,8 @@ internal static class Reactivation
             Refused = refused,
             BudgetReached = budgetReached,
         };
+        await context.CallActivityAsync<bool>(PublishCampaignCompleted.Name, completed, Activities.Retry);
+        return completed;
     }
 
     // A durable timer that operations may cut short with the skip-wait event.

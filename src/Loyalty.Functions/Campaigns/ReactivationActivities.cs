@@ -256,3 +256,32 @@ internal sealed class FollowUpReactivation(TableStore store, MemberStore members
         return new FollowUpResult(page.Items.Count, count, page.Continuation?.Encode());
     }
 }
+
+/// <summary>
+/// Activity: <c>campaign.completed</c> for the chain's other systems, once per campaign (its stream is the campaign, so
+/// a retried activity writes the same event).
+/// </summary>
+internal sealed class PublishCampaignCompleted(Events.SystemEvents events)
+{
+    public const string Name = "PublishCampaignCompleted";
+
+    [Function(Name)]
+    public async Task<bool> RunAsync([ActivityTrigger] ReactivationResult input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        await events.PublishAsync("campaign-" + input.CampaignId, Loyalty.Domain.Events.EventCatalogue.CampaignCompleted, new System.Text.Json.Nodes.JsonObject
+        {
+            ["campaignId"] = input.CampaignId,
+            ["kind"] = "reactivation",
+            ["targeted"] = input.Targeted,
+            ["offered"] = input.Offered,
+            ["reactivated"] = input.Reactivated,
+            ["rate"] = input.Rate,
+            ["cost"] = input.Cost,
+            ["notified"] = input.Notified,
+            ["reminded"] = input.Reminded,
+            ["budgetReached"] = input.BudgetReached,
+        }, CancellationToken.None);
+        return true;
+    }
+}

@@ -3,6 +3,7 @@ using Azure;
 using Loyalty.Domain.Coupons;
 using Loyalty.Domain.Members;
 using Loyalty.Functions.Hosting;
+using Loyalty.Domain.Common;
 using Loyalty.Functions.Http;
 using Loyalty.Functions.Ledger;
 using Loyalty.Functions.Members;
@@ -32,7 +33,6 @@ internal sealed class CouponsApi(
     MemberStore members,
     OrgStore org,
     MemberTransactions transactions,
-    TableStore store,
     IOptions<LoyaltyOptions> options)
 {
     private static readonly string[] ServerOwned = ["code", "coupons", "state", "balances", "memberId"];
@@ -145,21 +145,30 @@ internal sealed class CouponsApi(
                 break;
         }
 
+        // A member transaction, so the revocation gets its coupon.revoked event in the member's outbox. The coupon row
+        // is replaced with the ETag read; a coupon used or expired meanwhile is read again and refused.
         var revoked = coupon with { State = CouponState.Revoked };
-        try
+        var actor = http.Caller().Id;
+        var outcome = await transactions.ExecuteAsync(memberId, null, async (account, token) =>
         {
-            await store.Members.SubmitTransactionAsync(
-            [
-                new(TableTransactionActionType.UpdateReplace, CouponStore.ToRow(revoked), held.ETag),
-                new(TableTransactionActionType.Add, transactions.AuditRow(memberId, http.Caller().Id, "coupons.revoke", coupon.Code, coupon.State.ToString(), reason)),
-            ],
-                ct);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return Problems.Create(StatusCodes.Status409Conflict, "coupon_changed", $"Coupon {coupon.Code} changed meanwhile (used or expired); read it again.");
-        }
+            var current = account.IsRetry ? await coupons.GetAsync(memberId, coupon.Code, token) : held;
+            if (current is null || current.Coupon.State != CouponState.Issued)
+            {
+                return new DomainError("coupon_changed", $"Coupon {coupon.Code} changed meanwhile (used or expired); read it again.", ErrorKind.Conflict);
+            }
 
-        return TypedResults.Ok(CouponView.From(revoked));
+            return new WriteDecision(
+                null,
+                _ => CouponView.From(revoked),
+                _ =>
+                [
+                    new(TableTransactionActionType.UpdateReplace, CouponStore.ToRow(revoked), current.ETag),
+                    new(TableTransactionActionType.Add, transactions.AuditRow(memberId, actor, "coupons.revoke", coupon.Code, coupon.State.ToString(), reason)),
+                ])
+            {
+                Status = StatusCodes.Status200OK,
+            };
+        }, ct);
+        return MemberOperation.ToResult(outcome);
     }
 }

@@ -27,9 +27,8 @@ internal sealed class DispatchMemberEvents(EventDispatcher dispatcher, MemberSto
             throw new InvalidDataException("A member-events message names a member and an outbox row.");
         }
 
-        if (await members.GetRowAsync(message.MemberId, message.RowKey, cancellationToken) is not null)
+        if (await dispatcher.DispatchMemberAsync(message.MemberId, message.RowKey, cancellationToken) > 0)
         {
-            await dispatcher.DispatchMemberAsync(message.MemberId, cancellationToken);
             return;
         }
 

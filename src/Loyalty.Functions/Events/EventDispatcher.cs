@@ -7,23 +7,27 @@ using Loyalty.Storage.Tables;
 namespace Loyalty.Functions.Events;
 
 /// <summary>
-/// Publishes a member's outbox: reads the partition's outbox rows in order, publishes their events to the transport
+/// Publishes outbox rows: given the row a transaction wrote, it walks back along the rows' <c>Previous</c> keys (point
+/// reads, no partition query) to the oldest row not yet dispatched, publishes their events in order to the transport
 /// (Service Bus in Azure, a Storage queue locally) and to the webhook endpoints, then deletes the rows. Every step may
-/// be repeated: a dispatcher stopped half-way leaves its rows, and the next dispatch of the member (a redelivered
-/// message, or the member's next change) publishes them again under the same event ids, which the topic's duplicate
-/// detection and the webhook delivery log drop. Within a process one member is dispatched at a time, so its events
-/// leave in order.
+/// be repeated: a dispatcher stopped half-way leaves its rows, and the next dispatch (its message redelivered, or the
+/// member's next change, which walks back to them) publishes them again under the same event ids, which the topic's
+/// duplicate detection and the webhook delivery log drop. Within a process one partition is dispatched at a time, so
+/// a member's events leave in order.
 /// </summary>
 internal sealed class EventDispatcher(TableStore store, IEventTransport transport, WebhookDeliverer webhooks, ILogger<EventDispatcher> logger)
 {
+    /// <summary>Rows walked back at most in one dispatch (older ones go with the next).</summary>
+    private const int MaxRows = 100;
+
     private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
-    /// <summary>Publishes every outbox row of <paramref name="memberId"/>; the number of events published.</summary>
-    public Task<int> DispatchMemberAsync(string memberId, CancellationToken cancellationToken) =>
-        DispatchAsync(store.Members, memberId, cancellationToken);
+    /// <summary>Publishes <paramref name="rowKey"/> of <paramref name="memberId"/> and any older row; the number of events published.</summary>
+    public Task<int> DispatchMemberAsync(string memberId, string rowKey, CancellationToken cancellationToken) =>
+        DispatchAsync(store.Members, memberId, rowKey, cancellationToken);
 
-    /// <summary>Publishes every outbox row of one partition of <paramref name="table"/>.</summary>
-    public async Task<int> DispatchAsync(TableClient table, string partitionKey, CancellationToken cancellationToken)
+    /// <summary>Publishes <paramref name="rowKey"/> of one partition of <paramref name="table"/> and any older row.</summary>
+    public async Task<int> DispatchAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
         var stripe = Stripes[(uint)StringComparer.Ordinal.GetHashCode(partitionKey) % Stripes.Length];
@@ -31,9 +35,16 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
         try
         {
             var rows = new List<TableEntity>();
-            await foreach (var row in table.QueryAsync<TableEntity>(TableFilter.PartitionRowPrefix(partitionKey, OutboxRows.Prefix), cancellationToken: cancellationToken))
+            for (string? key = rowKey; key is not null && rows.Count < MaxRows;)
             {
-                rows.Add(row);
+                var row = await table.FindEntityAsync(partitionKey, key, cancellationToken);
+                if (row is null)
+                {
+                    break;
+                }
+
+                rows.Insert(0, row);
+                key = row.GetString("Previous");
             }
 
             if (rows.Count == 0)

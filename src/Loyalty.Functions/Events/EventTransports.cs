@@ -63,19 +63,33 @@ internal sealed class ServiceBusEventTransport(ServiceBusSender sender) : IEvent
 }
 
 /// <summary>
-/// Local runs and tests: a Storage queue (<c>integration-events</c>), one structured CloudEvent per message in order.
-/// It stands where the topic stands in Azure, so the same dispatcher runs in both.
+/// Local runs and tests: a Storage queue (<c>integration-events</c>). It stands where the topic stands in Azure, so the
+/// same dispatcher runs in both. Each message is one dispatch's events in order, in the CloudEvents JSON batch format
+/// (<c>application/cloudevents-batch+json</c>: an array of structured events), split where a message would pass the
+/// queue's 64 KiB (48 KiB before base64).
 /// </summary>
 internal sealed class QueueEventTransport(QueueClient queue) : IEventTransport
 {
+    private const int MaxMessageBytes = 45_000;
+
     public async Task PublishAsync(IReadOnlyList<CloudEvent> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
-        foreach (var cloudEvent in events)
+        if (events.Count == 0)
         {
-            var body = IntegrationEvents.Encode(cloudEvent, out _);
-            await queue.SendMessageAsync(BinaryData.FromBytes(body), cancellationToken: cancellationToken);
+            return;
         }
+
+        var body = IntegrationEvents.Formatter.EncodeBatchModeMessage(events, out _);
+        if (body.Length > MaxMessageBytes && events.Count > 1)
+        {
+            var half = events.Count / 2;
+            await PublishAsync([.. events.Take(half)], cancellationToken);
+            await PublishAsync([.. events.Skip(half)], cancellationToken);
+            return;
+        }
+
+        await queue.SendMessageAsync(BinaryData.FromBytes(body), cancellationToken: cancellationToken);
     }
 }
 

@@ -27,7 +27,7 @@ internal sealed class SystemEvents(TableStore store, EventDispatcher dispatcher,
             // Written by an earlier run of the same step and not yet dispatched.
         }
 
-        await dispatcher.DispatchAsync(table, stream, cancellationToken);
+        await dispatcher.DispatchAsync(table, stream, OutboxRows.Key(1), cancellationToken);
     }
 }
 
@@ -40,15 +40,15 @@ internal sealed class SweepOutbox(TableStore store, EventDispatcher dispatcher, 
     {
         var table = store.Table(store.Names.Outbox);
         var before = time.GetUtcNow().AddMinutes(-1);
-        var streams = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(r => r.Timestamp < before, select: ["PartitionKey"], cancellationToken: cancellationToken))
+        var streams = new HashSet<(string, string)>();
+        await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(r => r.Timestamp < before, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
-            streams.Add(row.PartitionKey);
+            streams.Add((row.PartitionKey, row.RowKey));
         }
 
-        foreach (var stream in streams)
+        foreach (var (stream, rowKey) in streams)
         {
-            await dispatcher.DispatchAsync(table, stream, cancellationToken);
+            await dispatcher.DispatchAsync(table, stream, rowKey, cancellationToken);
         }
 
         if (streams.Count > 0)

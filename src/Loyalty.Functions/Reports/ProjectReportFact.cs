@@ -39,7 +39,7 @@ internal sealed class ProjectReportFact(ReportProjector projector, Events.EventD
             // The fact row is there, so its transaction committed, and with it the outbox row it names.
             if (message.Events is not null)
             {
-                await dispatcher.DispatchMemberAsync(message.MemberId, cancellationToken);
+                await dispatcher.DispatchMemberAsync(message.MemberId, message.Events, cancellationToken);
             }
 
             return;

@@ -41,8 +41,12 @@ public static class OutboxRows
     /// <summary>The stable id of an event.</summary>
     public static string EventId(string subject, long sequence) => subject + "-" + sequence.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The row of <paramref name="drafts"/>, numbered from <paramref name="firstSequence"/>.</summary>
-    public static TableEntity ToRow(string partitionKey, string subject, long firstSequence, IReadOnlyList<EventDraft> drafts, DateTimeOffset at)
+    /// <summary>
+    /// The row of <paramref name="drafts"/>, numbered from <paramref name="firstSequence"/>. <paramref name="previous"/>
+    /// is the key of the partition's outbox row written before it (the account row remembers it): the dispatcher walks
+    /// back along it with point reads to publish any older row first, instead of querying the partition.
+    /// </summary>
+    public static TableEntity ToRow(string partitionKey, string subject, long firstSequence, IReadOnlyList<EventDraft> drafts, DateTimeOffset at, string? previous = null)
     {
         ArgumentNullException.ThrowIfNull(drafts);
         var array = new JsonArray();
@@ -58,7 +62,7 @@ public static class OutboxRows
             });
         }
 
-        var row = new TableEntity(partitionKey, Key(firstSequence)) { ["Subject"] = subject, ["At"] = at, ["Count"] = drafts.Count };
+        var row = new TableEntity(partitionKey, Key(firstSequence)) { ["Subject"] = subject, ["At"] = at, ["Count"] = drafts.Count, ["Previous"] = previous };
         var bytes = Encoding.UTF8.GetBytes(array.ToJsonString());
         for (int offset = 0, part = 0; offset < bytes.Length; offset += PartBytes, part++)
         {

@@ -47,6 +47,9 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
     /// <summary>The number the member's next integration event gets (its place in the member's event stream).</summary>
     public long NextEvent { get; init; } = 1;
 
+    /// <summary>The key of the member's last outbox row (the next one points back to it).</summary>
+    public string? LastOutbox { get; init; }
+
     /// <summary>
     /// Which attempt this is. The first attempt is optimistic: rows that only exist for a repeated request (the
     /// idempotency row, a sale or refund row) are not read, because inserting them fails with 409 if they exist,
@@ -78,5 +81,6 @@ public sealed record AccountState(string MemberId, Balances Balances, string Tie
         PaidTier = row.GetString("PaidTier"),
         PaidUntil = row.GetDateTimeOffset("PaidUntil"),
         NextEvent = row.GetInt64("NextEvent") ?? 1,
+        LastOutbox = row.GetString("LastOutbox"),
     };
 }

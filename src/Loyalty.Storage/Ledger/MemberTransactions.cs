@@ -183,7 +183,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
 
             // The transaction's integration events: one outbox row beside the change, numbered in the member's stream.
             var events = TransactionEvents.Derive(account, written, write, rows, body);
-            var outboxRow = events.Count == 0 ? null : OutboxRows.ToRow(memberId, memberId, account.NextEvent, events, time.GetUtcNow());
+            var outboxRow = events.Count == 0 ? null : OutboxRows.ToRow(memberId, memberId, account.NextEvent, events, time.GetUtcNow(), account.LastOutbox);
             var newAccount = new TableEntity(memberId, MemberRows.Account)
             {
                 ["Points"] = balances.Points,
@@ -192,6 +192,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
                 ["Tier"] = write.Tier ?? account.Tier,
                 ["NextSeq"] = nextSeq,
                 ["NextEvent"] = account.NextEvent + events.Count,
+                ["LastOutbox"] = outboxRow?.RowKey ?? account.LastOutbox,
                 ["ActiveCards"] = account.ActiveCards + write.ActiveCardsDelta,
                 ["TierProgress"] = write.TierProgress ?? account.TierProgress,
                 ["PointBatches"] = batches.ToJson(),

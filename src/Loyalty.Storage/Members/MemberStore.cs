@@ -107,6 +107,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
         ArgumentNullException.ThrowIfNull(card);
         var accountRow = MemberRows.ToAccountRow(profile.MemberId, account ?? MemberAccount.Empty);
         accountRow["NextEvent"] = 2L;
+        accountRow["LastOutbox"] = Events.OutboxRows.Key(1);
         try
         {
             await store.Members.SubmitTransactionAsync(

@@ -26,6 +26,11 @@ public sealed class ReactivationWorkflowTests
             {
                 _doubles.Calls.Add(FollowUpReactivation.Name + ":" + f.Kind);
                 return new FollowUpResult(_doubles.Offered, f.Kind == "remind" ? 5 : 7, null);
+            })
+            .Activity<ReactivationResult, bool>(PublishCampaignCompleted.Name, r =>
+            {
+                _doubles.Calls.Add($"{PublishCampaignCompleted.Name}:{r.Status}:{r.Offered}:{r.Reactivated}");
+                return true;
             });
     }
 
@@ -49,6 +54,9 @@ public sealed class ReactivationWorkflowTests
         Assert.Equal(("completed", 30, 30, 7, 5, 3_000L), (result.Status, result.Targeted, result.Offered, result.Reactivated, result.Reminded, result.Cost));
         Assert.Equal(0.2333, result.Rate);
         Assert.False(result.BudgetReached);
+
+        // campaign.completed goes out once, after the measurement, with the final numbers.
+        Assert.Equal(["FollowUpReactivation:remind", "FollowUpReactivation:measure", "PublishCampaignCompleted:completed:30:7"], _doubles.Calls.Where(c => c.StartsWith("FollowUp", StringComparison.Ordinal) || c.StartsWith("Publish", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -60,6 +68,7 @@ public sealed class ReactivationWorkflowTests
         var result = await ResultAsync();
         Assert.Equal(("dryRun", 250, 0, 10_000L), (result.Status, result.Targeted, result.Offered, result.EstimatedCost));
         Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith(OfferReactivation.Name, StringComparison.Ordinal) || c.StartsWith(RequestBudgetApproval.Name, StringComparison.Ordinal));
+        Assert.DoesNotContain(PublishCampaignCompleted.Name, _runtime.Calls);
     }
 
     [Fact]

@@ -116,9 +116,9 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         var published = new List<JsonElement>();
         for (var batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value; batch.Length > 0; batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value)
         {
-            foreach (var message in batch)
+            // Each message is one dispatch: a CloudEvents JSON batch (an array of structured events).
+            foreach (var json in batch.SelectMany(m => JsonDocument.Parse(m.Body.ToArray()).RootElement.EnumerateArray()))
             {
-                var json = JsonDocument.Parse(message.Body.ToArray()).RootElement;
                 if (json.GetProperty("subject").GetString() == memberId)
                 {
                     published.Add(json);
@@ -293,7 +293,7 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         var at = DateTimeOffset.UtcNow;
         EventDraft Draft(int n) => new("points.earned", new System.Text.Json.Nodes.JsonObject { ["points"] = n });
         await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 1, [Draft(1), Draft(2), Draft(3)], at));
-        await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 4, [Draft(4), Draft(5)], at));
+        await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 4, [Draft(4), Draft(5)], at, previous: OutboxRows.Key(1)));
 
         var services = app.Services;
         var deliverer = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Functions.Events.WebhookDeliverer>(services);
@@ -302,19 +302,19 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         // The first dispatcher dies after publishing three events (its process would be gone; here its call throws).
         var dying = new RecordingTransport(failAfter: 3);
         var first = new Functions.Events.EventDispatcher(app.Store, dying, deliverer, logger);
-        await Assert.ThrowsAsync<IOException>(() => first.DispatchMemberAsync(subject, CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => first.DispatchMemberAsync(subject, OutboxRows.Key(4), CancellationToken.None));
         Assert.Equal(2, (await OutboxRowsAsync(subject)).Count);
 
         // The next dispatch of the partition publishes everything, the first three again under the same ids.
         var next = new RecordingTransport(failAfter: int.MaxValue);
-        Assert.Equal(5, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, CancellationToken.None));
+        Assert.Equal(5, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(4), CancellationToken.None));
         Assert.Equal(Enumerable.Range(1, 5).Select(n => $"{subject}-{n}"), next.Published.Select(e => e.Id));
         Assert.Equal(next.Published.Take(3).Select(e => e.Id), dying.Published.Select(e => e.Id));
         Assert.Equal(next.Published.Take(3).Select(e => e.Type), dying.Published.Select(e => e.Type));
         Assert.Empty(await OutboxRowsAsync(subject));
 
         // A third dispatch finds nothing to publish.
-        Assert.Equal(0, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, CancellationToken.None));
+        Assert.Equal(0, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(4), CancellationToken.None));
     }
 
     private sealed class RecordingTransport(int failAfter) : Functions.Events.IEventTransport

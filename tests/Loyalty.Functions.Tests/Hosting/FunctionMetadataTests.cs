@@ -117,6 +117,7 @@ public sealed class FunctionMetadataTests
         { "RequestBudgetApproval", "activity", "", "" },
         { "OfferReactivation", "activity", "", "" },
         { "FollowUpReactivation", "activity", "", "" },
+        { "PublishCampaignCompleted", "activity", "", "" },
         { "OpenApprovalStage", "activity", "", "" },
         { "CloseApproval", "activity", "", "" },
         { "PurgeIdempotencyRecords", "timer", "0 30 3 * * *", "" },

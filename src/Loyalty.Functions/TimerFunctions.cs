@@ -47,6 +47,10 @@ internal sealed class TimerFunctions(IServiceProvider services)
     public Task SweepOutbox([TimerTrigger(Events.SweepOutbox.Schedule)] TimerInfo timer, FunctionContext context) =>
         Run<Events.SweepOutbox>(timer, context);
 
+    [Function("PurgeWebhookDeliveries")]
+    public Task PurgeWebhookDeliveries([TimerTrigger(Events.PurgeWebhookDeliveries.Schedule)] TimerInfo timer, FunctionContext context) =>
+        Run<Events.PurgeWebhookDeliveries>(timer, context);
+
     private Task Run<T>(TimerInfo timer, FunctionContext context)
         where T : ITimerFunction =>
         services.GetRequiredService<T>().RunAsync(new TimerInvocation(DateTimeOffset.UtcNow, timer.IsPastDue), context.CancellationToken);

@@ -28,6 +28,7 @@ namespace Loyalty.LocalHost;
 public sealed class DurableEngine : IAsyncDisposable
 {
     private readonly WebApplication _server;
+    private readonly AzureStorageOrchestrationService _service;
     private readonly GrpcChannel _channel;
     private readonly WorkerChannel _worker;
     private readonly Dictionary<string, FunctionDescriptor> _orchestrators;
@@ -36,9 +37,10 @@ public sealed class DurableEngine : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _pump = Task.CompletedTask;
 
-    private DurableEngine(WebApplication server, Uri address, string hubName, WorkerChannel worker, IReadOnlyList<FunctionDescriptor> functions, ILogger logger)
+    private DurableEngine(WebApplication server, AzureStorageOrchestrationService service, Uri address, string hubName, WorkerChannel worker, IReadOnlyList<FunctionDescriptor> functions, ILogger logger)
     {
         _server = server;
+        _service = service;
         Address = address;
         HubName = hubName;
         _worker = worker;
@@ -83,7 +85,7 @@ public sealed class DurableEngine : IAsyncDisposable
         server.MapGrpcService<TaskHubGrpcServer>();
         await server.StartAsync(cancellationToken);
         var address = new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new DurableEngine(server, address, options.HubName, worker, functions, loggerFactory.CreateLogger<DurableEngine>());
+        return new DurableEngine(server, service, address, options.HubName, worker, functions, loggerFactory.CreateLogger<DurableEngine>());
     }
 
     /// <summary>Deletes the task hub the settings name (its tables, queues and blob containers), as a test cleans up.</summary>
@@ -125,9 +127,26 @@ public sealed class DurableEngine : IAsyncDisposable
 
         _channel.Dispose();
 
-        // Stopping the server stops its dispatcher, which stops the provider it started (in the background: the server
-        // does not wait for it, and the provider may poll a little longer).
+        // Stopping the server stops its dispatcher, which stops the provider it started, but in the background: the
+        // server does not wait for it. So the provider is stopped here too, forced (its sessions aborted, so releasing
+        // the partition leases does not wait for them), and awaited. Otherwise a caller that deletes the task hub next
+        // (a test cleaning up) took the partition table from under the provider's shutdown, which then retried for its
+        // 10-minute limit and threw from a thread-pool callback, crashing the process (seen in a CI run).
         await _server.StopAsync();
+        try
+        {
+            await _service.StopAsync(isForced: true).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("The Durable Task provider of {HubName} did not stop within 60 s", HubName);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NullReferenceException or Azure.RequestFailedException)
+        {
+            // Never started, or its storage is gone: nothing is left to stop.
+            _logger.LogWarning(ex, "The Durable Task provider of {HubName} stopped with an error", HubName);
+        }
+
         await _server.DisposeAsync();
         _stopping.Dispose();
     }

@@ -23,6 +23,7 @@ public sealed class FaultPlan
     private readonly Lock _gate = new();
     private Random _random = new(0);
     private Fault? _forced;
+    private string? _forcedWhen;
 
     /// <summary>Whether faults are injected at all.</summary>
     public bool Enabled { get; set; }
@@ -33,12 +34,16 @@ public sealed class FaultPlan
     /// <summary>Faults injected so far, by kind.</summary>
     public ConcurrentDictionary<Fault, int> Injected { get; } = new();
 
-    /// <summary>Gives the next write exactly this fault, whatever the plan says.</summary>
-    public void ForceNext(Fault fault)
+    /// <summary>
+    /// Gives the next write exactly this fault, whatever the plan says; with <paramref name="when"/>, the next write whose
+    /// request contains that text (so background writes of the app, such as an outbox row's delete, pass untouched).
+    /// </summary>
+    public void ForceNext(Fault fault, string? when = null)
     {
         lock (_gate)
         {
             _forced = fault;
+            _forcedWhen = when;
         }
     }
 
@@ -52,14 +57,15 @@ public sealed class FaultPlan
     }
 
     /// <summary>The fault for the next write.</summary>
-    public Fault Next()
+    public Fault Next(string? request = null)
     {
         Fault fault;
         lock (_gate)
         {
-            if (_forced is { } forced)
+            if (_forced is { } forced && (_forcedWhen is null || request?.Contains(_forcedWhen, StringComparison.Ordinal) == true))
             {
                 _forced = null;
+                _forcedWhen = null;
                 Injected.AddOrUpdate(forced, 1, (_, n) => n + 1);
                 return forced;
             }

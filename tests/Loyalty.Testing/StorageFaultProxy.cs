@@ -132,7 +132,7 @@ public sealed partial class StorageFaultProxy : IAsyncDisposable
             }
         }
 
-        switch (_plan.Next())
+        switch (_plan.Next(text))
         {
             case Fault.UnavailableBeforeCommit:
                 await ErrorAsync(context, 503, "ServerBusy", "Injected: server busy before commit");

@@ -57,3 +57,27 @@ internal sealed class SweepOutbox(TableStore store, EventDispatcher dispatcher, 
         }
     }
 }
+
+/// <summary>
+/// Timer (daily): the delivery log keeps delivered events for <see cref="DaysKept"/> days; parked and waiting ones
+/// stay until they are delivered (a replay) or their endpoint is deleted.
+/// </summary>
+internal sealed class PurgeWebhookDeliveries(
+    Storage.Webhooks.WebhookEndpointStore endpoints, Storage.Webhooks.WebhookDeliveryStore deliveries, TimeProvider time, ILogger<PurgeWebhookDeliveries> logger) : ITimerFunction
+{
+    public const string Schedule = "0 15 4 * * *";
+
+    public const int DaysKept = 30;
+
+    public async Task RunAsync(TimerInvocation invocation, CancellationToken cancellationToken)
+    {
+        var before = time.GetUtcNow().AddDays(-DaysKept);
+        var purged = 0;
+        foreach (var endpoint in await endpoints.ListAsync(cancellationToken))
+        {
+            purged += await deliveries.PurgeDeliveredAsync(endpoint.EndpointId, before, cancellationToken);
+        }
+
+        logger.LogInformation("Purged {Count} webhook deliveries delivered before {Before:yyyy-MM-dd}", purged, before);
+    }
+}

@@ -92,8 +92,11 @@ internal sealed class WebhookDeliverer(
         await AttemptAsync(endpoint, delivery, cancellationToken);
     }
 
-    /// <summary>Starts a new round of attempts for a delivery (a replay); null when there is no such delivery.</summary>
-    public async Task<WebhookDelivery?> ReplayAsync(string endpointId, string eventId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a new round of attempts for a delivery (a replay): the delivery as replayed, or the one found when it
+    /// changed meanwhile (<c>Replayed</c> false), or null when there is no such delivery.
+    /// </summary>
+    public async Task<(WebhookDelivery Delivery, bool Replayed)?> ReplayAsync(string endpointId, string eventId, CancellationToken cancellationToken)
     {
         var delivery = await deliveries.GetAsync(endpointId, eventId, cancellationToken);
         if (delivery is null)
@@ -102,10 +105,14 @@ internal sealed class WebhookDeliverer(
         }
 
         var now = time.GetUtcNow();
-        var replayed = await deliveries.TryUpdateAsync(delivery with { Status = DeliveryStatus.Retrying, Attempts = 0, NextAttemptAt = now, RoundStartedAt = now }, cancellationToken)
-            ?? throw new InvalidOperationException("The delivery changed while it was being replayed; try again.");
+        var replayed = await deliveries.TryUpdateAsync(delivery with { Status = DeliveryStatus.Retrying, Attempts = 0, NextAttemptAt = now, RoundStartedAt = now }, cancellationToken);
+        if (replayed is null)
+        {
+            return (delivery, false);
+        }
+
         await SendRetryAsync(replayed, TimeSpan.Zero, cancellationToken);
-        return replayed;
+        return (replayed, true);
     }
 
     private async Task AttemptAsync(WebhookEndpoint endpoint, WebhookDelivery delivery, CancellationToken cancellationToken)

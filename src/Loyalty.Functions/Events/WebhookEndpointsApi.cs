@@ -203,12 +203,18 @@ internal sealed class WebhookEndpointsApi(
             return NotFound(endpointId);
         }
 
-        var replayed = await deliverer.ReplayAsync(endpointId, eventId, http.RequestAborted);
-        if (replayed is null)
+        var result = await deliverer.ReplayAsync(endpointId, eventId, http.RequestAborted);
+        if (result is not { } outcome)
         {
             return Problems.Create(StatusCodes.Status404NotFound, "delivery_not_found", $"Endpoint {endpointId} has no delivery of event '{eventId}'.");
         }
 
+        if (!outcome.Replayed)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "delivery_changed", $"The delivery of '{eventId}' changed meanwhile (an attempt was under way); read the log and try again.");
+        }
+
+        var replayed = outcome.Delivery;
         await audit.WriteAsync(new AuditRecord(http.Caller().Id, "webhooks.delivery.replay", "hq", endpointId + "/" + eventId, null, null, time.GetUtcNow()), http.RequestAborted);
         return TypedResults.Accepted($"/api/webhook-endpoints/{endpointId}/deliveries?status=retrying", DeliveryView.From(replayed));
     }

@@ -143,6 +143,7 @@ internal static class ServiceRegistration
         services.AddSingleton<Events.EventDispatcher>();
         services.AddSingleton<Events.SystemEvents>();
         services.AddScoped<Events.SweepOutbox>();
+        services.AddScoped<Events.PurgeWebhookDeliveries>();
         services.AddSingleton<Events.WebhookEndpointsApi>();
         services.AddScoped<Events.DispatchMemberEvents>();
         services.AddScoped<Events.RetryWebhookDelivery>();

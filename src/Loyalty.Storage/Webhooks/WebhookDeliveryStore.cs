@@ -101,6 +101,20 @@ public sealed class WebhookDeliveryStore(TableStore store)
         return list;
     }
 
+    /// <summary>Deletes an endpoint's delivered rows delivered before <paramref name="before"/>; how many.</summary>
+    public async Task<int> PurgeDeliveredAsync(string endpointId, DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var filter = $"{TableFilter.Partition(endpointId)} and Status eq {TableFilter.Quote(nameof(DeliveryStatus.Delivered))} and DeliveredAt lt datetime'{before.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}'";
+        var keys = new List<string>();
+        await foreach (var row in Table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            keys.Add(row.RowKey);
+        }
+
+        await Table.DeleteRowsAsync(endpointId, keys, cancellationToken);
+        return keys.Count;
+    }
+
     private static TableEntity ToRow(WebhookDelivery d) => new(d.EndpointId, d.EventId)
     {
         ["EventType"] = d.EventType,

@@ -142,6 +142,36 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
     }
 
     [Fact]
+    public async Task MoreKindsOfChange_EachHaveTheirEvent_AndTheStreamStaysWhole()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var (_, secret) = await RegisterAsync(admin, "/more", "*");
+        var (memberId, _) = await app.EnrolAsync();
+        await admin.PostOkAsync($"/api/members/{memberId}/adjustments", new { points = 100, reason = "welcome" }, Guid.NewGuid().ToString());
+        await admin.PostOkAsync($"/api/members/{memberId}/redemptions", new { points = 50, storeId = "sh-001" }, Guid.NewGuid().ToString());
+        (await admin.PutAsJsonAsync($"/api/members/{memberId}/tags", new { tags = new[] { "vip-event" } })).EnsureSuccessStatusCode();
+        await admin.PostOkAsync($"/api/members/{memberId}/cards", new { cardType = "linked" }, Guid.NewGuid().ToString());
+        (await admin.SendAsync(Api.Json(HttpMethod.Put, $"/api/members/{memberId}/tier", JsonSerializer.Serialize(new { tier = "gold", reason = "VIP customer" }), Guid.NewGuid().ToString()))).EnsureSuccessStatusCode();
+
+        string[] expected = ["member.enrolled", "points.adjusted", "points.redeemed", "member.updated", "card.issued", "tier.changed"];
+        await Api.EventuallyAsync(
+            () => Task.FromResult(expected.All(t => ReceivedFor("/more", memberId).Any(r => r.Json.GetProperty("type").GetString() == t))),
+            "an event of each kind",
+            () => string.Join(", ", ReceivedFor("/more", memberId).Select(r => r.Json.GetProperty("type").GetString())));
+        await Task.Delay(1500);
+        var received = ReceivedFor("/more", memberId);
+
+        // Whatever else the programme adds (an upgrade gift, say), the stream is whole: 1..n, once each, in order.
+        Assert.Equal(Enumerable.Range(1, received.Count).Select(i => i.ToString("D12", System.Globalization.CultureInfo.InvariantCulture)), received.Select(r => r.Json.GetProperty("sequence").GetString()));
+        Assert.Equal(expected, received.Select(r => r.Json.GetProperty("type").GetString()!).Where(expected.Contains).Distinct());
+        Assert.All(received, r => Assert.True(WebhookReceiver.Verify(r, secret)));
+        var tier = received.First(r => r.Json.GetProperty("type").GetString() == "tier.changed").Json.GetProperty("data");
+        Assert.Equal("gold", tier.GetProperty("to").GetString());
+        var tags = received.First(r => r.Json.GetProperty("type").GetString() == "member.updated").Json.GetProperty("data");
+        Assert.Equal(["vip-event"], tags.GetProperty("manualTags").EnumerateArray().Select(t => t.GetString()));
+    }
+
+    [Fact]
     public async Task AReceiverThatFailsThreeTimes_GetsTheEventOnceMore_AndTheLogSaysSo()
     {
         using var admin = app.Client(LoyaltyApp.AdminKey);
@@ -203,17 +233,11 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         await Api.EventuallyAsync(() => Task.FromResult(ReceivedFor("/failed", memberId).Count == 1), "member.enrolled");
 
         // The commit fails before anything is written (storage answers 503): the caller sees an error, nothing is emitted.
-        app.Faults.ForceNext(Fault.UnavailableBeforeCommit);
-        app.Faults.Enabled = true;
-        try
-        {
-            var failed = await admin.PostAsync($"/api/members/{memberId}/top-ups", new { amount = 7_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
-            Assert.False(failed.IsSuccessStatusCode);
-        }
-        finally
-        {
-            app.Faults.Enabled = false;
-        }
+        // (Only this member's transaction gets the fault: the app's background writes pass.)
+        app.Faults.ForceNext(Fault.UnavailableBeforeCommit, when: $"Members(PartitionKey='{memberId}',RowKey='account')");
+        var failed = await admin.PostAsync($"/api/members/{memberId}/top-ups", new { amount = 7_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
+        Assert.False(failed.IsSuccessStatusCode);
+        Assert.Equal(1, app.Faults.Injected.GetValueOrDefault(Fault.UnavailableBeforeCommit));
 
         // Refused by the rules (more than the balance): nothing either.
         var refused = await admin.PostAsync($"/api/members/{memberId}/redemptions", new { points = 1_000_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
@@ -228,6 +252,45 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         Assert.Equal(2_000, received[1].Json.GetProperty("data").GetProperty("principal").GetInt64());
         Assert.Equal("000000000002", received[1].Json.GetProperty("sequence").GetString());
         Assert.Empty(await OutboxRowsAsync(memberId));
+    }
+
+    [Fact]
+    public async Task AnApprovalDecided_IsPublishedOnce_AsItsOwnStream()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        await RegisterAsync(admin, "/approvals", "approval.decided");
+        using var terminal = app.Client(await app.KeyForAsync("terminal", "sh-001"));
+        using var manager = app.Client(await app.KeyForAsync("storeManager", "sh-001"));
+        var (memberId, _) = await app.EnrolAsync();
+        var requested = await terminal.PostAsync($"/api/members/{memberId}/adjustments", new { points = 800, reason = "补录漏积分" }, Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
+        var approvalId = (await requested.JsonAsync()).GetProperty("approvalId").GetString()!;
+        Assert.Equal(HttpStatusCode.Accepted, (await manager.PostAsync($"/api/approvals/{approvalId}/decision", new { approve = false, comment = "不符合规定" }, null)).StatusCode);
+
+        var stream = "approval-" + approvalId;
+        await Api.EventuallyAsync(() => Task.FromResult(ReceivedFor("/approvals", stream).Count == 1), "approval.decided");
+        await Task.Delay(1500);
+        var decided = Assert.Single(ReceivedFor("/approvals", stream));
+        Assert.Equal(stream + "-1", decided.Id);
+        var data = decided.Json.GetProperty("data");
+        Assert.Equal(("rejected", approvalId, 800), (data.GetProperty("status").GetString(), data.GetProperty("approvalId").GetString(), data.GetProperty("amount").GetInt32()));
+        Assert.Empty(ReceivedFor("/approvals", memberId));
+    }
+
+    [Fact]
+    public async Task TheDeliveryLog_PurgesDeliveredRows_OnlyOnceTheyAreOld()
+    {
+        using var admin = app.Client(LoyaltyApp.AdminKey);
+        var (endpointId, _) = await RegisterAsync(admin, "/purge", "stored_value.topped_up");
+        var (memberId, _) = await app.EnrolAsync();
+        await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 1_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
+        await Api.EventuallyAsync(async () => (await admin.GetJsonAsync($"/api/webhook-endpoints/{endpointId}/deliveries?status=delivered")).GetProperty("items").GetArrayLength() == 1, "the delivery");
+
+        var deliveries = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Loyalty.Storage.Webhooks.WebhookDeliveryStore>(app.Services);
+        Assert.Equal(0, await deliveries.PurgeDeliveredAsync(endpointId, DateTimeOffset.UtcNow.AddDays(-1)));
+        Assert.Equal(1, await deliveries.PurgeDeliveredAsync(endpointId, DateTimeOffset.UtcNow.AddMinutes(1)));
+        Assert.Equal(0, (await admin.GetJsonAsync($"/api/webhook-endpoints/{endpointId}/deliveries")).GetProperty("items").GetArrayLength());
+        await (await admin.GetAsync($"/api/webhook-endpoints/{endpointId}/deliveries?status=nope")).AssertProblemAsync(HttpStatusCode.BadRequest, "status_invalid");
     }
 
     [Fact]

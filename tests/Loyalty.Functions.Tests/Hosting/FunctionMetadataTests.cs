@@ -129,6 +129,7 @@ public sealed class FunctionMetadataTests
         { "HealthSnapshot", "timer", "0 0 3 * * *", "" },
         { "PurgeReportMarkers", "timer", "0 45 3 * * *", "" },
         { "SweepOutbox", "timer", "0 */5 * * * *", "" },
+        { "PurgeWebhookDeliveries", "timer", "0 15 4 * * *", "" },
         { "NotServed", "http", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS {*path}", "" },
     };
 

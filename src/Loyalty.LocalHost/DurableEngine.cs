@@ -127,12 +127,13 @@ public sealed class DurableEngine : IAsyncDisposable
 
         _channel.Dispose();
 
-        // Stopping the server stops its dispatcher, which stops the provider it started, but in the background: the
-        // server does not wait for it. So the provider is stopped here too, forced (its sessions aborted, so releasing
-        // the partition leases does not wait for them), and awaited. Otherwise a caller that deletes the task hub next
-        // (a test cleaning up) took the partition table from under the provider's shutdown, which then retried for its
-        // 10-minute limit and threw from a thread-pool callback, crashing the process (seen in a CI run).
-        await _server.StopAsync();
+        // The provider is stopped here, forced (its sessions aborted, so releasing the partition leases does not wait for
+        // them) and awaited, before the server. Stopping the server stops its dispatchers and then the provider too, but
+        // in the background: the server does not wait for it, and the provider's stop is idempotent, so a later call
+        // returns at once without waiting either. A caller that deleted the task hub next (a test cleaning up) then took
+        // the partition table from under the provider's shutdown, which retried for its 10-minute limit and threw from
+        // a thread-pool callback, crashing the process (seen in a CI run). Stopped first, the provider has released its
+        // leases before anything is deleted; the dispatchers' last polls of the stopped provider are cancelled.
         try
         {
             await _service.StopAsync(isForced: true).WaitAsync(TimeSpan.FromSeconds(60));
@@ -147,6 +148,7 @@ public sealed class DurableEngine : IAsyncDisposable
             _logger.LogWarning(ex, "The Durable Task provider of {HubName} stopped with an error", HubName);
         }
 
+        await _server.StopAsync();
         await _server.DisposeAsync();
         _stopping.Dispose();
     }

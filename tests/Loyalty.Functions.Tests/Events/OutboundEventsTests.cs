@@ -129,7 +129,7 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         Assert.Equal(received.Select(r => r.Id), published.Select(p => p.GetProperty("id").GetString()));
 
         // Nothing is left in the member's outbox.
-        Assert.Empty(await OutboxRowsAsync(memberId));
+        await OutboxEmptiesAsync(memberId);
 
         // The welcome SMS went out as its own stream's event, once, for the gateway (without the phone number).
         var welcome = $"notification-{memberId}-welcome";
@@ -251,7 +251,7 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         Assert.Equal(["member.enrolled", "stored_value.topped_up"], received.Select(r => r.Json.GetProperty("type").GetString()));
         Assert.Equal(2_000, received[1].Json.GetProperty("data").GetProperty("principal").GetInt64());
         Assert.Equal("000000000002", received[1].Json.GetProperty("sequence").GetString());
-        Assert.Empty(await OutboxRowsAsync(memberId));
+        await OutboxEmptiesAsync(memberId);
     }
 
     [Fact]
@@ -380,6 +380,67 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         Assert.Equal(0, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(4), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task AWorkerKilledMidDispatch_LosesNothing_AndWhatItSendsAgainKeepsItsIds()
+    {
+        using (var admin = app.Client(LoyaltyApp.AdminKey))
+        {
+            await RegisterAsync(admin, "/hold", "*");
+        }
+
+        var (memberId, _) = await app.EnrolAsync();
+        await Api.EventuallyAsync(() => Task.FromResult(ReceivedFor("/hold", memberId).Count == 1), "member.enrolled");
+
+        // The first top-up's dispatch publishes to the queue, then hangs in its webhook delivery: the worker dies there.
+        app.Receiver.Hold("/hold");
+        using (var admin = app.Client(LoyaltyApp.AdminKey))
+        {
+            await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 1_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
+        }
+
+        await Api.EventuallyAsync(() => Task.FromResult(ReceivedFor("/hold", memberId).Count == 2), "the held delivery of the top-up");
+        var held = ReceivedFor("/hold", memberId)[1];
+        Assert.Equal(memberId + "-2", held.Id);
+        using (var worker = System.Diagnostics.Process.GetProcessById(app.Host.WorkerProcessId))
+        {
+            worker.Kill();
+            worker.WaitForExit();
+        }
+
+        app.Receiver.Release("/hold");
+        Assert.Single(await OutboxRowsAsync(memberId)); // the dead dispatcher never deleted it
+        await app.StartHostAsync();
+
+        // The member's next change walks back to the row left behind and publishes it again, then its own.
+        using (var admin = app.Client(LoyaltyApp.AdminKey))
+        {
+            await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 2_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
+        }
+
+        await Api.EventuallyAsync(() => Task.FromResult(ReceivedFor("/hold", memberId).Any(r => r.Id == memberId + "-3")), "the second top-up");
+        await Task.Delay(1500);
+        var received = ReceivedFor("/hold", memberId);
+
+        // Nothing lost: each event arrived; the one sent again carries the same id and the same body.
+        Assert.Equal([memberId + "-1", memberId + "-2", memberId + "-3"], received.Select(r => r.Id).Distinct());
+        var again = received.Where(r => r.Id == memberId + "-2").ToList();
+        Assert.True(again.Count >= 2, $"the held event was delivered {again.Count} time(s)");
+        Assert.Single(again.Select(r => Convert.ToBase64String(r.Body)).Distinct());
+        await OutboxEmptiesAsync(memberId);
+
+        // The transport got it twice too, under one id (Service Bus duplicate detection drops the second in Azure).
+        var queue = new QueueClient(app.Azurite.Server.ConnectionString, app.Names.IntegrationEventsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var ids = new List<string>();
+        for (var batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value; batch.Length > 0; batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value)
+        {
+            ids.AddRange(batch.SelectMany(m => JsonDocument.Parse(m.Body.ToArray()).RootElement.EnumerateArray())
+                .Where(e => e.GetProperty("subject").GetString() == memberId).Select(e => e.GetProperty("id").GetString()!));
+        }
+
+        Assert.True(ids.Count(i => i == memberId + "-2") >= 2, string.Join(", ", ids));
+        Assert.Equal([memberId + "-1", memberId + "-2", memberId + "-3"], ids.Distinct().Order(StringComparer.Ordinal));
+    }
+
     private sealed class RecordingTransport(int failAfter) : Functions.Events.IEventTransport
     {
         public List<CloudNative.CloudEvents.CloudEvent> Published { get; } = [];
@@ -399,6 +460,10 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
             return Task.CompletedTask;
         }
     }
+
+    // The dispatcher deletes a row after its deliveries, so the receiver may see an event a moment before the row goes.
+    private Task OutboxEmptiesAsync(string memberId) =>
+        Api.EventuallyAsync(async () => (await OutboxRowsAsync(memberId)).Count == 0, $"the outbox of {memberId} to empty");
 
     private async Task<List<string>> OutboxRowsAsync(string memberId)
     {

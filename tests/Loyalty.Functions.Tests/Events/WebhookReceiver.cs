@@ -33,6 +33,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The next <paramref name="times"/> deliveries to <paramref name="path"/> are answered 503.</summary>
     public void FailFirst(string path, int times) => _failures[path] = times;
 
+    /// <summary>Deliveries to <paramref name="path"/> are recorded on arrival and answered only once <see cref="Release"/> is called.</summary>
+    public void Hold(string path) => _held[path] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Answers the deliveries held at <paramref name="path"/> (204) and stops holding.</summary>
+    public void Release(string path)
+    {
+        if (_held.TryRemove(path, out var gate))
+        {
+            gate.TrySetResult();
+        }
+    }
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _held = new(StringComparer.Ordinal);
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -50,6 +64,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
             receiver.Receipts.Enqueue(new Receipt(
                 path, http.Request.Headers["webhook-id"], http.Request.Headers["webhook-timestamp"], http.Request.Headers["webhook-signature"],
                 http.Request.ContentType ?? string.Empty, buffer.ToArray(), status));
+            if (receiver._held.TryGetValue(path, out var gate))
+            {
+                await gate.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            }
+
             http.Response.StatusCode = status;
         });
         await app.StartAsync();

@@ -120,9 +120,10 @@ public sealed class DurableEngine : IAsyncDisposable
         {
             await _pump;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
+        catch (Exception ex) when (ex is OperationCanceledException or Grpc.Core.RpcException or IOException)
         {
-            // Stopping.
+            // Stopping: the work-item stream ends cancelled, or aborted when the server noticed the cancellation first
+            // (Unavailable, "The request was aborted"; seen in a CI run). Either way nothing more comes from it.
         }
 
         _channel.Dispose();

@@ -143,15 +143,18 @@ public sealed class DurableEngine : IAsyncDisposable
         {
             _logger.LogWarning("The Durable Task provider of {HubName} did not stop within 60 s", HubName);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or NullReferenceException or Azure.RequestFailedException)
+#pragma warning disable CA1031 // Whatever the provider's stop throws (never started, storage gone), the server must still stop.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            // Never started, or its storage is gone: nothing is left to stop.
             _logger.LogWarning(ex, "The Durable Task provider of {HubName} stopped with an error", HubName);
         }
-
-        await _server.StopAsync();
-        await _server.DisposeAsync();
-        _stopping.Dispose();
+        finally
+        {
+            await _server.StopAsync();
+            await _server.DisposeAsync();
+            _stopping.Dispose();
+        }
     }
 
     private static Dictionary<string, FunctionDescriptor> ByTrigger(IEnumerable<FunctionDescriptor> functions, string type, string nameProperty) =>

@@ -146,8 +146,7 @@ internal sealed class CouponsApi(
         }
 
         // A member transaction, so the revocation gets its coupon.revoked event in the member's outbox. The coupon row
-        // is replaced with the ETag read; a coupon used or expired meanwhile is read again and refused.
-        var revoked = coupon with { State = CouponState.Revoked };
+        // is replaced with the ETag read (a retry reads it again); a coupon used or expired meanwhile is refused.
         var actor = http.Caller().Id;
         var outcome = await transactions.ExecuteAsync(memberId, null, async (account, token) =>
         {
@@ -157,12 +156,13 @@ internal sealed class CouponsApi(
                 return new DomainError("coupon_changed", $"Coupon {coupon.Code} changed meanwhile (used or expired); read it again.", ErrorKind.Conflict);
             }
 
+            var withdrawn = current.Coupon with { State = CouponState.Revoked };
             return new WriteDecision(
                 null,
-                _ => CouponView.From(revoked),
+                _ => CouponView.From(withdrawn),
                 _ =>
                 [
-                    new(TableTransactionActionType.UpdateReplace, CouponStore.ToRow(revoked), current.ETag),
+                    new(TableTransactionActionType.UpdateReplace, CouponStore.ToRow(withdrawn), current.ETag),
                     new(TableTransactionActionType.Add, transactions.AuditRow(memberId, actor, "coupons.revoke", coupon.Code, coupon.State.ToString(), reason)),
                 ])
             {

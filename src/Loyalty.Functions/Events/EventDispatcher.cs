@@ -17,8 +17,11 @@ namespace Loyalty.Functions.Events;
 /// </summary>
 internal sealed class EventDispatcher(TableStore store, IEventTransport transport, WebhookDeliverer webhooks, ILogger<EventDispatcher> logger)
 {
-    /// <summary>Rows walked back at most in one dispatch (older ones go with the next).</summary>
-    private const int MaxRows = 100;
+    /// <summary>Rows published, delivered and deleted together, oldest first.</summary>
+    private const int RowsPerStep = 100;
+
+    /// <summary>A bound on the walk back, against a corrupt chain; far beyond any backlog a member builds.</summary>
+    private const int MaxRows = 100_000;
 
     private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
@@ -52,24 +55,32 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
                 return 0;
             }
 
-            var events = rows.SelectMany(OutboxRows.FromRow).ToList();
-            var cloudEvents = events.Select(IntegrationEvents.ToCloudEvent).ToList();
-            await transport.PublishAsync(cloudEvents, cancellationToken);
-            await webhooks.DeliverAsync(events, [.. cloudEvents.Select(e => IntegrationEvents.Encode(e, out _).ToArray())], cancellationToken);
-            foreach (var row in rows)
+            // Oldest first, a step at a time: a row is deleted only after it and every older row went out, so the
+            // chain back from any row still there always leads to the oldest row not yet published.
+            var published = 0;
+            foreach (var step in rows.Chunk(RowsPerStep))
             {
-                try
+                var events = step.SelectMany(OutboxRows.FromRow).ToList();
+                var cloudEvents = events.Select(IntegrationEvents.ToCloudEvent).ToList();
+                await transport.PublishAsync(cloudEvents, cancellationToken);
+                await webhooks.DeliverAsync(events, [.. cloudEvents.Select(e => IntegrationEvents.Encode(e, out _).ToArray())], cancellationToken);
+                foreach (var row in step)
                 {
-                    await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                    try
+                    {
+                        await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                    }
+                    catch (RequestFailedException ex) when (ex.Status == 404)
+                    {
+                        // Another dispatcher (another instance) finished it too.
+                    }
                 }
-                catch (RequestFailedException ex) when (ex.Status == 404)
-                {
-                    // Another dispatcher (another instance) finished it too.
-                }
+
+                published += events.Count;
             }
 
-            logger.LogDebug("Dispatched {Count} events of {Partition}", events.Count, partitionKey);
-            return events.Count;
+            logger.LogDebug("Dispatched {Count} events of {Partition}", published, partitionKey);
+            return published;
         }
         finally
         {

@@ -36,10 +36,12 @@ internal sealed class WebhookDeliverer(
     public static readonly TimeSpan MaxAge = TimeSpan.FromHours(24);
 
     private static readonly TimeSpan EndpointCacheTime = TimeSpan.FromSeconds(30);
-    private (DateTimeOffset At, IReadOnlyList<WebhookEndpoint> List)? _cache;
+    private EndpointSnapshot? _cache;
+
+    private sealed record EndpointSnapshot(DateTimeOffset At, IReadOnlyList<WebhookEndpoint> List);
 
     /// <summary>Forgets the cached endpoint list (after a change through the API).</summary>
-    public void Invalidate() => _cache = null;
+    public void Invalidate() => Volatile.Write(ref _cache, null);
 
     /// <summary>Delivers <paramref name="events"/> (one member's, in order) to every endpoint that wants them.</summary>
     public async Task DeliverAsync(IReadOnlyList<OutboxEvent> events, IReadOnlyList<byte[]> bodies, CancellationToken cancellationToken)
@@ -104,15 +106,17 @@ internal sealed class WebhookDeliverer(
             return null;
         }
 
-        var now = time.GetUtcNow();
-        var replayed = await deliveries.TryUpdateAsync(delivery with { Status = DeliveryStatus.Retrying, Attempts = 0, NextAttemptAt = now, RoundStartedAt = now }, cancellationToken);
-        if (replayed is null)
+        // Only a finished delivery starts a new round: one still being attempted has its next attempt queued already.
+        if (delivery.Status is not (DeliveryStatus.Parked or DeliveryStatus.Delivered))
         {
             return (delivery, false);
         }
 
-        await SendRetryAsync(replayed, TimeSpan.Zero, cancellationToken);
-        return (replayed, true);
+        // The attempt is queued first: a message whose delivery did not move to Retrying finds nothing to do.
+        await SendRetryAsync(delivery, TimeSpan.Zero, cancellationToken);
+        var now = time.GetUtcNow();
+        var replayed = await deliveries.TryUpdateAsync(delivery with { Status = DeliveryStatus.Retrying, Attempts = 0, NextAttemptAt = now, RoundStartedAt = now }, cancellationToken);
+        return replayed is null ? (delivery, false) : (replayed, true);
     }
 
     private async Task AttemptAsync(WebhookEndpoint endpoint, WebhookDelivery delivery, CancellationToken cancellationToken)
@@ -141,6 +145,13 @@ internal sealed class WebhookDeliverer(
             };
         }
 
+        // The next attempt is queued before the row says Retrying, so a stop between the two cannot leave a delivery
+        // waiting for a message that was never sent (a message whose row did not move finds it not Retrying and stops).
+        if (delay is { } wait)
+        {
+            await SendRetryAsync(delivery, wait, cancellationToken);
+        }
+
         var written = await deliveries.TryUpdateAsync(next, cancellationToken);
         if (written is null)
         {
@@ -148,11 +159,7 @@ internal sealed class WebhookDeliverer(
             return;
         }
 
-        if (delay is { } wait)
-        {
-            await SendRetryAsync(written, wait, cancellationToken);
-        }
-        else if (written.Status == DeliveryStatus.Parked)
+        if (written.Status == DeliveryStatus.Parked)
         {
             logger.LogWarning("Delivery of {EventId} to {EndpointId} parked after {Attempts} attempts: {Error}", delivery.EventId, delivery.EndpointId, attempts, error);
         }
@@ -186,13 +193,13 @@ internal sealed class WebhookDeliverer(
 
     private async Task<IReadOnlyList<WebhookEndpoint>> EndpointsAsync(CancellationToken cancellationToken)
     {
-        if (_cache is { } cached && time.GetUtcNow() - cached.At < EndpointCacheTime)
+        if (Volatile.Read(ref _cache) is { } cached && time.GetUtcNow() - cached.At < EndpointCacheTime)
         {
             return cached.List;
         }
 
         var list = await endpoints.ListAsync(cancellationToken);
-        _cache = (time.GetUtcNow(), list);
+        Volatile.Write(ref _cache, new EndpointSnapshot(time.GetUtcNow(), list));
         return list;
     }
 

@@ -211,7 +211,7 @@ internal sealed class WebhookEndpointsApi(
 
         if (!outcome.Replayed)
         {
-            return Problems.Create(StatusCodes.Status409Conflict, "delivery_changed", $"The delivery of '{eventId}' changed meanwhile (an attempt was under way); read the log and try again.");
+            return Problems.Create(StatusCodes.Status409Conflict, "delivery_changed", $"The delivery of '{eventId}' is still being attempted, or changed meanwhile: only a parked or delivered one is replayed; read the log and try again.");
         }
 
         var replayed = outcome.Delivery;

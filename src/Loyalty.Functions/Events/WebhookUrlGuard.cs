@@ -64,6 +64,12 @@ internal sealed class WebhookUrlGuard(bool requireHttps, bool allowLoopback)
             return allowLoopback;
         }
 
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && EmbeddedIPv4(address) is { } embedded)
+        {
+            // NAT64 (64:ff9b::/96), 6to4 (2002::/16) and IPv4-compatible (::a.b.c.d) addresses reach an IPv4 address.
+            return IsAllowed(embedded);
+        }
+
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6UniqueLocal ||
@@ -73,7 +79,25 @@ internal sealed class WebhookUrlGuard(bool requireHttps, bool allowLoopback)
         var b = address.GetAddressBytes();
         return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || (b[0] == 169 && b[1] == 254) || (b[0] == 172 && b[1] is >= 16 and <= 31) ||
                  (b[0] == 192 && b[1] == 168) || (b[0] == 100 && b[1] is >= 64 and <= 127) || (b[0] == 192 && b[1] == 0 && b[2] == 0) ||
-                 (b[0] == 198 && b[1] is 18 or 19) || b[0] >= 224);
+                 (b[0] == 198 && b[1] is 18 or 19) || b[0] >= 224 ||
+                 (b[0] == 168 && b[1] == 63 && b[2] == 129 && b[3] == 16)); // Azure's WireServer
+    }
+
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        var b = address.GetAddressBytes();
+        var zeroPrefix = b.Take(12).All(x => x == 0);
+        if (zeroPrefix && !(b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] <= 1))
+        {
+            return new IPAddress(b[12..16]);
+        }
+
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.Skip(4).Take(8).All(x => x == 0))
+        {
+            return new IPAddress(b[12..16]);
+        }
+
+        return b[0] == 0x20 && b[1] == 0x02 ? new IPAddress(b[2..6]) : null;
     }
 
     /// <summary>

@@ -78,8 +78,11 @@ public static class TransactionEvents
                     }));
                 }
             }
-            else if (row.RowKey.StartsWith(MemberRows.CardPrefix, StringComparison.Ordinal) && row.GetString("Status") is { } status)
+            else if (row.RowKey.StartsWith(MemberRows.CardPrefix, StringComparison.Ordinal) && row.GetString("Status") is { } status &&
+                     !(action.ActionType != TableTransactionActionType.Add && row.ContainsKey("SpentToday")))
             {
+                // (A card row replaced with its spending counters is a sale using a limited card, not a status change:
+                // card operations write the card afresh.)
                 var data = new JsonObject
                 {
                     ["cardNumber"] = row.GetString("CardNumber"),
@@ -181,8 +184,16 @@ public static class TransactionEvents
         ["balances"] = new JsonObject { ["points"] = after.Points, ["principal"] = after.Principal, ["bonus"] = after.Bonus },
     };
 
+    /// <summary>Receipts larger than this are left out of the event (a sale of many lines): an event stays well within a queue message, a Service Bus message and a delivery-log row.</summary>
+    public const int MaxReceiptChars = 24_000;
+
     private static JsonNode? Receipt(string body)
     {
+        if (body.Length > MaxReceiptChars)
+        {
+            return new JsonObject { ["omitted"] = true, ["reason"] = $"larger than {MaxReceiptChars} characters; read the sale" };
+        }
+
         try
         {
             return JsonNode.Parse(body);

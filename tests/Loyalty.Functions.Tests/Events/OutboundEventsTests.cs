@@ -305,6 +305,9 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         await Refused(new { url = "http://169.254.169.254/metadata", eventTypes = new[] { "*" } }, HttpStatusCode.BadRequest, "url_forbidden");
         await Refused(new { url = "http://10.1.2.3/hook", eventTypes = new[] { "*" } }, HttpStatusCode.BadRequest, "url_forbidden");
         await Refused(new { url = "http://[fd00::1]/hook", eventTypes = new[] { "*" } }, HttpStatusCode.BadRequest, "url_forbidden");
+        await Refused(new { url = "http://168.63.129.16/machine", eventTypes = new[] { "*" } }, HttpStatusCode.BadRequest, "url_forbidden");
+        await Refused(new { url = "http://[64:ff9b::a00:1]/hook", eventTypes = new[] { "*" } }, HttpStatusCode.BadRequest, "url_forbidden"); // NAT64 of 10.0.0.1
+        await Refused(new { url = "http://[2002:a9fe:a9fe::1]/hook", eventTypes = new[] { "*" } }, HttpStatusCode.BadRequest, "url_forbidden"); // 6to4 of 169.254.169.254
         await Refused(new { url = "http://127.0.0.1:1/x", eventTypes = Array.Empty<string>() }, HttpStatusCode.BadRequest, "event_types_invalid");
         await Refused(new { url = "http://127.0.0.1:1/x", eventTypes = new[] { "member.exploded" } }, HttpStatusCode.BadRequest, "event_type_unknown");
         await Refused(new { url = "http://127.0.0.1:1/x", eventTypes = new[] { "*" }, secret = "mine" }, HttpStatusCode.BadRequest, "read_only_field");

@@ -85,6 +85,23 @@ public sealed class TransactionEventsTests
     }
 
     [Fact]
+    public void ASaleOnALimitedCard_UpdatesItsSpendingCounters_WithoutACardEvent()
+    {
+        var card = new TableEntity("M1", "card-8860000000000025") { ["CardNumber"] = "8860000000000025", ["Type"] = "Supplementary", ["Status"] = "Active", ["SpentToday"] = 500L, ["SpentDay"] = "2026-12-01" };
+        var events = TransactionEvents.Derive(Before, [], Write(), [new(TableTransactionActionType.UpdateReplace, card, ETag.All)], "{}");
+        Assert.Empty(events);
+    }
+
+    [Fact]
+    public void AReceiptTooLargeForAnEvent_IsLeftOut()
+    {
+        var body = "{\"lines\":\"" + new string('x', TransactionEvents.MaxReceiptChars) + "\"}";
+        var events = TransactionEvents.Derive(Before, [], Write(), [new(TableTransactionActionType.Add, new TableEntity("M1", "sale-S-9"))], body);
+        Assert.True(events[0].Data["receipt"]!["omitted"]!.GetValue<bool>());
+        Assert.Equal("S-9", events[0].Data["saleId"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void NothingChanged_NoEvent()
     {
         var same = Write() with { Tier = "silver", ManualTags = "vip" };

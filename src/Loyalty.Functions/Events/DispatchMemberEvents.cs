@@ -10,14 +10,11 @@ namespace Loyalty.Functions.Events;
 /// <summary>
 /// Queue-triggered (member-events): dispatches the outbox of a member transaction that had no report facts to carry
 /// the news. The message is sent before the commit, so the row may not be there yet: it is looked for again with a
-/// growing delay, and given up after <see cref="Grace"/> (the transaction never committed, so there is nothing to
-/// publish). A row already dispatched is not missed: the account's event counter has passed it.
+/// growing delay, and given up after <see cref="PendingCommit.Grace"/> (the transaction never committed, so there is
+/// nothing to publish). A row already dispatched is not missed: the account's event counter has passed it.
 /// </summary>
 internal sealed class DispatchMemberEvents(EventDispatcher dispatcher, MemberStore members, TableStore store, TimeProvider time, ILogger<DispatchMemberEvents> logger) : IQueueFunction
 {
-    /// <summary>How long after its first sending an outbox row may still appear.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(5);
-
     public async Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);
@@ -39,15 +36,10 @@ internal sealed class DispatchMemberEvents(EventDispatcher dispatcher, MemberSto
             return;
         }
 
-        if (time.GetUtcNow() - message.FirstSent > Grace)
+        if (!await PendingCommit.LookAgainLaterAsync(store.Queue(store.Names.MemberEventsQueue), message with { Tries = message.Tries + 1 }, message.Tries, message.FirstSent, time, cancellationToken))
         {
             logger.LogInformation("Outbox row {RowKey} of {MemberId} never committed; dropped", message.RowKey, message.MemberId);
-            return;
         }
-
-        var delay = TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(message.Tries + 1, 6)));
-        await store.Queue(store.Names.MemberEventsQueue).SendMessageAsync(
-            JsonSerializer.Serialize(message with { Tries = message.Tries + 1 }, ConfigJson.Options), delay, cancellationToken: cancellationToken);
     }
 }
 

@@ -9,16 +9,13 @@ namespace Loyalty.Functions.Reports;
 /// <summary>
 /// Queue-triggered (report-facts): counts a committed member operation into its store's day. The message is sent
 /// before the operation commits, so it can arrive first: a fact row not there yet is looked for again with a growing
-/// delay, and given up once <see cref="Grace"/> has passed (its transaction failed or was retried under another fact).
+/// delay, and given up once <see cref="PendingCommit.Grace"/> has passed (its transaction failed or was retried under another fact).
 /// Counting is exactly once per fact (see <see cref="ReportProjector"/>), so redeliveries and replays change nothing.
 /// A message that names the transaction's outbox row (<see cref="ReportFactMessage.Events"/>) then has the member's
 /// events dispatched: the sale path tells the dispatcher without a message of its own.
 /// </summary>
 internal sealed class ProjectReportFact(ReportProjector projector, Events.EventDispatcher dispatcher, TableStore store, TimeProvider time, ILogger<ProjectReportFact> logger) : IQueueFunction
 {
-    /// <summary>How long after its first sending a fact may still appear.</summary>
-    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(5);
-
     public async Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);
@@ -45,14 +42,9 @@ internal sealed class ProjectReportFact(ReportProjector projector, Events.EventD
             return;
         }
 
-        if (time.GetUtcNow() - message.FirstSent > Grace)
+        if (!await PendingCommit.LookAgainLaterAsync(store.Queue(store.Names.ReportFactsQueue), message with { Tries = message.Tries + 1 }, message.Tries, message.FirstSent, time, cancellationToken))
         {
             logger.LogInformation("Report fact {RowKey} of {MemberId} never committed; dropped", message.RowKey, message.MemberId);
-            return;
         }
-
-        var delay = TimeSpan.FromSeconds(Math.Min(60, 1 << Math.Min(message.Tries + 1, 6)));
-        await store.Queue(store.Names.ReportFactsQueue).SendMessageAsync(
-            JsonSerializer.Serialize(message with { Tries = message.Tries + 1 }, ConfigJson.Options), delay, cancellationToken: cancellationToken);
     }
 }

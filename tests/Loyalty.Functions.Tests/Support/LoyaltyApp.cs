@@ -310,7 +310,19 @@ public partial class LoyaltyApp : IAsyncLifetime
     public async Task<(string MemberId, string CardNumber)> EnrolAsync(string storeId = "sh-001")
     {
         using var admin = Client(AdminKey);
-        var response = await admin.EnrolAsync(new { phone = NewPhone(), name = "Test", storeId }, Guid.NewGuid().ToString());
+        var body0 = new { phone = NewPhone(), name = "Test", storeId };
+        var key = Guid.NewGuid().ToString();
+        var response = await admin.EnrolAsync(body0, key);
+
+        // A setup step, not the test: a storage hiccup (503, e.g. behind the fault proxy, whose apps run without SDK
+        // retries) is retried as a client would, under the same Idempotency-Key.
+        for (var attempt = 1; attempt < 3 && response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable; attempt++)
+        {
+            response.Dispose();
+            await Task.Delay(500 * attempt);
+            response = await admin.EnrolAsync(body0, key);
+        }
+
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         var card = body.GetProperty("cards")[0].GetProperty("cardNumber").GetString()!;

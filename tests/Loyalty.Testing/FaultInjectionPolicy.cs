@@ -59,7 +59,8 @@ public sealed partial class FaultInjectionPolicy(FaultPlan plan) : HttpPipelineP
             return;
         }
 
-        Guard(isBatch ? await BodyAsync(request, message.CancellationToken) : $"{request.Method} {path}");
+        var requests = isBatch ? await BodyAsync(request, message.CancellationToken) : $"{request.Method} {path}";
+        Guard(requests);
         if (isBatch)
         {
             Interlocked.Increment(ref _transactions);
@@ -69,7 +70,7 @@ public sealed partial class FaultInjectionPolicy(FaultPlan plan) : HttpPipelineP
             }
         }
 
-        switch (plan.Next())
+        switch (plan.Next(requests))
         {
             case Fault.UnavailableBeforeCommit:
                 message.Response = new SyntheticResponse(503, "ServerBusy", "Injected: server busy before commit");

@@ -28,7 +28,8 @@ public enum ClaimOutcome
 /// <param name="Status">HTTP status of the final response, once complete.</param>
 /// <param name="Body">Final response body, once complete.</param>
 /// <param name="ETag">Concurrency token.</param>
-public sealed record IdempotencyRecord(string Scope, string KeyHash, string RequestHash, string State, int? Status, string? Body, ETag ETag);
+/// <param name="Attempt">The mark of the attempt that holds the lease.</param>
+public sealed record IdempotencyRecord(string Scope, string KeyHash, string RequestHash, string State, int? Status, string? Body, ETag ETag, string? Attempt = null);
 
 /// <summary>Result of <see cref="IdempotencyStore.ClaimAsync"/>.</summary>
 public sealed record IdempotencyClaim(ClaimOutcome Outcome, IdempotencyRecord? Record);
@@ -47,17 +48,22 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
         ArgumentNullException.ThrowIfNull(key);
         var keyHash = Hashing.Sha256Hex(key);
         var now = time.GetUtcNow();
+
+        // This attempt's own mark: when the SDK retries a write whose first try landed but whose answer was lost, the
+        // retry meets the row this attempt wrote (409 or 412), and the mark tells it apart from another request's.
+        var attempt = Guid.NewGuid().ToString("N");
         var row = new TableEntity(scope, keyHash)
         {
             ["RequestHash"] = requestHash,
             ["State"] = initialState,
             ["LeaseUntil"] = now + lease,
             ["CreatedAt"] = now,
+            ["Attempt"] = attempt,
         };
         try
         {
             var etag = (await store.Idempotency.AddEntityAsync(row, cancellationToken)).Headers.ETag ?? default;
-            return new(ClaimOutcome.Started, new IdempotencyRecord(scope, keyHash, requestHash, initialState, null, null, etag));
+            return new(ClaimOutcome.Started, new IdempotencyRecord(scope, keyHash, requestHash, initialState, null, null, etag, attempt));
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -67,6 +73,11 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
         var existing = await store.Idempotency.FindEntityAsync(scope, keyHash, cancellationToken)
             ?? throw new InvalidOperationException("An idempotency record vanished while being claimed.");
         var record = ToRecord(existing);
+        if (existing.GetString("Attempt") == attempt)
+        {
+            return new(ClaimOutcome.Started, record);
+        }
+
         if (record.RequestHash != requestHash)
         {
             return new(ClaimOutcome.Mismatch, record);
@@ -83,14 +94,18 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
         }
 
         existing["LeaseUntil"] = now + lease;
+        existing["Attempt"] = attempt;
         try
         {
             var etag = (await store.Idempotency.UpdateEntityAsync(existing, existing.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
-            return new(ClaimOutcome.Resumed, record with { ETag = etag });
+            return new(ClaimOutcome.Resumed, record with { ETag = etag, Attempt = attempt });
         }
         catch (RequestFailedException ex) when (ex.Status == 412)
         {
-            return new(ClaimOutcome.InFlight, record);
+            var current = await store.Idempotency.FindEntityAsync(scope, keyHash, cancellationToken);
+            return current is not null && current.GetString("Attempt") == attempt
+                ? new(ClaimOutcome.Resumed, ToRecord(current))
+                : new(ClaimOutcome.InFlight, record);
         }
     }
 
@@ -101,8 +116,22 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
         var row = await store.Idempotency.FindEntityAsync(record.Scope, record.KeyHash, cancellationToken)
             ?? throw new InvalidOperationException("The idempotency record is gone.");
         row["State"] = state;
-        var etag = (await store.Idempotency.UpdateEntityAsync(row, record.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
-        return record with { State = state, ETag = etag };
+        try
+        {
+            var etag = (await store.Idempotency.UpdateEntityAsync(row, record.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
+            return record with { State = state, ETag = etag };
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            // Either the lease went to another attempt, or this write landed and only the SDK's retry of it failed.
+            var current = await store.Idempotency.FindEntityAsync(record.Scope, record.KeyHash, cancellationToken);
+            if (current is not null && record.Attempt is not null && current.GetString("Attempt") == record.Attempt && current.GetString("State") == state)
+            {
+                return record with { State = state, ETag = current.ETag };
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Stores the final response; later claims replay it.</summary>
@@ -147,5 +176,6 @@ public sealed class IdempotencyStore(TableStore store, TimeProvider time)
         row.GetString("State") ?? "{}",
         row.GetInt32("Status"),
         row.GetString("Body"),
-        row.ETag);
+        row.ETag,
+        row.GetString("Attempt"));
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Azure;
+using Loyalty.Storage.Members;
 using Azure.Data.Tables;
 
 namespace Loyalty.Bench;
@@ -155,14 +156,16 @@ internal static class BatchBench
             await Parallel.ForEachAsync(Enumerable.Range(0, rows), new ParallelOptions { MaxDegreeOfParallelism = InFlight }, async (i, ct) =>
             {
                 var id = "M" + i.ToString("D12", CultureInfo.InvariantCulture);
-                await index.AddEntityAsync(new TableEntity("phone-" + i.ToString(CultureInfo.InvariantCulture), "m") { ["MemberId"] = id }, ct);
-                await index.AddEntityAsync(new TableEntity("card-" + i.ToString(CultureInfo.InvariantCulture), "m") { ["MemberId"] = id }, ct);
+                var phone = "phone-" + i.ToString(CultureInfo.InvariantCulture);
+                var card = "card-" + i.ToString(CultureInfo.InvariantCulture);
+                await index.AddEntityAsync(new TableEntity(phone, MemberStore.IndexRow(phone)) { ["MemberId"] = id }, ct);
+                await index.AddEntityAsync(new TableEntity(card, MemberStore.IndexRow(card)) { ["MemberId"] = id }, ct);
                 await members.SubmitTransactionAsync(
                 [
-                    new(TableTransactionActionType.Add, new TableEntity(id, "profile") { ["Name"] = "迁移会员", ["Phone"] = "13500000000" }),
-                    new(TableTransactionActionType.Add, new TableEntity(id, "account") { ["Points"] = 100L, ["NextSeq"] = 2L }),
+                    new(TableTransactionActionType.Add, new TableEntity(id, MemberStore.ProfileRow(id)) { ["Name"] = "迁移会员", ["Phone"] = "13500000000" }),
+                    new(TableTransactionActionType.Add, new TableEntity(id, MemberStore.AccountRow(id)) { ["Points"] = 100L, ["NextSeq"] = 2L }),
                     new(TableTransactionActionType.Add, new TableEntity(id, "card-8860000000000000") { ["Status"] = "Active" }),
-                    new(TableTransactionActionType.Add, new TableEntity(id, "ledger-999999999998") { ["Type"] = "Opening", ["Points"] = 100L }),
+                    new(TableTransactionActionType.Add, new TableEntity(id, MemberStore.LedgerRow(id, 1)) { ["Type"] = "Opening", ["Points"] = 100L }),
                 ], ct);
             });
             return rows / watch.Elapsed.TotalSeconds;

@@ -31,17 +31,17 @@ internal static class Seeder
             var storeId = stores[i % stores.Count];
             await store.Members.SubmitTransactionAsync(
             [
-                Add(memberId, "profile", ("Phone", phone), ("Name", "Bench " + i), ("Gender", "Unspecified"), ("StoreId", storeId), ("Channel", "Store"), ("MarketingConsent", lastPurchase is not null && i % 2 == 0), ("EnrolledAt", now)),
-                Add(memberId, "account", ("Points", OpeningPoints), ("Principal", OpeningPrincipal), ("Bonus", 0L), ("Tier", "standard"), ("NextSeq", 2L), ("ActiveCards", 1),
+                Add(memberId, MemberStore.ProfileRow(memberId), ("Phone", phone), ("Name", "Bench " + i), ("Gender", "Unspecified"), ("StoreId", storeId), ("Channel", "Store"), ("MarketingConsent", lastPurchase is not null && i % 2 == 0), ("EnrolledAt", now)),
+                Add(memberId, MemberStore.AccountRow(memberId), ("Points", OpeningPoints), ("Principal", OpeningPrincipal), ("Bonus", 0L), ("Tier", "standard"), ("NextSeq", 2L), ("ActiveCards", 1),
                     ("Stats", lastPurchase is null ? "{}" : "{\"l\":\"" + lastPurchase + "\"}")),
                 Add(memberId, "card-" + card, ("CardNumber", card), ("Type", "Personal"), ("Status", "Active"), ("IssuedAt", now)),
-                Add(memberId, "ledger-" + (999_999_999_999 - 1).ToString("D12", CultureInfo.InvariantCulture),
+                Add(memberId, MemberStore.LedgerRow(memberId, 1),
                     ("Seq", 1L), ("Type", "Adjustment"), ("Reason", "opening_balance"), ("Points", OpeningPoints), ("Principal", OpeningPrincipal), ("Bonus", 0L),
                     ("StoreId", storeId), ("Actor", "bench-seed"), ("IdempotencyKey", "seed-" + memberId), ("At", now),
                     ("PointsAfter", OpeningPoints), ("PrincipalAfter", OpeningPrincipal), ("BonusAfter", 0L)),
             ], ct);
-            await store.MemberIndex.AddEntityAsync(new TableEntity(MemberStore.CardIndexKey(card), "m") { ["MemberId"] = memberId, ["ClaimedAt"] = now }, ct);
-            await store.MemberIndex.AddEntityAsync(new TableEntity(MemberStore.PhoneIndexKey(Hashing.KeyedHex(phoneHashKey, phone)), "m") { ["MemberId"] = memberId, ["ClaimedAt"] = now }, ct);
+            await store.MemberIndex.AddEntityAsync(new TableEntity(MemberStore.CardIndexKey(card), MemberStore.IndexRow(MemberStore.CardIndexKey(card))) { ["MemberId"] = memberId, ["ClaimedAt"] = now }, ct);
+            await store.MemberIndex.AddEntityAsync(new TableEntity(MemberStore.PhoneIndexKey(Hashing.KeyedHex(phoneHashKey, phone)), MemberStore.IndexRow(MemberStore.PhoneIndexKey(Hashing.KeyedHex(phoneHashKey, phone)))) { ["MemberId"] = memberId, ["ClaimedAt"] = now }, ct);
             members[i] = new SeededMember(memberId, card, phone);
         });
         return members;

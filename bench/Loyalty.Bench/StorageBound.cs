@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using System.Globalization;
 using Azure;
+using Loyalty.Storage.Members;
 using Loyalty.Storage.Tables;
 
 namespace Loyalty.Bench;
@@ -34,7 +35,7 @@ internal static class StorageBound
 
                 await recorder.TimeAsync("bound.read+transaction", async () =>
                 {
-                    var account = (await members.FindEntityAsync(pk, "account"))!;
+                    var account = (await members.FindEntityAsync(pk, MemberStore.AccountRow(pk)))!;
                     var seq = account.GetInt64("NextSeq")!.Value;
                     var points = account.GetInt64("Points")!.Value + 10;
                     account["Points"] = points;
@@ -44,7 +45,7 @@ internal static class StorageBound
                         await members.SubmitTransactionAsync(
                         [
                             new(TableTransactionActionType.UpdateReplace, account, account.ETag),
-                            new(TableTransactionActionType.Add, new TableEntity(pk, "ledger-" + (999_999_999_999 - seq).ToString("D12", CultureInfo.InvariantCulture))
+                            new(TableTransactionActionType.Add, new TableEntity(pk, MemberStore.LedgerRow(pk, seq))
                             {
                                 ["Seq"] = seq, ["Type"] = "Adjustment", ["Reason"] = "bench.bound", ["Points"] = 10L, ["Principal"] = 0L, ["Bonus"] = 0L,
                                 ["StoreId"] = "east-000", ["Actor"] = "bench", ["IdempotencyKey"] = key, ["At"] = DateTimeOffset.UtcNow,

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Loyalty.Functions.Admin;
 
 /// <summary>
-/// Start-up: creates the tables and queues, writes a minimal org tree (just HQ) when none exists, and registers the
+/// Start-up: creates the tables and queues, checks the stored data's row layout (<see cref="StorageLayout"/>), writes a minimal org tree (just HQ) when none exists, and registers the
 /// admin key from LOYALTY_ADMIN_KEY as an HQ administrator. Every step is idempotent, so many instances may run it.
 /// It runs in the background so that the worker is ready for the host at once;
 /// <see cref="BootstrapGate"/> holds other requests until it has finished.
@@ -42,6 +42,7 @@ internal sealed class Bootstrap(
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         await store.EnsureCreatedAsync(store.Names.AllQueues, cancellationToken);
+        await new StorageLayout(store).EnsureAsync(cancellationToken);
 
         if (await org.GetAsync(cancellationToken) is null)
         {

@@ -98,7 +98,7 @@ internal sealed class BatchApply(
         {
             // No opening transaction will tell the dispatcher: member.enrolled is published here (again harmlessly
             // when the row is retried).
-            await events.DispatchMemberAsync(memberId, Storage.Events.OutboxRows.Key(1), ct);
+            await events.DispatchMemberAsync(memberId, Storage.Events.OutboxRows.Key(memberId, 1), ct);
             return new BatchRowResult(row.Row, "applied", memberId);
         }
 

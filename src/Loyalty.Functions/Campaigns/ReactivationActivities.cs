@@ -70,21 +70,21 @@ internal sealed class SelectReactivationTargets(TableStore store, MemberStore me
     {
         ArgumentNullException.ThrowIfNull(input);
         var tree = await org.GetRequiredAsync(CancellationToken.None);
-        var filter = $"RowKey eq {TableFilter.Quote(MemberStore.AccountRow)} or RowKey eq {TableFilter.Quote(MemberStore.ProfileRow)}";
+        var filter = MemberStore.AccountAndProfileRows;
         var page = await store.Members.QueryPageAsync(filter, PageSize, TableContinuation.Decode(input.Continuation), Columns, CancellationToken.None);
         var rows = page.Items.GroupBy(r => r.PartitionKey, StringComparer.Ordinal).ToList();
         var matched = new List<TableEntity>();
         var scanned = 0;
         foreach (var member in rows)
         {
-            var account = member.FirstOrDefault(r => r.RowKey == MemberStore.AccountRow);
+            var account = member.FirstOrDefault(MemberStore.IsAccountRow);
             if (account is null)
             {
                 continue; // its account row ended the previous page, which handled it
             }
 
             scanned++;
-            var profile = member.FirstOrDefault(r => r.RowKey == MemberStore.ProfileRow) ?? await members.GetRowAsync(member.Key, MemberStore.ProfileRow, CancellationToken.None);
+            var profile = member.FirstOrDefault(MemberStore.IsProfileRow) ?? await members.GetRowAsync(member.Key, MemberStore.ProfileRow(member.Key), CancellationToken.None);
             if (profile is not null && Matches(input, account, profile, tree))
             {
                 matched.Add(new TableEntity(CampaignTargets.Partition(input.CampaignId), member.Key) { ["StoreId"] = profile.GetString("StoreId") });
@@ -195,7 +195,7 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
             Interlocked.Increment(ref granted);
 
             // One point read for the name and the consent (the outbox's own consent check would read the member again).
-            var profile = await members.GetRowAsync(memberId, MemberStore.ProfileRow, ct);
+            var profile = await members.GetRowAsync(memberId, MemberStore.ProfileRow(memberId), ct);
             if (profile?.GetBoolean("MarketingConsent") == true)
             {
                 var text = $"{profile.GetString("Name")}，好久不见！{offerText}，{input.WindowDays} 天内到店消费即可使用。";
@@ -231,7 +231,7 @@ internal sealed class FollowUpReactivation(TableStore store, MemberStore members
         var count = 0;
         await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (target, ct) =>
         {
-            var account = await members.GetRowAsync(target.RowKey, MemberStore.AccountRow, ct);
+            var account = await members.GetRowAsync(target.RowKey, MemberStore.AccountRow(target.RowKey), ct);
             var last = MemberStats.Parse(account?.GetString("Stats")).LastPurchase;
             var cameBack = last is not null && string.CompareOrdinal(last, offerDay) >= 0 && string.CompareOrdinal(last, windowEnd) <= 0;
             if (input.Kind == "measure")
@@ -244,7 +244,7 @@ internal sealed class FollowUpReactivation(TableStore store, MemberStore members
                 return;
             }
 
-            if (!cameBack && account is not null && await members.GetRowAsync(target.RowKey, MemberStore.ProfileRow, ct) is { } profile && profile.GetBoolean("MarketingConsent") == true)
+            if (!cameBack && account is not null && await members.GetRowAsync(target.RowKey, MemberStore.ProfileRow(target.RowKey), ct) is { } profile && profile.GetBoolean("MarketingConsent") == true)
             {
                 var text = $"{profile.GetString("Name")}，您的回归礼还在等您，活动 {windowEnd} 截止。";
                 if (await outbox.QueueAsync(target.RowKey, input.CampaignId + "-reminder", "reactivation_reminder", text, marketing: false, ct) == OutboxResult.Queued)

@@ -30,7 +30,7 @@ internal sealed class DispatchMemberEvents(EventDispatcher dispatcher, MemberSto
         }
 
         // Not there: dispatched already (the counter has passed it), not committed yet, or never committed.
-        var account = await members.GetRowAsync(message.MemberId, MemberStore.AccountRow, cancellationToken);
+        var account = await members.GetRowAsync(message.MemberId, MemberStore.AccountRow(message.MemberId), cancellationToken);
         if (account is not null && (account.GetInt64("NextEvent") ?? 1) > OutboxRows.SequenceOf(message.RowKey))
         {
             return;

@@ -27,7 +27,7 @@ internal sealed class SystemEvents(TableStore store, EventDispatcher dispatcher,
             // Written by an earlier run of the same step and not yet dispatched.
         }
 
-        await dispatcher.DispatchAsync(table, stream, OutboxRows.Key(1), cancellationToken);
+        await dispatcher.DispatchAsync(table, stream, OutboxRows.Key(stream, 1), cancellationToken);
     }
 }
 

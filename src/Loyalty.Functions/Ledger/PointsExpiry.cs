@@ -78,7 +78,7 @@ internal sealed class PointsExpiry(
             var soon = await RowsAsync(TableFilter.Partition(MemberTransactions.PointsMonthPartition(next)), ct);
             await Parallel.ForEachAsync(soon, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (row, token) =>
             {
-                var account = await store.Members.FindEntityAsync(row.RowKey, MemberStore.AccountRow, token);
+                var account = await store.Members.FindEntityAsync(row.RowKey, MemberStore.AccountRow(row.RowKey), token);
                 var amount = account is null ? 0 : PointBatches.Parse(account.GetString("PointBatches"), account.GetInt64("Points") ?? 0, transactions.CurrentMonth).EarnedThrough(next);
                 if (amount > 0)
                 {

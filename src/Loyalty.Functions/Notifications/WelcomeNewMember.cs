@@ -38,7 +38,7 @@ internal sealed class WelcomeNewMember(
             ?? throw new InvalidOperationException($"Member {message.MemberId} does not exist.");
 
         // member.enrolled was written with the member; publish it before the sign-up pack's events.
-        await dispatcher.DispatchMemberAsync(message.MemberId, Storage.Events.OutboxRows.Key(1), cancellationToken);
+        await dispatcher.DispatchMemberAsync(message.MemberId, Storage.Events.OutboxRows.Key(message.MemberId, 1), cancellationToken);
         var gift = await GrantSignUpPackAsync(member.Profile.MemberId, member.Profile.StoreId, cancellationToken);
         var chain = (await org.GetRequiredAsync(cancellationToken)).Hq.Name;
         var card = member.Cards.OrderBy(c => c.IssuedAt).First().CardNumber;

@@ -73,7 +73,7 @@ internal sealed class TierEvaluation(MemberTransactions transactions, TableStore
             }
 
             // Members back at the entry tier leave the list until their next upgrade.
-            var account = await store.Members.FindEntityAsync(row.RowKey, "account", token);
+            var account = await store.Members.FindEntityAsync(row.RowKey, Storage.Members.MemberStore.AccountRow(row.RowKey), token);
             if (account is null || TierProgress.IndexOf(rules.Tiers, account.GetString("Tier")) <= 0)
             {
                 await store.Schedules.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, token);

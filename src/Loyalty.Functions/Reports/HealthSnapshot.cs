@@ -37,7 +37,7 @@ internal sealed class HealthSnapshot(TableStore store, MemberStore members, Repo
         var now = time.GetUtcNow();
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
         var byStore = new Dictionary<string, ProgrammeHealth>(StringComparer.Ordinal);
-        var filter = $"RowKey eq {TableFilter.Quote(MemberStore.AccountRow)} or RowKey eq {TableFilter.Quote(MemberStore.ProfileRow)}";
+        var filter = MemberStore.AccountAndProfileRows;
         TableContinuation? continuation = null;
         long counted = 0;
         do
@@ -45,13 +45,13 @@ internal sealed class HealthSnapshot(TableStore store, MemberStore members, Repo
             var page = await store.Members.QueryPageAsync(filter, PageSize, continuation, Columns, ct);
             foreach (var member in page.Items.GroupBy(r => r.PartitionKey, StringComparer.Ordinal))
             {
-                var account = member.FirstOrDefault(r => r.RowKey == MemberStore.AccountRow);
+                var account = member.FirstOrDefault(MemberStore.IsAccountRow);
                 if (account is null)
                 {
                     continue; // its account row ended the previous page, which counted it
                 }
 
-                var profile = member.FirstOrDefault(r => r.RowKey == MemberStore.ProfileRow) ?? await members.GetRowAsync(member.Key, MemberStore.ProfileRow, ct);
+                var profile = member.FirstOrDefault(MemberStore.IsProfileRow) ?? await members.GetRowAsync(member.Key, MemberStore.ProfileRow(member.Key), ct);
                 if (profile?.GetString("StoreId") is not { } storeId)
                 {
                     continue;

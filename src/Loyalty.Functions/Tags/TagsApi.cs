@@ -106,7 +106,7 @@ internal sealed class TagsApi(MemberTransactions transactions, MemberTagging tag
         foreach (var row in page.Items)
         {
             // The list may hold a member who lost the tag a moment ago: check the member's own row.
-            var account = await store.Members.FindEntityAsync(row.RowKey, MemberStore.AccountRow, ct);
+            var account = await store.Members.FindEntityAsync(row.RowKey, MemberStore.AccountRow(row.RowKey), ct);
             if (account is not null && MemberTagging.Carries(account, tag))
             {
                 items.Add(new TaggedMember(row.RowKey, account.GetString("Tier") ?? string.Empty,

@@ -32,11 +32,18 @@ public static class OutboxRows
     /// <summary>Largest part of the events' JSON in one property (a property holds at most 64 KiB).</summary>
     private const int PartBytes = 60_000;
 
-    /// <summary>Row key of the row whose first event has <paramref name="sequence"/>.</summary>
-    public static string Key(long sequence) => Prefix + sequence.ToString("D12", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Row key of the row of <paramref name="partitionKey"/> whose first event has <paramref name="sequence"/>; it ends
+    /// with the partition key so that no two partitions share it (see MemberRows).
+    /// </summary>
+    public static string Key(string partitionKey, long sequence) => Prefix + sequence.ToString("D12", CultureInfo.InvariantCulture) + "-" + partitionKey;
 
     /// <summary>The first sequence of a row key.</summary>
-    public static long SequenceOf(string rowKey) => long.Parse(rowKey.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture);
+    public static long SequenceOf(string rowKey)
+    {
+        ArgumentNullException.ThrowIfNull(rowKey);
+        return long.Parse(rowKey.AsSpan(Prefix.Length, 12), NumberStyles.None, CultureInfo.InvariantCulture);
+    }
 
     /// <summary>The stable id of an event.</summary>
     public static string EventId(string subject, long sequence) => subject + "-" + sequence.ToString(CultureInfo.InvariantCulture);
@@ -62,7 +69,7 @@ public static class OutboxRows
             });
         }
 
-        var row = new TableEntity(partitionKey, Key(firstSequence)) { ["Subject"] = subject, ["At"] = at, ["Count"] = drafts.Count, ["Previous"] = previous };
+        var row = new TableEntity(partitionKey, Key(partitionKey, firstSequence)) { ["Subject"] = subject, ["At"] = at, ["Count"] = drafts.Count, ["Previous"] = previous };
         var bytes = Encoding.UTF8.GetBytes(array.ToJsonString());
         for (int offset = 0, part = 0; offset < bytes.Length; offset += PartBytes, part++)
         {

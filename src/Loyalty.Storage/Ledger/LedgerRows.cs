@@ -12,7 +12,7 @@ public static class LedgerRows
     public static TableEntity ToRow(string memberId, LedgerEntry e, Balances after)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var row = new TableEntity(memberId, MemberRows.LedgerRowKey(e.Seq))
+        var row = new TableEntity(memberId, MemberRows.LedgerRowKey(memberId, e.Seq))
         {
             ["Seq"] = e.Seq,
             ["Type"] = e.Type.ToString(),

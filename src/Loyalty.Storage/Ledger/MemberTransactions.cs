@@ -108,7 +108,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             // The first attempt does not read the idempotency row: its insert in the transaction fails with 409 if a
             // repeated request left one, and the next attempt reads it. That keeps a first request at one read.
             var readIdempotency = idemRowKey is not null && attempt > 1;
-            var accountTask = store.Members.FindEntityAsync(memberId, MemberRows.Account, cancellationToken);
+            var accountTask = store.Members.FindEntityAsync(memberId, MemberRows.AccountKey(memberId), cancellationToken);
             var idemTask = readIdempotency ? store.Members.FindEntityAsync(memberId, idemRowKey!, cancellationToken) : Task.FromResult<TableEntity?>(null);
             var (accountRow, idemRow) = (await accountTask, await idemTask);
             if (accountRow is null)
@@ -184,7 +184,7 @@ public sealed class MemberTransactions(TableStore store, TimeProvider time)
             // The transaction's integration events: one outbox row beside the change, numbered in the member's stream.
             var events = TransactionEvents.Derive(account, written, write, rows, body);
             var outboxRow = events.Count == 0 ? null : OutboxRows.ToRow(memberId, memberId, account.NextEvent, events, time.GetUtcNow(), account.LastOutbox);
-            var newAccount = new TableEntity(memberId, MemberRows.Account)
+            var newAccount = new TableEntity(memberId, MemberRows.AccountKey(memberId))
             {
                 ["Points"] = balances.Points,
                 ["Principal"] = balances.Principal,

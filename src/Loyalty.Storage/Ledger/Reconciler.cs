@@ -44,7 +44,7 @@ public sealed class Reconciler(TableStore store)
                 current = new MemberTally(row.PartitionKey);
             }
 
-            if (row.RowKey == MemberRows.Account)
+            if (row.RowKey == MemberRows.AccountKey(row.PartitionKey))
             {
                 current.Account = AccountState.From(row);
             }

@@ -4,11 +4,16 @@ using Loyalty.Storage.Tables;
 
 namespace Loyalty.Storage.Members;
 
-/// <summary>Row layout of a member partition (PartitionKey = member id).</summary>
+/// <summary>
+/// Row layout of a member partition (PartitionKey = member id). Rows that every member has (profile, account, the
+/// first ledger rows) end their row key with the member id, so no two partitions share a row key: Azure does not need
+/// it, but Azurite looks a row up by its row key first and then scans every row with that key for the partition, which
+/// made each read and write of a shared key cost one step per member (docs/decisions/0010-member-unique-row-keys.md).
+/// </summary>
 internal static class MemberRows
 {
-    public const string Profile = "profile";
-    public const string Account = "account";
+    public const string ProfilePrefix = "profile-";
+    public const string AccountPrefix = "account-";
     public const string CardPrefix = "card-";
     public const string LedgerPrefix = "ledger-";
     public const string IdempotencyPrefix = "idem-";
@@ -16,12 +21,19 @@ internal static class MemberRows
     public const string RefundPrefix = "refund-";
     public const string AuditPrefix = "audit-";
 
-    /// <summary>Ledger rows sort newest first: the row key holds the inverted sequence.</summary>
-    public static string LedgerRowKey(long seq) => LedgerPrefix + (999_999_999_999 - seq).ToString("D12", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Row key of the profile row.</summary>
+    public static string ProfileKey(string memberId) => ProfilePrefix + memberId;
+
+    /// <summary>Row key of the account row.</summary>
+    public static string AccountKey(string memberId) => AccountPrefix + memberId;
+
+    /// <summary>Ledger rows sort newest first: the row key holds the inverted sequence (fixed width, so the member id after it does not change the order).</summary>
+    public static string LedgerRowKey(string memberId, long seq) =>
+        LedgerPrefix + (999_999_999_999 - seq).ToString("D12", System.Globalization.CultureInfo.InvariantCulture) + "-" + memberId;
 
     public static TableEntity ToProfileRow(MemberProfile p)
     {
-        var row = new TableEntity(p.MemberId, Profile)
+        var row = new TableEntity(p.MemberId, ProfileKey(p.MemberId))
         {
             ["Phone"] = p.Phone,
             ["Name"] = p.Name,
@@ -50,7 +62,7 @@ internal static class MemberRows
         row.GetBoolean("MarketingConsent") ?? false,
         row.GetDateTimeOffset("EnrolledAt") ?? default);
 
-    public static TableEntity ToAccountRow(string memberId, MemberAccount a) => new(memberId, Account)
+    public static TableEntity ToAccountRow(string memberId, MemberAccount a) => new(memberId, AccountKey(memberId))
     {
         ["Points"] = a.Points,
         ["Principal"] = a.StoredValuePrincipal,

@@ -16,13 +16,41 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     /// <summary>How old an index claim whose member never appeared must be before another enrolment may take it.</summary>
     public static readonly TimeSpan AbandonedClaimAge = TimeSpan.FromMinutes(5);
 
-    private const string IndexRow = "m";
-
     /// <summary>RowKey of a member's account row (balances, tier, stats, tags).</summary>
-    public const string AccountRow = MemberRows.Account;
+    public static string AccountRow(string memberId) => MemberRows.AccountKey(memberId);
 
     /// <summary>RowKey of a member's profile row.</summary>
-    public const string ProfileRow = MemberRows.Profile;
+    public static string ProfileRow(string memberId) => MemberRows.ProfileKey(memberId);
+
+    /// <summary>
+    /// A query filter for the account and profile rows of every member (a scan of the table, paged): the account row
+    /// sorts before the profile row in each partition.
+    /// </summary>
+    public static string AccountAndProfileRows { get; } =
+        $"(RowKey ge {TableFilter.Quote(MemberRows.AccountPrefix)} and RowKey lt {TableFilter.Quote(Upper(MemberRows.AccountPrefix))}) or " +
+        $"(RowKey ge {TableFilter.Quote(MemberRows.ProfilePrefix)} and RowKey lt {TableFilter.Quote(Upper(MemberRows.ProfilePrefix))})";
+
+    /// <summary>Whether <paramref name="row"/> is its member's account row.</summary>
+    public static bool IsAccountRow(TableEntity row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.RowKey == AccountRow(row.PartitionKey);
+    }
+
+    /// <summary>Whether <paramref name="row"/> is its member's profile row.</summary>
+    public static bool IsProfileRow(TableEntity row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.RowKey == ProfileRow(row.PartitionKey);
+    }
+
+    /// <summary>Row key of a ledger entry.</summary>
+    public static string LedgerRow(string memberId, long seq) => MemberRows.LedgerRowKey(memberId, seq);
+
+    /// <summary>Row key of an index row: its partition key again, unique, so Azurite finds it without scanning (see MemberRows).</summary>
+    public static string IndexRow(string indexKey) => indexKey;
+
+    private static string Upper(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
     /// <summary>Index key of a phone (by keyed hash).</summary>
     public static string PhoneIndexKey(string phoneHash) => "phone-" + phoneHash;
@@ -38,7 +66,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var row = new TableEntity(indexKey, IndexRow) { ["MemberId"] = memberId, ["ClaimedAt"] = time.GetUtcNow() };
+            var row = new TableEntity(indexKey, IndexRow(indexKey)) { ["MemberId"] = memberId, ["ClaimedAt"] = time.GetUtcNow() };
             try
             {
                 await store.MemberIndex.AddEntityAsync(row, cancellationToken);
@@ -49,7 +77,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
                 // Held already: by us (a retry), by a live member, or by an abandoned attempt.
             }
 
-            var existing = await store.MemberIndex.FindEntityAsync(indexKey, IndexRow, cancellationToken);
+            var existing = await store.MemberIndex.FindEntityAsync(indexKey, IndexRow(indexKey), cancellationToken);
             if (existing is null)
             {
                 continue;
@@ -82,12 +110,12 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     /// <summary>Gives back an index key claimed by <paramref name="memberId"/> that its member will not use (a batch row refused after claiming).</summary>
     public async Task ReleaseIndexAsync(string indexKey, string memberId, CancellationToken cancellationToken = default)
     {
-        var existing = await store.MemberIndex.GetEntityIfExistsAsync<TableEntity>(indexKey, IndexRow, cancellationToken: cancellationToken);
+        var existing = await store.MemberIndex.GetEntityIfExistsAsync<TableEntity>(indexKey, IndexRow(indexKey), cancellationToken: cancellationToken);
         if (existing.HasValue && existing.Value!.GetString("MemberId") == memberId && !await ExistsAsync(memberId, cancellationToken))
         {
             try
             {
-                await store.MemberIndex.DeleteEntityAsync(indexKey, IndexRow, existing.Value.ETag, cancellationToken);
+                await store.MemberIndex.DeleteEntityAsync(indexKey, IndexRow(indexKey), existing.Value.ETag, cancellationToken);
             }
             catch (RequestFailedException ex) when (ex.Status is 404 or 412)
             {
@@ -107,7 +135,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
         ArgumentNullException.ThrowIfNull(card);
         var accountRow = MemberRows.ToAccountRow(profile.MemberId, account ?? MemberAccount.Empty);
         accountRow["NextEvent"] = 2L;
-        accountRow["LastOutbox"] = Events.OutboxRows.Key(1);
+        accountRow["LastOutbox"] = Events.OutboxRows.Key(profile.MemberId, 1);
         try
         {
             await store.Members.SubmitTransactionAsync(
@@ -174,14 +202,14 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
 
     /// <summary>True when the member's profile row exists.</summary>
     public async Task<bool> ExistsAsync(string memberId, CancellationToken cancellationToken = default) =>
-        await store.Members.FindEntityAsync(memberId, MemberRows.Profile, cancellationToken) is not null;
+        await store.Members.FindEntityAsync(memberId, MemberRows.ProfileKey(memberId), cancellationToken) is not null;
 
     /// <summary>Reads a member's profile, account and cards; null when unknown.</summary>
     public async Task<MemberSnapshot?> GetAsync(string memberId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(memberId);
-        var profileTask = store.Members.FindEntityAsync(memberId, MemberRows.Profile, cancellationToken);
-        var accountTask = store.Members.FindEntityAsync(memberId, MemberRows.Account, cancellationToken);
+        var profileTask = store.Members.FindEntityAsync(memberId, MemberRows.ProfileKey(memberId), cancellationToken);
+        var accountTask = store.Members.FindEntityAsync(memberId, MemberRows.AccountKey(memberId), cancellationToken);
         var cardsTask = ReadCardsAsync(memberId, cancellationToken);
         await Task.WhenAll(profileTask, accountTask, cardsTask);
         var (profile, account, cards) = (await profileTask, await accountTask, await cardsTask);
@@ -204,7 +232,7 @@ public sealed class MemberStore(TableStore store, TimeProvider time)
     /// <summary>The member an index key points at, if that member exists.</summary>
     public async Task<string?> FindByIndexAsync(string indexKey, CancellationToken cancellationToken = default)
     {
-        var row = await store.MemberIndex.FindEntityAsync(indexKey, IndexRow, cancellationToken);
+        var row = await store.MemberIndex.FindEntityAsync(indexKey, IndexRow(indexKey), cancellationToken);
         var memberId = row?.GetString("MemberId");
         return memberId is not null && await ExistsAsync(memberId, cancellationToken) ? memberId : null;
     }

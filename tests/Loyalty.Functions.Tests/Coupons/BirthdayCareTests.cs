@@ -56,7 +56,7 @@ public sealed class BirthdayCareTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
 
     private async Task MarkEnrolledAsync(string memberId, int year)
     {
-        var profile = (await app.Store.Members.FindEntityAsync(memberId, "profile"))!;
+        var profile = (await app.Store.Members.FindEntityAsync(memberId, Storage.Members.MemberStore.ProfileRow(memberId)))!;
         profile["EnrolledAt"] = new DateTimeOffset(year, 3, 15, 2, 0, 0, TimeSpan.Zero);
         await app.Store.Members.UpdateEntityAsync(profile, profile.ETag, TableUpdateMode.Replace);
         await app.Store.Schedules.UpsertEntityAsync(new TableEntity(BirthdayCalendar.AnniversaryPartition(new DateOnly(year, 3, 15)), memberId) { ["Year"] = year }, TableUpdateMode.Replace);

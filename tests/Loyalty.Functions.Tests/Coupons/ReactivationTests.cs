@@ -251,7 +251,7 @@ public sealed class ReactivationTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
         if (lastPurchase is { } day)
         {
             // The member's purchase statistics as a purchase on that day would have left them.
-            var row = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
+            var row = (await app.Store.Members.FindEntityAsync(memberId, Storage.Members.MemberStore.AccountRow(memberId)))!;
             row["Stats"] = JsonSerializer.Serialize(new { l = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) });
             await app.Store.Members.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
         }

@@ -234,7 +234,7 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
 
         // The commit fails before anything is written (storage answers 503): the caller sees an error, nothing is emitted.
         // (Only this member's transaction gets the fault: the app's background writes pass.)
-        app.Faults.ForceNext(Fault.UnavailableBeforeCommit, when: $"Members(PartitionKey='{memberId}',RowKey='account')");
+        app.Faults.ForceNext(Fault.UnavailableBeforeCommit, when: $"Members(PartitionKey='{memberId}',RowKey='account-{memberId}')");
         var failed = await admin.PostAsync($"/api/members/{memberId}/top-ups", new { amount = 7_000, storeId = "sh-001" }, Guid.NewGuid().ToString());
         Assert.False(failed.IsSuccessStatusCode);
         Assert.Equal(1, app.Faults.Injected.GetValueOrDefault(Fault.UnavailableBeforeCommit));
@@ -359,7 +359,7 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         var at = DateTimeOffset.UtcNow;
         EventDraft Draft(int n) => new("points.earned", new System.Text.Json.Nodes.JsonObject { ["points"] = n });
         await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 1, [Draft(1), Draft(2), Draft(3)], at));
-        await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 4, [Draft(4), Draft(5)], at, previous: OutboxRows.Key(1)));
+        await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 4, [Draft(4), Draft(5)], at, previous: OutboxRows.Key(subject, 1)));
 
         var services = app.Services;
         var deliverer = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Functions.Events.WebhookDeliverer>(services);
@@ -368,19 +368,19 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         // The first dispatcher dies after publishing three events (its process would be gone; here its call throws).
         var dying = new RecordingTransport(failAfter: 3);
         var first = new Functions.Events.EventDispatcher(app.Store, dying, deliverer, logger);
-        await Assert.ThrowsAsync<IOException>(() => first.DispatchMemberAsync(subject, OutboxRows.Key(4), CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => first.DispatchMemberAsync(subject, OutboxRows.Key(subject, 4), CancellationToken.None));
         Assert.Equal(2, (await OutboxRowsAsync(subject)).Count);
 
         // The next dispatch of the partition publishes everything, the first three again under the same ids.
         var next = new RecordingTransport(failAfter: int.MaxValue);
-        Assert.Equal(5, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(4), CancellationToken.None));
+        Assert.Equal(5, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(subject, 4), CancellationToken.None));
         Assert.Equal(Enumerable.Range(1, 5).Select(n => $"{subject}-{n}"), next.Published.Select(e => e.Id));
         Assert.Equal(next.Published.Take(3).Select(e => e.Id), dying.Published.Select(e => e.Id));
         Assert.Equal(next.Published.Take(3).Select(e => e.Type), dying.Published.Select(e => e.Type));
         Assert.Empty(await OutboxRowsAsync(subject));
 
         // A third dispatch finds nothing to publish.
-        Assert.Equal(0, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(4), CancellationToken.None));
+        Assert.Equal(0, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(subject, 4), CancellationToken.None));
     }
 
     [Fact]

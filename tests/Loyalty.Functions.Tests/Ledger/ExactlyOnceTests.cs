@@ -146,7 +146,7 @@ public sealed class ExactlyOnceTests(FaultInjectedApp app) : IClassFixture<Fault
         using var admin = app.Client(LoyaltyApp.AdminKey);
         var (memberId, _) = await app.EnrolAsync();
         await admin.PostOkAsync($"/api/members/{memberId}/top-ups", new { amount = 1_000, storeId = "sh-001" });
-        var account = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
+        var account = (await app.Store.Members.FindEntityAsync(memberId, Storage.Members.MemberStore.AccountRow(memberId)))!;
         account["Principal"] = 999_999L;
         await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
 

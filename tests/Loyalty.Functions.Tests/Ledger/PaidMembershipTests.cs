@@ -54,7 +54,7 @@ public sealed class PaidMembershipTests(LoyaltyApp app) : IClassFixture<LoyaltyA
         Assert.Equal("gold", sale.GetProperty("tier").GetString());
 
         // Once it ends, the member is priced at the earned tier again.
-        var account = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
+        var account = (await app.Store.Members.FindEntityAsync(memberId, Storage.Members.MemberStore.AccountRow(memberId)))!;
         account["PaidUntil"] = DateTimeOffset.UtcNow.AddMinutes(-1);
         await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
         Assert.Equal(0, (await terminal.PostOkAsync("/api/sales", Sale(memberId))).GetProperty("memberDiscount").GetInt64());

@@ -80,7 +80,7 @@ public sealed class PointsExpiryTests(LoyaltyApp app) : IClassFixture<LoyaltyApp
 
         // Move those 100 points to an earning month thirteen months ago, as if earned then.
         var old = ThisMonth.AddMonths(-13);
-        var account = (await app.Store.Members.FindEntityAsync(memberId, "account"))!;
+        var account = (await app.Store.Members.FindEntityAsync(memberId, Storage.Members.MemberStore.AccountRow(memberId)))!;
         account["PointBatches"] = $$"""{"{{old:yyyy-MM}}":100}""";
         await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
         await app.Store.Schedules.UpsertEntityAsync(new TableEntity("points-" + old.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), memberId), TableUpdateMode.Replace);

@@ -99,7 +99,7 @@ public sealed class TierEvaluationTests(DowngradeApp app) : IClassFixture<Downgr
         // Move the grants into the past, as if made long before the period under review.
         foreach (var id in new[] { withFloor, withoutFloor })
         {
-            var account = (await app.Store.Members.FindEntityAsync(id, "account"))!;
+            var account = (await app.Store.Members.FindEntityAsync(id, Storage.Members.MemberStore.AccountRow(id)))!;
             account["TierSince"] = "2000-01-01";
             await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
         }

@@ -39,7 +39,7 @@ public sealed class TierUpgradeTests(TierApp app) : IClassFixture<TierApp>
 
     private async Task<long> ProgressAsync(string memberId)
     {
-        var account = await app.Store.Members.FindEntityAsync(memberId, "account");
+        var account = await app.Store.Members.FindEntityAsync(memberId, Storage.Members.MemberStore.AccountRow(memberId));
         return TierProgress.Parse(account!.GetString("TierProgress")).Total(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).DateTime), TierPeriod.Rolling12Months);
     }
 

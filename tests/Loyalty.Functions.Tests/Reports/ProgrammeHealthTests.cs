@@ -48,7 +48,7 @@ public sealed class ProgrammeHealthTests(LoyaltyApp app) : IClassFixture<Loyalty
         await app.SetTierAsync(m[1], "silver");
 
         // m[3] last bought long ago: dormant.
-        var account = await app.Store.Members.FindEntityAsync(m[3], "account");
+        var account = await app.Store.Members.FindEntityAsync(m[3], Storage.Members.MemberStore.AccountRow(m[3]));
         account!["Stats"] = """{"l":"2025-01-01"}""";
         await app.Store.Members.UpdateEntityAsync(account, account.ETag, TableUpdateMode.Replace);
 

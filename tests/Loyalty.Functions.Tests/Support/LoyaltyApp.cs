@@ -68,6 +68,9 @@ public partial class LoyaltyApp : IAsyncLifetime
     /// <summary>The local host running the worker.</summary>
     public FunctionsHost Host => _host ?? throw new InvalidOperationException("The app's host is not running.");
 
+    /// <summary>Whether the app's host is running (not stopped by <see cref="StopHostAsync"/>).</summary>
+    public bool HostRunning => Volatile.Read(ref _host) is not null;
+
     /// <summary>The settings the app's host runs with (host.json and app settings), for a host started again or elsewhere.</summary>
     public HostSettings HostSettings => _hostSettings ?? throw new InvalidOperationException("The app has not started.");
 
@@ -333,7 +336,7 @@ public partial class LoyaltyApp : IAsyncLifetime
     /// <summary>Sets a member's tier directly in storage (tier rules arrive with the programme issue).</summary>
     public async Task SetTierAsync(string memberId, string tier)
     {
-        var row = await Store.Members.FindEntityAsync(memberId, "account") ?? throw new InvalidOperationException("no account");
+        var row = await Store.Members.FindEntityAsync(memberId, Storage.Members.MemberStore.AccountRow(memberId)) ?? throw new InvalidOperationException("no account");
         row["Tier"] = tier;
         await Store.Members.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace);
     }

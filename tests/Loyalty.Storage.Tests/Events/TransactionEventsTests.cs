@@ -114,9 +114,9 @@ public sealed class TransactionEventsTests
         // Large data spreads over several properties (each at most 64 KiB) and reads back whole.
         var big = new string('x', 70_000);
         var drafts = new List<EventDraft> { new("sale.recorded", new System.Text.Json.Nodes.JsonObject { ["note"] = big }), new("points.earned", new System.Text.Json.Nodes.JsonObject { ["points"] = 5 }) };
-        var row = OutboxRows.ToRow("M1", "M1", 12, drafts, At, previous: OutboxRows.Key(9));
-        Assert.Equal("out-000000000012", row.RowKey);
-        Assert.Equal("out-000000000009", row.GetString("Previous"));
+        var row = OutboxRows.ToRow("M1", "M1", 12, drafts, At, previous: OutboxRows.Key("M1", 9));
+        Assert.Equal("out-000000000012-M1", row.RowKey);
+        Assert.Equal("out-000000000009-M1", row.GetString("Previous"));
         Assert.NotNull(row.GetBinary("Events1"));
 
         var read = OutboxRows.FromRow(row);

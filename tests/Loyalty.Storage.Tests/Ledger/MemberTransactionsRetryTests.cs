@@ -22,8 +22,8 @@ public sealed class MemberTransactionsRetryTests
 
     public MemberTransactionsRetryTests()
     {
-        var account = new TableEntity(MemberId, MemberRows.Account) { ["Points"] = 100L, ["NextSeq"] = 1L, ["ActiveCards"] = 1, ETag = new ETag("\"v1\"") };
-        _members.Setup(t => t.GetEntityIfExistsAsync<TableEntity>(MemberId, MemberRows.Account, null, It.IsAny<CancellationToken>()))
+        var account = new TableEntity(MemberId, MemberRows.AccountKey(MemberId)) { ["Points"] = 100L, ["NextSeq"] = 1L, ["ActiveCards"] = 1, ETag = new ETag("\"v1\"") };
+        _members.Setup(t => t.GetEntityIfExistsAsync<TableEntity>(MemberId, MemberRows.AccountKey(MemberId), null, It.IsAny<CancellationToken>()))
             .ReturnsAsync(Response.FromValue(account, Mock.Of<Response>()));
         _members.Setup(t => t.GetEntityIfExistsAsync<TableEntity>(MemberId, It.Is<string>(k => k.StartsWith(MemberRows.IdempotencyPrefix, StringComparison.Ordinal)), null, It.IsAny<CancellationToken>()))
             .ReturnsAsync(Mock.Of<NullableResponse<TableEntity>>(r => !r.HasValue));

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Azure;
+using Azure.Storage.Queues;
 using Loyalty.Storage.Members;
 using Azure.Data.Tables;
 
@@ -25,7 +26,8 @@ internal sealed record BatchReport(
     int TopUpFailed,
     double StorageBoundRowsPerSecond,
     double ImportRatioToBound,
-    MemoryReport? WorkerMemory);
+    MemoryReport? WorkerMemory,
+    long EventMessagesRead);
 
 /// <summary>
 /// The batch phase: a member import of <c>rows</c> rows (each with opening points) and a top-up batch over the imported
@@ -39,8 +41,9 @@ internal static class BatchBench
 {
     private const int InFlight = 32;
 
-    public static async Task<BatchReport> RunAsync(HttpClient admin, TableServiceClient tables, int importRows, int topUpRows, int appPid)
+    public static async Task<BatchReport> RunAsync(HttpClient admin, TableServiceClient tables, QueueClient events, int importRows, int topUpRows, int appPid)
     {
+        await using var drain = new EventDrain(events);
         var bound = await StorageBoundAsync(tables, Math.Min(importRows, 5_000));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: storage bound {bound:F0} imported rows/s ({InFlight} in flight)"));
 
@@ -87,9 +90,10 @@ internal static class BatchBench
                 $"batch: {topUpRows:N0} top-ups {topUp.Done:N0} done, {topUp.Failed} failed in {topUpSeconds:F1} s ({topUp.Done / topUpSeconds:F0} rows/s)"));
             var worker = memory.Stop();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: worker memory {worker.FirstMb:F0} MiB at the start, {worker.PeakMb:F0} MiB at the peak, {worker.LastMb:F0} MiB at the end"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {drain.Messages:N0} integration-event messages read by the downstream consumer"));
             return new BatchReport(
                 importRows, fileMb, uploaded, importSeconds, import.Done / importSeconds, import.Done, import.Failed,
-                topUpRows, topUpSeconds, topUp.Done / topUpSeconds, topUp.Done, topUp.Failed, bound, import.Done / importSeconds / bound, worker);
+                topUpRows, topUpSeconds, topUp.Done / topUpSeconds, topUp.Done, topUp.Failed, bound, import.Done / importSeconds / bound, worker, drain.Messages);
         }
         finally
         {

@@ -37,7 +37,7 @@ if (args.Contains("--batch-only"))
     // HQ batches (issue 21): a member import and a top-up batch through the API, with the storage bound of an import.
     await BenchChain.PutOrgAsync(admin);
     string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
-    var batch = await BatchBench.RunAsync(admin, tables, options.Members, int.Parse(Arg("--top-ups", "10000"), CultureInfo.InvariantCulture), options.AppPid);
+    var batch = await BatchBench.RunAsync(admin, tables, store.Queue(store.Names.IntegrationEventsQueue), options.Members, int.Parse(Arg("--top-ups", "10000"), CultureInfo.InvariantCulture), options.AppPid);
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputJson))!);
     await File.WriteAllTextAsync(options.OutputJson, JsonSerializer.Serialize(batch, new JsonSerializerOptions { WriteIndented = true }));
     return batch.ImportDone == batch.ImportRows && batch.TopUpDone == batch.TopUpRows ? 0 : 1;

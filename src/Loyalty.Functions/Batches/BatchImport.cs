@@ -2,6 +2,7 @@ using System.Globalization;
 using Loyalty.Functions.Durable;
 using Loyalty.Functions.Hosting;
 using Loyalty.Storage.Org;
+using Loyalty.Storage.Schema;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
@@ -33,7 +34,9 @@ internal sealed record BatchOutcome(string BatchId, int Applied, int Failed, boo
 /// <see cref="ApplyBatchChunk.TimeBox"/> and says where to go on; the rest of the chunk joins a later wave, so no call
 /// outlives the work-item queue's visibility timeout (after which the engine would hand the same chunk out again). A <c>cancel</c> event stops it between waves: the rows
 /// applied stay. Every row is applied through keys derived from (batch, row), so retried activities, a worker killed
-/// mid-chunk or the instance started again apply nothing twice.
+/// mid-chunk or the instance started again apply nothing twice. Before each wave after the first it asks
+/// <see cref="MeasureBatchBacklog"/> whether the app's own queues are behind and, while they are, pauses
+/// <see cref="BacklogPause"/> at a time (for at most <see cref="MaxBacklogWait"/> a wave).
 /// </summary>
 internal static class BatchImport
 {
@@ -41,6 +44,12 @@ internal static class BatchImport
     public const string CancelEvent = "cancel";
     public const int ChunkSize = 500;
     private const int Parallel = 4;
+
+    /// <summary>How long a wave waits before it asks again whether the queues have caught up.</summary>
+    public static readonly TimeSpan BacklogPause = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a wave waits for them (should the functions that drain them be stopped, the batch goes on).</summary>
+    public static readonly TimeSpan MaxBacklogWait = TimeSpan.FromMinutes(5);
 
     [Function(Name)]
     public static Task<BatchProgress> Run([OrchestrationTrigger] TaskOrchestrationContext context)
@@ -57,6 +66,7 @@ internal static class BatchImport
         var cancel = context.WaitForExternalEvent<string?>(CancelEvent);
         int applied = 0, failed = staged.Failed;
         var cancelled = false;
+        var waves = 0;
         BatchProgress Progress() => new(input.BatchId, staged.Rows, applied, failed, Math.Max(0, staged.Rows - applied - failed), cancelled);
         context.SetCustomStatus(Progress());
         var pending = new Queue<BatchChunk>(Enumerable.Range(0, staged.Chunks).Select(n => new BatchChunk(input.BatchId, staged.Kind, n)));
@@ -66,6 +76,16 @@ internal static class BatchImport
             {
                 cancelled = true;
                 break;
+            }
+
+            if (waves++ > 0)
+            {
+                var waited = TimeSpan.Zero;
+                while (waited < MaxBacklogWait && !cancel.IsCompleted && await context.CallActivityAsync<bool>(MeasureBatchBacklog.Name, input.BatchId, Activities.Retry))
+                {
+                    await context.CreateTimer(context.CurrentUtcDateTime.Add(BacklogPause), CancellationToken.None);
+                    waited += BacklogPause;
+                }
             }
 
             var wave = new List<BatchChunk>();
@@ -193,6 +213,31 @@ internal sealed class ApplyBatchChunk(BatchStore batches, BatchApply apply)
 
         await batches.WriteJsonAsync(BatchImport.ResultBlob(input.BatchId, input.Chunk, input.From), results, ct);
         return new ChunkResult(results.Count(r => r.Applied), results.Count(r => !r.Applied), next < rows.Count ? next : null);
+    }
+}
+
+/// <summary>
+/// Activity: whether the app's own queues that a batch's rows feed (report facts, member events) hold more than
+/// <c>Loyalty__BatchBacklogLimit</c> messages, so the next wave should wait for them. Without the pause an import
+/// outruns the report projection: the store reports fall minutes behind, and a queue store that filters every message
+/// on each read (Azurite's does) slows the whole app as the backlog grows.
+/// </summary>
+internal sealed class MeasureBatchBacklog(TableStore store, IOptions<LoyaltyOptions> options)
+{
+    public const string Name = "MeasureBatchBacklog";
+
+    [Function(Name)]
+    public async Task<bool> RunAsync([ActivityTrigger] string batchId)
+    {
+        var limit = options.Value.BatchBacklogLimit;
+        if (limit == 0)
+        {
+            return false;
+        }
+
+        var counts = await Task.WhenAll(new[] { store.Names.ReportFactsQueue, store.Names.MemberEventsQueue }.Select(async name =>
+            (await store.Queue(name).GetPropertiesAsync(CancellationToken.None)).Value.ApproximateMessagesCount));
+        return counts.Sum() > limit;
     }
 }
 

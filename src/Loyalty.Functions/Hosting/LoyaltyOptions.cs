@@ -52,6 +52,12 @@ public sealed class LoyaltyOptions
     /// <summary>Most data rows in one batch file.</summary>
     public int MaxBatchRows { get; set; } = 200_000;
 
+    /// <summary>
+    /// An HQ batch's next wave waits while the report-facts and member-events queues hold more messages than this
+    /// (0: never waits).
+    /// </summary>
+    public int BatchBacklogLimit { get; set; } = 2_000;
+
     /// <summary>Prefix of every table name (tests and parallel local runs); empty in production.</summary>
     public string TablePrefix { get; set; } = string.Empty;
 
@@ -123,6 +129,11 @@ internal sealed class LoyaltyOptionsValidator : IValidateOptions<LoyaltyOptions>
         if (options.MaxBatchRows is < 1 or > 1_000_000)
         {
             failures.Add("Loyalty__MaxBatchRows must be 1-1,000,000.");
+        }
+
+        if (options.BatchBacklogLimit is not 0 and (< 100 or > 1_000_000))
+        {
+            failures.Add("Loyalty__BatchBacklogLimit must be 0 (no pause) or 100-1,000,000.");
         }
 
         try

@@ -11,7 +11,7 @@ public sealed class BatchWorkflowTests
     private readonly List<BatchChunk> _calls = [];
     private readonly List<BatchOutcome> _finished = [];
 
-    private FakeOrchestration Runtime(int rows, int chunks, int stagingFailed, Action<int>? onChunk = null, Func<BatchChunk, ChunkResult>? result = null)
+    private FakeOrchestration Runtime(int rows, int chunks, int stagingFailed, Action<int>? onChunk = null, Func<BatchChunk, ChunkResult>? result = null, Func<bool>? behind = null)
     {
         var runtime = new FakeOrchestration(DateTimeOffset.Parse("2026-12-01T08:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         return runtime
@@ -23,6 +23,7 @@ public sealed class BatchWorkflowTests
                 onChunk?.Invoke(chunk.Chunk);
                 return result?.Invoke(chunk) ?? new ChunkResult(BatchImport.ChunkSize - 1, 1);
             })
+            .Activity<string, bool>(MeasureBatchBacklog.Name, _ => behind?.Invoke() ?? false)
             .Activity<BatchOutcome, object?>(FinishBatch.Name, outcome =>
             {
                 _finished.Add(outcome);
@@ -45,7 +46,7 @@ public sealed class BatchWorkflowTests
         Assert.Equal(0, result.Remaining);
         Assert.False(result.Cancelled);
         Assert.Equal(new BatchOutcome("B1", result.Done, result.Failed, false), Assert.Single(_finished));
-        Assert.Equal([StageBatch.Name, .. Enumerable.Repeat(ApplyBatchChunk.Name, 6), FinishBatch.Name], runtime.Calls);
+        Assert.Equal([StageBatch.Name, .. Enumerable.Repeat(ApplyBatchChunk.Name, 4), MeasureBatchBacklog.Name, .. Enumerable.Repeat(ApplyBatchChunk.Name, 2), FinishBatch.Name], runtime.Calls);
     }
 
     [Fact]
@@ -86,5 +87,40 @@ public sealed class BatchWorkflowTests
         Assert.Equal(0, result.Remaining);
         Assert.Equal(new BatchChunk("B3", BatchKind.Members, 1, 200), _calls[^1]);
         Assert.Equal(6, _calls.Count);
+    }
+
+    [Fact]
+    public async Task WhileTheQueuesAreBehind_TheNextWaveWaits_ThenGoesOn()
+    {
+        var answers = new Queue<bool>([true, true, false]);
+        var runtime = Runtime(6 * BatchImport.ChunkSize, 6, 0, behind: answers.Dequeue);
+
+        runtime.Start(BatchImport.RunAsync, new BatchStart("B4"), "B4");
+
+        Assert.Equal([0, 1, 2, 3], _chunks.Order());
+        runtime.Advance(BatchImport.BacklogPause);
+        Assert.Equal(4, _chunks.Count);
+        runtime.Advance(BatchImport.BacklogPause);
+        var result = await runtime.OutputAsync<BatchProgress>();
+        Assert.Equal(6, _chunks.Count);
+        Assert.Equal(0, result.Remaining);
+        Assert.Equal(3, runtime.Calls.Count(c => c == MeasureBatchBacklog.Name));
+    }
+
+    [Fact]
+    public async Task QueuesThatNeverCatchUp_HoldAWaveForAtMostTheLongestWait()
+    {
+        var runtime = Runtime(5 * BatchImport.ChunkSize, 5, 0, behind: () => true);
+
+        runtime.Start(BatchImport.RunAsync, new BatchStart("B5"), "B5");
+        for (var waited = TimeSpan.Zero; waited < BatchImport.MaxBacklogWait; waited += BatchImport.BacklogPause)
+        {
+            Assert.Equal(4, _chunks.Count);
+            runtime.Advance(BatchImport.BacklogPause);
+        }
+
+        var result = await runtime.OutputAsync<BatchProgress>();
+        Assert.Equal(5, _chunks.Count);
+        Assert.Equal(0, result.Remaining);
     }
 }

@@ -46,6 +46,7 @@ public sealed class FunctionMetadataTests
         { "StageBatch", "activity", "", "" },
         { "ApplyBatchChunk", "activity", "", "" },
         { "FinishBatch", "activity", "", "" },
+        { "MeasureBatchBacklog", "activity", "", "" },
         { "ListCoupons", "http", "GET members/{memberId}/coupons", Staff },
         { "RevokeCoupon", "http", "POST members/{memberId}/coupons/{code}/revoke", "HqAdmin,Ops" },
         { "RefundStoredValue", "http", "POST members/{memberId}/stored-value-refunds", Staff },

@@ -20,6 +20,7 @@ public sealed class StartupSettingsTests
     [InlineData("LOYALTY_ADMIN_KEY", "too-short")]
     [InlineData("Loyalty__PhoneHashKey", "")]
     [InlineData("Loyalty__StorageRetries", "eleven")]
+    [InlineData("Loyalty__BatchBacklogLimit", "50")]
     public async Task BadSetting_OneLineNamesIt_AndTheExitCodeIsNotZero(string setting, string value)
     {
         var values = new Dictionary<string, string>

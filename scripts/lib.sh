@@ -10,22 +10,30 @@ track() { pids+=("$1"); }
 # True when something listens on 127.0.0.1:$1.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Stops every tracked process: TERM, up to 5 seconds to exit, then KILL whatever is left.
+# Stops every tracked process, the last started first (the host before the Azurite it needs to shut down cleanly):
+# TERM, up to 5 seconds to exit, then KILL. A second Ctrl-C or TERM while it runs is ignored, so it cannot cut the
+# clean-up short and leave a process behind.
 stop_tracked() {
-  trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.1
+  trap '' INT TERM
+  trap - EXIT
+  local i pid
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid=${pids[i]}
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
   done
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   [ -z "${TRACKING_NAME:-}" ] || echo "$TRACKING_NAME: stopped"
 }
 
 # Installs the exit trap; $1 names the script in the "stopped" message (empty: no message).
 start_tracking() {
   TRACKING_NAME="${1:-}"
-  trap stop_tracked INT TERM EXIT
+  trap stop_tracked EXIT
+  # A signal stops everything and ends the script there (not after the `wait` it interrupted).
+  trap 'stop_tracked; exit 130' INT
+  trap 'stop_tracked; exit 143' TERM
 }

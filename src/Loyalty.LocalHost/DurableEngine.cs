@@ -115,18 +115,27 @@ public sealed class DurableEngine : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pumpStopped = TimeSpan.Zero;
+        var providerStopped = TimeSpan.Zero;
         await _stopping.CancelAsync();
         try
         {
-            await _pump;
+            await _pump.WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (Exception ex) when (ex is OperationCanceledException or Grpc.Core.RpcException or IOException)
         {
             // Stopping: the work-item stream ends cancelled, or aborted when the server noticed the cancellation first
             // (Unavailable, "The request was aborted"; seen in a CI run). Either way nothing more comes from it.
         }
+        catch (TimeoutException)
+        {
+            // A work item still running in the worker: it is abandoned with the provider below, and runs again later.
+            _logger.LogWarning("The work-item pump of {HubName} did not stop within 10 s", HubName);
+        }
 
         _channel.Dispose();
+        pumpStopped = clock.Elapsed;
 
         // The provider is stopped here, forced (its sessions aborted, so releasing the partition leases does not wait for
         // them) and awaited, before the server. Stopping the server stops its dispatchers and then the provider too, but
@@ -143,6 +152,12 @@ public sealed class DurableEngine : IAsyncDisposable
         {
             _logger.LogWarning("The Durable Task provider of {HubName} did not stop within 60 s", HubName);
         }
+        catch (NullReferenceException)
+        {
+            // DTFx 2.11's StopAsync dereferences what StartAsync creates: a host stopped within moments of starting
+            // (the server starts the provider in the background) stops a provider that never started. Nothing to stop.
+            _logger.LogDebug("The Durable Task provider of {HubName} had not started", HubName);
+        }
 #pragma warning disable CA1031 // Whatever the provider's stop throws (never started, storage gone), the server must still stop.
         catch (Exception ex)
 #pragma warning restore CA1031
@@ -151,9 +166,16 @@ public sealed class DurableEngine : IAsyncDisposable
         }
         finally
         {
-            await _server.StopAsync();
+            providerStopped = clock.Elapsed;
+
+            // Open calls (a client's long poll for an instance, say) hold a server's stop for the host's 30 s default.
+            using var within = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _server.StopAsync(within.Token);
             await _server.DisposeAsync();
             _stopping.Dispose();
+            _logger.LogInformation(
+                "Durable engine of {HubName} stopped: work items {Pump:0.0} s, provider {Provider:0.0} s, gRPC server {Server:0.0} s",
+                HubName, pumpStopped.TotalSeconds, (providerStopped - pumpStopped).TotalSeconds, (clock.Elapsed - providerStopped).TotalSeconds);
         }
     }
 

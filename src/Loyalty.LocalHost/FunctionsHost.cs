@@ -23,6 +23,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     private readonly List<Task> _listeners = [];
     private readonly TaskCompletionSource<string> _workerExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DurableEngine? _durable;
+    private ILogger? _logger;
     private int _stopped;
     private int _disposed;
 
@@ -95,6 +96,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             httpFront.Open();
 
             host.StartListeners(settings, loggerFactory);
+            host._logger = logger;
             _ = host.WatchWorkerAsync(logger);
             return host;
         }
@@ -120,17 +122,41 @@ public sealed class FunctionsHost : IAsyncDisposable
         }
 
         var period = grace ?? TimeSpan.FromSeconds(5);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var steps = new List<string>();
+        void Step(string name)
+        {
+            steps.Add($"{name} {clock.Elapsed.TotalSeconds:0.0} s");
+            clock.Restart();
+        }
+
         await _stopping.CancelAsync();
         await Task.WhenAll(_listeners).WaitAsync(period).ContinueWith(_ => { }, TaskScheduler.Default);
-        await _front.StopAsync();
+        Step("listeners");
+        using (var within = new CancellationTokenSource(period))
+        {
+            await _front.StopAsync(within.Token);
+        }
+
+        Step("HTTP");
         if (_durable is not null)
         {
             await _durable.DisposeAsync();
+            Step("durable");
         }
 
         _channel.Send(new StreamingMessage { WorkerTerminate = new WorkerTerminate { GracePeriod = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(period) } });
         await _worker.StopAsync(period);
-        await _rpc.StopAsync();
+        Step("worker");
+        using (var within = new CancellationTokenSource(period))
+        {
+            await _rpc.StopAsync(within.Token);
+        }
+
+        Step("worker channel");
+
+        // Each step is bounded; which one took the time is what an operator (or a failed test) needs to know.
+        _logger?.LogInformation("Stopped: {Steps}", string.Join(", ", steps));
     }
 
     /// <inheritdoc />

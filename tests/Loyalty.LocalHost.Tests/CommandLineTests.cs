@@ -16,9 +16,12 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IClassFixture<Azu
 
         var workerPid = WorkerOf(host.Process);
         await Process.Start("kill", ["-TERM", host.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExitAsync();
-        await host.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAny(host.Process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(120)));
 
+        // Its last lines say which step of the stop took the time ("Stopped: listeners …, durable …").
+        Assert.True(host.Process.HasExited, "the host did not stop within 120 s (each step of its stop is bounded):\n" + string.Join('\n', host.Output.TakeLast(60)));
         Assert.True(host.Process.ExitCode == 0, $"the host exited with code {host.Process.ExitCode}:\n" + string.Join('\n', host.Output.TakeLast(60)));
+        Assert.Contains(host.Output, l => l.Contains("Stopped: listeners", StringComparison.Ordinal));
         Assert.Throws<ArgumentException>(() => Process.GetProcessById(workerPid));
     }
 

@@ -65,6 +65,12 @@ public sealed class AzuriteServer : IDisposable
                      "--blobPort", blobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--queuePort", queuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--tablePort", tablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+                     // Node closes a connection idle for 5 s by default, while .NET pools one for 60 s: a request sent
+                     // as the server closes its connection is lost unanswered, which an app running without the SDK's
+                     // retries (the fault-proxy tests) reports as storage unavailable. Kept open longer, the client
+                     // always closes first.
+                     "--blobKeepAliveTimeout", "120", "--queueKeepAliveTimeout", "120", "--tableKeepAliveTimeout", "120",
                  })
         {
             info.ArgumentList.Add(arg);

@@ -42,7 +42,10 @@ public sealed partial class StorageFaultProxy : IAsyncDisposable
         _target = target;
         _table = table;
         _plan = plan;
-        _azurite = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None })
+        // Azurite (Node) closes a connection idle for 5 s; a request sent on it as it closes is lost ("the response
+        // ended prematurely"), and the app behind the proxy, which runs without the SDK's retries, would answer 503
+        // for a fault nobody injected (seen once in a CI run). Pooled connections are dropped well before that.
+        _azurite = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(2) })
         {
             Timeout = TimeSpan.FromMinutes(2),
         };

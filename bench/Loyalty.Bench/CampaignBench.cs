@@ -6,16 +6,19 @@ using Loyalty.Storage.Schema;
 namespace Loyalty.Bench;
 
 /// <summary>What the campaign run measured.</summary>
-internal sealed record CampaignReport(int Members, double SeedSeconds, double DryRunSeconds, int Targeted, double OfferSeconds, int Offered, int Notified, double MembersPerSecondSelected, double OffersPerSecond, double TotalSeconds);
+internal sealed record CampaignReport(int Members, double SeedSeconds, double DryRunSeconds, int Targeted, double OfferSeconds, int Offered, int Notified, double MembersPerSecondSelected, double OffersPerSecond, double TotalSeconds, long EventMessagesRead);
 
 /// <summary>
 /// Seeds dormant members (last purchase 2025-01-01, every other one with marketing consent) and runs the Reactivation
-/// orchestration over them through the management API: a dry run, then a real run whose window is cut short.
+/// orchestration over them through the management API: a dry run, then a real run whose window is cut short. A
+/// downstream consumer reads the integration events meanwhile (<see cref="EventDrain"/>), as the ERP would.
 /// </summary>
 internal static class CampaignBench
 {
     public static async Task<CampaignReport> RunAsync(TableStore store, HttpClient admin, string phoneKey, int count)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        await using var drain = new EventDrain(store.Queue(store.Names.IntegrationEventsQueue));
         var stores = (await admin.GetFromJsonAsync<JsonElement>("/api/config/org")).GetProperty("nodes").EnumerateArray()
             .Where(n => n.GetProperty("kind").GetString() == "store").Select(n => n.GetProperty("id").GetString()!).ToList();
         var watch = Stopwatch.StartNew();
@@ -35,7 +38,7 @@ internal static class CampaignBench
         var offer = watch.Elapsed.TotalSeconds;
         var offered = real.GetProperty("offered").GetInt32();
         Console.WriteLine($"campaign: offered {offered} (notified {real.GetProperty("notified").GetInt32()}) and measured in {offer:F1} s ({offered / offer:F0} offers/s); result {real}");
-        return new CampaignReport(count, seed, dryRun, targeted, offer, offered, real.GetProperty("notified").GetInt32(), targeted / dryRun, offered / offer, seed + dryRun + offer);
+        return new CampaignReport(count, seed, dryRun, targeted, offer, offered, real.GetProperty("notified").GetInt32(), targeted / dryRun, offered / offer, seed + dryRun + offer, drain.Messages);
     }
 
     private static async Task<JsonElement> RunAsync(HttpClient admin, object input, string instanceId, bool skipWait)

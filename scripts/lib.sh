@@ -3,16 +3,19 @@
 # Usage: source scripts/lib.sh; start_tracking "name"; some_process & track $!
 
 pids=()
+graces=()
 
-# Remembers a background process to stop on exit.
-track() { pids+=("$1"); }
+# Remembers a background process to stop on exit, and how many seconds it gets to exit after TERM (default 5).
+track() { pids+=("$1"); graces+=("${2:-5}"); }
 
 # True when something listens on 127.0.0.1:$1.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Stops every tracked process, the last started first (the host before the Azurite it needs to shut down cleanly):
-# TERM, up to 5 seconds to exit, then KILL. A second Ctrl-C or TERM while it runs is ignored, so it cannot cut the
-# clean-up short and leave a process behind.
+# TERM, its grace to exit, then KILL. The local host usually stops in a second and is given 30 (each step of its stop
+# is bounded and logged as "Stopped: …"). Azurite saves and closes its services at once but its process lingers for
+# a minute after TERM, so it keeps the 5-second default. A second Ctrl-C or TERM while this runs is ignored, so it
+# cannot cut the clean-up short and leave a process behind.
 stop_tracked() {
   trap '' INT TERM
   trap - EXIT
@@ -20,7 +23,7 @@ stop_tracked() {
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     pid=${pids[i]}
     kill "$pid" 2>/dev/null || continue
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 $((graces[i] * 10))); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done

@@ -153,8 +153,9 @@ internal sealed class RequestBudgetApproval(ApprovalRequests approvals, OrgStore
 
 /// <summary>
 /// Activity: offers up to <see cref="OfferPage.MaxGrants"/> targets from a continuation. Each grant is keyed by
-/// (campaign, member), the message by the same pair, and the target row is marked offered afterwards; a page run again
-/// after a crash re-finds its grants (counted as granted, written once) and sends nothing twice.
+/// (campaign, member), the message by the same pair, and the page's target rows are marked offered at its end (in
+/// transactions of 100); a page run again after a crash re-finds its grants (counted as granted, written once) and
+/// sends nothing twice.
 /// </summary>
 internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, ProgrammeConfig programme, NotificationOutbox outbox, MemberStore members)
 {
@@ -181,21 +182,25 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
         }
 
         int granted = 0, notified = 0, refused = 0;
+        var offered = new System.Collections.Concurrent.ConcurrentBag<string>();
         await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (target, ct) =>
         {
             var memberId = target.RowKey;
-            var outcome = await issuer.IssueAsync(memberId, plan with { StoreId = target.GetString("StoreId") ?? string.Empty },
+
+            // One point read for the name and the consent (the outbox's own consent check would read the member again),
+            // made beside the grant rather than after it: the grant does not change the profile row.
+            var issuing = issuer.IssueAsync(memberId, plan with { StoreId = target.GetString("StoreId") ?? string.Empty },
                 new IdempotencyContext("system:reactivation:" + input.CampaignId, memberId, "reactivation"), "orchestration:" + input.InstanceId, ct);
-            if (outcome is not Completed)
+            var reading = members.GetRowAsync(memberId, MemberStore.ProfileRow(memberId), ct);
+            await Task.WhenAll(issuing, reading);
+            if (await issuing is not Completed)
             {
                 Interlocked.Increment(ref refused);
                 return;
             }
 
             Interlocked.Increment(ref granted);
-
-            // One point read for the name and the consent (the outbox's own consent check would read the member again).
-            var profile = await members.GetRowAsync(memberId, MemberStore.ProfileRow(memberId), ct);
+            var profile = await reading;
             if (profile?.GetBoolean("MarketingConsent") == true)
             {
                 var text = $"{profile.GetString("Name")}，好久不见！{offerText}，{input.WindowDays} 天内到店消费即可使用。";
@@ -205,8 +210,18 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
                 }
             }
 
-            await store.Campaigns.UpsertEntityAsync(new TableEntity(target.PartitionKey, memberId) { ["Offered"] = true }, TableUpdateMode.Merge, ct);
+            offered.Add(memberId);
         });
+
+        // The page's offered targets are marked together (one partition, a transaction per 100); a page stopped before
+        // this finds its grants again when run again, and marks them then.
+        foreach (var chunk in offered.Order(StringComparer.Ordinal).Chunk(100))
+        {
+            await store.Campaigns.SubmitTransactionAsync(
+                [.. chunk.Select(id => new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity(CampaignTargets.Partition(input.CampaignId), id) { ["Offered"] = true }))],
+                CancellationToken.None);
+        }
+
         return new OfferPageResult(page.Items.Count, granted, notified, refused, page.Continuation?.Encode());
     }
 }

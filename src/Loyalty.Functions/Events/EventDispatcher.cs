@@ -30,7 +30,20 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
         DispatchAsync(store.Members, memberId, rowKey, cancellationToken);
 
     /// <summary>Publishes <paramref name="rowKey"/> of one partition of <paramref name="table"/> and any older row.</summary>
-    public async Task<int> DispatchAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    public Task<int> DispatchAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        DispatchAsync(table, partitionKey, rowKey, null, cancellationToken);
+
+    /// <summary>
+    /// Publishes <paramref name="written"/>, a row this process has just added to <paramref name="table"/>, and any older
+    /// row of its partition, without reading it back.
+    /// </summary>
+    public Task<int> DispatchWrittenAsync(TableClient table, TableEntity written, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        return DispatchAsync(table, written.PartitionKey, written.RowKey, written, cancellationToken);
+    }
+
+    private async Task<int> DispatchAsync(TableClient table, string partitionKey, string rowKey, TableEntity? written, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
         var stripe = Stripes[(uint)StringComparer.Ordinal.GetHashCode(partitionKey) % Stripes.Length];
@@ -40,7 +53,7 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
             var rows = new List<TableEntity>();
             for (string? key = rowKey; key is not null && rows.Count < MaxRows;)
             {
-                var row = await table.FindEntityAsync(partitionKey, key, cancellationToken);
+                var row = written is not null && key == written.RowKey ? written : await table.FindEntityAsync(partitionKey, key, cancellationToken);
                 if (row is null)
                 {
                     break;

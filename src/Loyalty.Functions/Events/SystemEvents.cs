@@ -18,16 +18,20 @@ internal sealed class SystemEvents(TableStore store, EventDispatcher dispatcher,
     public async Task PublishAsync(string stream, string type, JsonObject data, CancellationToken cancellationToken)
     {
         var table = store.Table(store.Names.Outbox);
+        var row = OutboxRows.ToRow(stream, stream, 1, [new EventDraft(type, data)], time.GetUtcNow());
         try
         {
-            await table.AddEntityAsync(OutboxRows.ToRow(stream, stream, 1, [new EventDraft(type, data)], time.GetUtcNow()), cancellationToken);
+            await table.AddEntityAsync(row, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            // Written by an earlier run of the same step and not yet dispatched.
+            // Written by an earlier run of the same step and not yet dispatched: what it wrote is what goes out.
+            await dispatcher.DispatchAsync(table, stream, row.RowKey, cancellationToken);
+            return;
         }
 
-        await dispatcher.DispatchAsync(table, stream, OutboxRows.Key(stream, 1), cancellationToken);
+        // Added now, so the row in hand is the row stored (no read back).
+        await dispatcher.DispatchWrittenAsync(table, row, cancellationToken);
     }
 }
 

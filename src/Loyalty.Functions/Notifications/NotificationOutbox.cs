@@ -44,16 +44,19 @@ internal sealed class NotificationOutbox(NotificationStore notifications, Member
         }
 
         // For the chain's SMS / WeChat gateway: the message without the phone number (the gateway reads the member).
-        await events.PublishAsync(
+        var published = events.PublishAsync(
             $"notification-{memberId}-{notificationId}",
             Loyalty.Domain.Events.EventCatalogue.NotificationRequested,
             new System.Text.Json.Nodes.JsonObject { ["memberId"] = memberId, ["notificationId"] = notificationId, ["channel"] = "sms", ["template"] = template, ["text"] = text, ["marketing"] = marketing },
             cancellationToken);
 
         // Composed now or by an earlier attempt that stopped before queueing: queue it (the sender skips sent ones).
-        await store.Queue(store.Names.NotificationsQueue).SendMessageAsync(
+        // Neither step needs the other, so they run together; a caller that stops in either repeats both, and both
+        // are idempotent (the event's stream is named by the notification, the sender skips a sent notification).
+        var queued = store.Queue(store.Names.NotificationsQueue).SendMessageAsync(
             JsonSerializer.Serialize(new NotificationMessage(memberId, notificationId), JsonDefaults.Options),
             cancellationToken: cancellationToken);
+        await Task.WhenAll(published, queued);
         return OutboxResult.Queued;
     }
 }

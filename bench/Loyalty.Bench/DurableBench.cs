@@ -27,12 +27,13 @@ internal static class DurableBench
     {
         ArgumentNullException.ThrowIfNull(appUrl);
         using var http = new HttpClient { BaseAddress = new Uri(appUrl.ToString().TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(2) };
+        await using var probe = string.IsNullOrEmpty(storage) ? null : new StallProbe(new Azure.Storage.Queues.QueueClient(storage, "bench-stall-probe"));
 
         // One small instance of each kind first: the provider's first episodes after start-up are slow (partition
         // leases, queue creation), which is not what the workloads are about.
         var loadBefore = LoadAverage();
         var warmUp = Stopwatch.StartNew();
-        var warm = await Task.WhenAll(RunWorkloadAsync(http, "warm-up", "SequentialChain", 2, 1), RunWorkloadAsync(http, "warm-up", "FanOutFanIn", 4, 1));
+        var warm = await Task.WhenAll(RunWorkloadAsync(http, null, "warm-up", "SequentialChain", 2, 1), RunWorkloadAsync(http, null, "warm-up", "FanOutFanIn", 4, 1));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"durable: warm-up done in {warmUp.Elapsed.TotalSeconds:F1} s (completed: {warm.All(w => w.AllCompleted)})"));
 
         // The storage bound of the two single-instance workloads, on the same Azurite, just before them (DurableStorageBound).
@@ -45,9 +46,9 @@ internal static class DurableBench
                 $"durable: storage bound {sequentialBound:F1} sequential steps/s, {fanOutBound:F1} fan-out activities/s ({ActivityConcurrency} in flight)"));
         }
 
-        var sequential = await RunWorkloadAsync(http, "sequential", "SequentialChain", sequentialSteps, 1);
+        var sequential = await RunWorkloadAsync(http, probe, "sequential", "SequentialChain", sequentialSteps, 1);
         Print(sequential);
-        var fanOut = await RunWorkloadAsync(http, "fan-out/fan-in", "FanOutFanIn", fanOutWidth, 1);
+        var fanOut = await RunWorkloadAsync(http, probe, "fan-out/fan-in", "FanOutFanIn", fanOutWidth, 1);
         Print(fanOut);
         if (sequentialBound is { } sb && fanOutBound is { } fb)
         {
@@ -55,7 +56,7 @@ internal static class DurableBench
                 $"durable: ratio to the storage bound: sequential {sequential.ActivitiesPerSecond / sb:F2}, fan-out/fan-in {fanOut.ActivitiesPerSecond / fb:F2}"));
         }
 
-        var many = await RunWorkloadAsync(http, "many instances", "SequentialChain", 1, instances);
+        var many = await RunWorkloadAsync(http, probe, "many instances", "SequentialChain", 1, instances);
         Print(many);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"durable: sequential {sequential.ActivitiesPerSecond:F1} activities/s; fan-out/fan-in {fanOut.ActivitiesPerSecond:F1} activities/s; "
@@ -73,11 +74,12 @@ internal static class DurableBench
     private static void Print(DurableResult r) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"  {r.Workload,-15} {r.Instances,5} instance(s) x {r.ActivitiesPerInstance,3} activities: {r.Seconds,6:F2} s  "
         + $"{r.ActivitiesPerSecond,7:F1} activities/s  {r.InstancesPerSecond,7:F1} instances/s  (engine span {r.EngineSeconds:F2} s; starting took {r.StartSeconds:F2} s; "
-        + $"completed {r.Completed}/{r.Instances}{(r.Failures.Count > 0 ? "; " + string.Join("; ", r.Failures) : string.Empty)})"));
+        + $"Azurite stalled {r.StorageStallSeconds:F1} s; completed {r.Completed}/{r.Instances}{(r.Failures.Count > 0 ? "; " + string.Join("; ", r.Failures) : string.Empty)})"));
 
     /// <summary>Starts <paramref name="count"/> instances of <paramref name="orchestrator"/> with input <paramref name="input"/> at once, then waits for all of them.</summary>
-    private static async Task<DurableResult> RunWorkloadAsync(HttpClient http, string workload, string orchestrator, int input, int count)
+    private static async Task<DurableResult> RunWorkloadAsync(HttpClient http, StallProbe? probe, string workload, string orchestrator, int input, int count)
     {
+        var probeStart = probe?.Now ?? 0;
         var watch = Stopwatch.StartNew();
         var ids = await StartAllAsync(http, orchestrator, input, count);
         var startSeconds = watch.Elapsed.TotalSeconds;
@@ -98,7 +100,7 @@ internal static class DurableBench
         var activities = input * count;
         return new DurableResult(
             workload, orchestrator, count, input, activities, seconds, startSeconds, (updated - created).TotalSeconds,
-            activities / seconds, count / seconds, completed, completed == count && !wrongOutputs, failures);
+            activities / seconds, count / seconds, completed, completed == count && !wrongOutputs, failures, probe?.StalledBetween(probeStart, probe.Now) ?? 0);
     }
 
     private static async Task<string[]> StartAllAsync(HttpClient http, string orchestrator, int input, int count)
@@ -189,7 +191,8 @@ internal sealed record DurableReport(
 
 /// <summary>
 /// One durable workload: <see cref="Seconds"/> from the first start request to all instances seen finished;
-/// <see cref="EngineSeconds"/> from the first instance's creation to the last one's final update, as the engine recorded them.
+/// <see cref="EngineSeconds"/> from the first instance's creation to the last one's final update, as the engine recorded them;
+/// <see cref="StorageStallSeconds"/> how much of the workload's time Azurite answered nothing (<see cref="StallProbe"/>).
 /// </summary>
 internal sealed record DurableResult(
     string Workload,
@@ -204,4 +207,5 @@ internal sealed record DurableResult(
     double InstancesPerSecond,
     int Completed,
     bool AllCompleted,
-    IReadOnlyList<string> Failures);
+    IReadOnlyList<string> Failures,
+    double StorageStallSeconds);

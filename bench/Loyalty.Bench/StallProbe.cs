@@ -39,6 +39,9 @@ internal sealed class StallProbe : IAsyncDisposable
         }
     }
 
+    /// <summary>Seconds since the probe started (the clock of <see cref="StalledBetween"/>).</summary>
+    public double Now => _clock.Elapsed.TotalSeconds;
+
     /// <summary>Seconds of stall between <paramref name="from"/> and <paramref name="to"/> seconds after the probe started.</summary>
     public double StalledBetween(double from, double to)
     {

@@ -27,7 +27,9 @@ internal sealed record BatchReport(
     double StorageBoundRowsPerSecond,
     double ImportRatioToBound,
     MemoryReport? WorkerMemory,
-    long EventMessagesRead);
+    long EventMessagesRead,
+    double ImportStallSeconds,
+    double TopUpStallSeconds);
 
 /// <summary>
 /// The batch phase: a member import of <c>rows</c> rows (each with opening points) and a top-up batch over the imported
@@ -44,6 +46,7 @@ internal static class BatchBench
     public static async Task<BatchReport> RunAsync(HttpClient admin, TableServiceClient tables, QueueClient events, int importRows, int topUpRows, int appPid)
     {
         await using var drain = new EventDrain(events);
+        await using var probe = new StallProbe(Azure.Storage.Queues.Specialized.SpecializedQueueExtensions.GetParentQueueServiceClient(events).GetQueueClient("bench-stall-probe"));
         var bound = await StorageBoundAsync(tables, Math.Min(importRows, 5_000));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: storage bound {bound:F0} imported rows/s ({InFlight} in flight)"));
 
@@ -65,13 +68,15 @@ internal static class BatchBench
             using var memory = new MemorySampler(appPid);
             var fileMb = new FileInfo(file).Length / (1024.0 * 1024);
             var watch = Stopwatch.StartNew();
+            var importStart = probe.Now;
             var importId = await UploadAsync(admin, "/api/batches?kind=members", file);
             var uploaded = watch.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {importRows:N0}-row import ({fileMb:F1} MiB) accepted in {uploaded:F1} s as {importId}"));
             var import = await WaitAsync(admin, importId);
             var importSeconds = watch.Elapsed.TotalSeconds;
+            var importStalls = probe.StalledBetween(importStart, probe.Now);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"batch: import {import.Done:N0} done, {import.Failed} failed in {importSeconds:F1} s ({import.Done / importSeconds:F0} rows/s, {import.Done / importSeconds / bound:F2} of the bound)"));
+                $"batch: import {import.Done:N0} done, {import.Failed} failed in {importSeconds:F1} s ({import.Done / importSeconds:F0} rows/s, {import.Done / importSeconds / bound:F2} of the bound; Azurite stalled {importStalls:F1} s of it)"));
 
             await using (var writer = new StreamWriter(file, false, new UTF8Encoding(false)))
             {
@@ -83,17 +88,19 @@ internal static class BatchBench
             }
 
             watch.Restart();
+            var topUpStart = probe.Now;
             var topUpId = await UploadAsync(admin, $"/api/batches?kind=top-ups&storeId={BenchChain.StoreIds[0]}", file);
             var topUp = await WaitAsync(admin, topUpId);
             var topUpSeconds = watch.Elapsed.TotalSeconds;
+            var topUpStalls = probe.StalledBetween(topUpStart, probe.Now);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"batch: {topUpRows:N0} top-ups {topUp.Done:N0} done, {topUp.Failed} failed in {topUpSeconds:F1} s ({topUp.Done / topUpSeconds:F0} rows/s)"));
+                $"batch: {topUpRows:N0} top-ups {topUp.Done:N0} done, {topUp.Failed} failed in {topUpSeconds:F1} s ({topUp.Done / topUpSeconds:F0} rows/s; Azurite stalled {topUpStalls:F1} s of it)"));
             var worker = memory.Stop();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: worker memory {worker.FirstMb:F0} MiB at the start, {worker.PeakMb:F0} MiB at the peak, {worker.LastMb:F0} MiB at the end"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batch: {drain.Messages:N0} integration-event messages read by the downstream consumer"));
             return new BatchReport(
                 importRows, fileMb, uploaded, importSeconds, import.Done / importSeconds, import.Done, import.Failed,
-                topUpRows, topUpSeconds, topUp.Done / topUpSeconds, topUp.Done, topUp.Failed, bound, import.Done / importSeconds / bound, worker, drain.Messages);
+                topUpRows, topUpSeconds, topUp.Done / topUpSeconds, topUp.Done, topUp.Failed, bound, import.Done / importSeconds / bound, worker, drain.Messages, importStalls, topUpStalls);
         }
         finally
         {

@@ -9,16 +9,14 @@ namespace Loyalty.Bench;
 /// collection is indexed by account first), so the whole app would slow as the backlog grows. In Azure the events go
 /// to Service Bus, outside the storage account.
 /// </summary>
-internal sealed class EventDrain : IAsyncDisposable
+internal sealed class EventDrain : BackgroundLoop
 {
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
     private long _messages;
 
     public EventDrain(QueueClient queue)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        _loop = Task.Run(() => RunAsync(queue, _stop.Token));
+        Start(cancellationToken => RunAsync(queue, cancellationToken));
     }
 
     /// <summary>Messages (each a CloudEvents batch of one dispatch) read and deleted so far.</summary>
@@ -52,19 +50,5 @@ internal sealed class EventDrain : IAsyncDisposable
                 await Task.Delay(1000, CancellationToken.None);
             }
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _stop.Dispose();
     }
 }

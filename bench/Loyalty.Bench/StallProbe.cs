@@ -11,12 +11,10 @@ namespace Loyalty.Bench;
 /// minute its single thread answers nothing for tens of seconds. A phase's time is then reported with the stalls it
 /// contains, so a reader can tell the app's cost from the emulator's.
 /// </summary>
-internal sealed class StallProbe : IAsyncDisposable
+internal sealed class StallProbe : BackgroundLoop
 {
     public static readonly TimeSpan Threshold = TimeSpan.FromSeconds(2);
 
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
     private readonly object _gate = new();
     private readonly List<(double Start, double End)> _stalls = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -24,7 +22,7 @@ internal sealed class StallProbe : IAsyncDisposable
     public StallProbe(QueueClient queue)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        _loop = Task.Run(() => RunAsync(queue, _stop.Token));
+        Start(cancellationToken => RunAsync(queue, cancellationToken));
     }
 
     /// <summary>Stalls seen so far: how many, their total and the longest (seconds).</summary>
@@ -96,19 +94,5 @@ internal sealed class StallProbe : IAsyncDisposable
                 return;
             }
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _stop.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
 using Loyalty.Storage.Events;
@@ -14,6 +15,13 @@ namespace Loyalty.Functions.Events;
 /// member's next change, which walks back to them) publishes them again under the same event ids, which the topic's
 /// duplicate detection and the webhook delivery log drop. Within a process one partition is dispatched at a time, so
 /// a member's events leave in order.
+/// <para>
+/// The process remembers the rows it has deleted (<see cref="DeletedRows"/>): a walk back that reaches one through
+/// <c>Previous</c> stops there without reading it, since everything older went out before it was deleted. So a
+/// member's next change, whose row names the row of the change before, costs no read of a row that is already gone; a
+/// row another instance deleted is still looked for (a 404), as before. The row asked for is always read: a system
+/// event's row can be written again by a repeated step after it went out, and must go out (and be deleted) again.
+/// </para>
 /// </summary>
 internal sealed class EventDispatcher(TableStore store, IEventTransport transport, WebhookDeliverer webhooks, ILogger<EventDispatcher> logger)
 {
@@ -23,7 +31,12 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
     /// <summary>A bound on the walk back, against a corrupt chain; far beyond any backlog a member builds.</summary>
     private const int MaxRows = 100_000;
 
+    /// <summary>How many deleted rows the process remembers; the oldest are forgotten first.</summary>
+    private const int RememberedRows = 100_000;
+
     private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
+    private readonly DeletedRows _deleted = new(RememberedRows);
 
     /// <summary>Publishes <paramref name="rowKey"/> of <paramref name="memberId"/> and any older row; the number of events published.</summary>
     public Task<int> DispatchMemberAsync(string memberId, string rowKey, CancellationToken cancellationToken) =>
@@ -53,6 +66,11 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
             var rows = new List<TableEntity>();
             for (string? key = rowKey; key is not null && rows.Count < MaxRows;)
             {
+                if (key != rowKey && _deleted.Contains(table.Name, partitionKey, key))
+                {
+                    break;
+                }
+
                 var row = written is not null && key == written.RowKey ? written : await table.FindEntityAsync(partitionKey, key, cancellationToken);
                 if (row is null)
                 {
@@ -87,6 +105,8 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
                     {
                         // Another dispatcher (another instance) finished it too.
                     }
+
+                    _deleted.Add(table.Name, row.PartitionKey, row.RowKey);
                 }
 
                 published += events.Count;
@@ -100,4 +120,35 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
             stripe.Release();
         }
     }
+}
+
+/// <summary>
+/// A bounded set of outbox rows this process has deleted, by table, partition and row key. A row that an outbox row
+/// names as its <c>Previous</c> is never written again (a member's keys carry the stream's sequence number, and a
+/// system event's stream has one row), so a key in the set that is reached that way is gone for good. When full, the
+/// oldest entries are dropped, and a forgotten row is read (and found missing) as if another instance had deleted it.
+/// </summary>
+internal sealed class DeletedRows(int capacity)
+{
+    private readonly ConcurrentDictionary<string, byte> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _order = new();
+
+    public bool Contains(string table, string partitionKey, string rowKey) => _keys.ContainsKey(Key(table, partitionKey, rowKey));
+
+    public void Add(string table, string partitionKey, string rowKey)
+    {
+        var key = Key(table, partitionKey, rowKey);
+        if (!_keys.TryAdd(key, 0))
+        {
+            return;
+        }
+
+        _order.Enqueue(key);
+        while (_order.Count > capacity && _order.TryDequeue(out var oldest))
+        {
+            _keys.TryRemove(oldest, out _);
+        }
+    }
+
+    private static string Key(string table, string partitionKey, string rowKey) => table + "\n" + partitionKey + "\n" + rowKey;
 }

@@ -384,6 +384,53 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
     }
 
     [Fact]
+    public async Task ARowTheProcessDeleted_IsNotReadAgain_WhenTheNextRowNamesIt_WhileAnotherProcessStillLooksForIt()
+    {
+        var subject = "MWALK" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var at = DateTimeOffset.UtcNow;
+        EventDraft Draft(int n) => new("points.earned", new System.Text.Json.Nodes.JsonObject { ["points"] = n });
+        var services = app.Services;
+        var deliverer = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Functions.Events.WebhookDeliverer>(services);
+        var logger = Microsoft.Extensions.Logging.Abstractions.NullLogger<Functions.Events.EventDispatcher>.Instance;
+
+        // Two dispatchers, as two processes, each counting its point reads of the member table.
+        (Functions.Events.EventDispatcher Dispatcher, FaultInjectionPolicy Reads, RecordingTransport Transport) Process()
+        {
+            var policy = new FaultInjectionPolicy(new FaultPlan());
+            var store = new Storage.Schema.TableStore(app.Names, name => app.Azurite.TableWith(name, policy), app.Azurite.Queues.GetQueueClient);
+            var transport = new RecordingTransport(failAfter: int.MaxValue);
+            return (new Functions.Events.EventDispatcher(store, transport, deliverer, logger), policy, transport);
+        }
+
+        var one = Process();
+        var other = Process();
+
+        // The member's first change: its row names no earlier one, so one read.
+        await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 1, [Draft(1)], at));
+        Assert.Equal(1, await one.Dispatcher.DispatchMemberAsync(subject, OutboxRows.Key(subject, 1), CancellationToken.None));
+        Assert.Equal(1, one.Reads.Reads);
+
+        // The second names the first, which this process deleted: it reads only the new row.
+        await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 2, [Draft(2)], at, previous: OutboxRows.Key(subject, 1)));
+        Assert.Equal(1, await one.Dispatcher.DispatchMemberAsync(subject, OutboxRows.Key(subject, 2), CancellationToken.None));
+        Assert.Equal(2, one.Reads.Reads);
+
+        // Another process did not delete the second row: it reads the third and looks for the second (gone, 404).
+        await app.Store.Members.AddEntityAsync(OutboxRows.ToRow(subject, subject, 3, [Draft(3)], at, previous: OutboxRows.Key(subject, 2)));
+        Assert.Equal(1, await other.Dispatcher.DispatchMemberAsync(subject, OutboxRows.Key(subject, 3), CancellationToken.None));
+        Assert.Equal(2, other.Reads.Reads);
+
+        // Each event went out once, in order, and the outbox is empty.
+        Assert.Equal([$"{subject}-1", $"{subject}-2"], one.Transport.Published.Select(e => e.Id));
+        Assert.Equal([$"{subject}-3"], other.Transport.Published.Select(e => e.Id));
+        Assert.Empty(await OutboxRowsAsync(subject));
+
+        // A redelivered message for a row already gone still reads it, and publishes nothing.
+        Assert.Equal(0, await one.Dispatcher.DispatchMemberAsync(subject, OutboxRows.Key(subject, 2), CancellationToken.None));
+        Assert.Equal(3, one.Reads.Reads);
+    }
+
+    [Fact]
     public async Task AWorkerKilledMidDispatch_LosesNothing_AndWhatItSendsAgainKeepsItsIds()
     {
         using (var admin = app.Client(LoyaltyApp.AdminKey))

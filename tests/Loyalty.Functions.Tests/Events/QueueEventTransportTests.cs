@@ -1,0 +1,143 @@
+using System.Text.Json;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Storage.Queues;
+using CloudNative.CloudEvents;
+using Loyalty.Functions.Events;
+using Loyalty.Functions.Tests.Support;
+using Loyalty.Testing;
+using Xunit;
+
+namespace Loyalty.Functions.Tests.Events;
+
+/// <summary>
+/// The local transport of integration events (a Storage queue on Azurite): dispatches that publish while a message is
+/// being sent go out together in the next one, each dispatch's events together and in order; a failed send fails
+/// every dispatch in it.
+/// </summary>
+public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task PublicationsWaitingForASend_GoOutTogether_EachWholeAndInOrder()
+    {
+        var (queue, sends) = await QueueAsync();
+        var transport = new QueueEventTransport(queue);
+
+        // The first dispatch's send is held; 40 more dispatches of three events each arrive meanwhile.
+        var first = transport.PublishAsync(Events("M00", 3), CancellationToken.None);
+        await sends.FirstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var others = Enumerable.Range(1, 40).Select(m => Task.Run(() => transport.PublishAsync(Events($"M{m:D2}", 3), CancellationToken.None))).ToList();
+        await Api.EventuallyAsync(() => Task.FromResult(transport.Waiting == 40), "the 40 dispatches waiting");
+        sends.Release.TrySetResult();
+        await Task.WhenAll(others.Append(first));
+
+        // Two messages: the held one, then the 40 together.
+        var messages = await ReadAllAsync(queue);
+        Assert.Equal(2, sends.Count);
+        Assert.Equal(2, messages.Count);
+        Assert.Equal(["M00-1", "M00-2", "M00-3"], messages[0]);
+        Assert.Equal(120, messages[1].Count);
+        foreach (var member in Enumerable.Range(1, 40).Select(m => $"M{m:D2}"))
+        {
+            var at = messages[1].IndexOf(member + "-1");
+            Assert.Equal([member + "-1", member + "-2", member + "-3"], messages[1].Skip(at).Take(3));
+        }
+    }
+
+    [Fact]
+    public async Task AFailedSend_FailsEveryPublicationInIt_AndTheNextOnesStillGoOut()
+    {
+        var (queue, sends) = await QueueAsync(failSend: 2);
+        var transport = new QueueEventTransport(queue);
+
+        var first = transport.PublishAsync(Events("F00", 1), CancellationToken.None);
+        await sends.FirstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var others = Enumerable.Range(1, 5).Select(m => Task.Run(() => transport.PublishAsync(Events($"F{m:D2}", 2), CancellationToken.None))).ToList();
+        await Api.EventuallyAsync(() => Task.FromResult(transport.Waiting == 5), "the five dispatches waiting");
+        sends.Release.TrySetResult();
+        await first;
+
+        // The five shared the second send, which failed: each of them sees the failure (and is dispatched again).
+        foreach (var other in others)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => other);
+        }
+
+        // The transport is not stuck: a later dispatch goes out on its own.
+        await transport.PublishAsync(Events("F06", 1), CancellationToken.None);
+        var messages = await ReadAllAsync(queue);
+        Assert.Equal([["F00-1"], ["F06-1"]], messages);
+    }
+
+    private static List<CloudEvent> Events(string subject, int count) =>
+        [.. Enumerable.Range(1, count).Select(n => new CloudEvent
+        {
+            Id = $"{subject}-{n}",
+            Type = "points.earned",
+            Source = new Uri("urn:loyalty:test"),
+            Subject = subject,
+            DataContentType = "application/json",
+            Data = new { points = n },
+        })];
+
+    private async Task<(QueueClient Queue, SendGate Sends)> QueueAsync(int failSend = 0)
+    {
+        var name = AzuriteServer.UniqueName("events");
+        var sends = new SendGate(failSend);
+        var options = Storage.Azure.StorageClients.QueueOptions(sends);
+        options.Retry.MaxRetries = 0;
+        var queue = new QueueClient(azurite.Server.ConnectionString, name, options);
+        await queue.CreateIfNotExistsAsync();
+        return (queue, sends);
+    }
+
+    // Each message's event ids, in the order the messages were sent.
+    private async Task<List<List<string>>> ReadAllAsync(QueueClient queue)
+    {
+        var reader = azurite.Queues.GetQueueClient(queue.Name);
+        var messages = new List<List<string>>();
+        for (var batch = (await reader.ReceiveMessagesAsync(32)).Value; batch.Length > 0; batch = (await reader.ReceiveMessagesAsync(32)).Value)
+        {
+            messages.AddRange(batch.Select(m => JsonDocument.Parse(m.Body.ToArray()).RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToList()));
+        }
+
+        await reader.DeleteAsync();
+        return messages;
+    }
+
+    /// <summary>Holds the first message sent until released, and fails the <c>failSend</c>-th (1-based) without sending it.</summary>
+    private sealed class SendGate(int failSend) : HttpPipelinePolicy
+    {
+        private int _count;
+
+        public TaskCompletionSource FirstArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Count => Volatile.Read(ref _count);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            ArgumentNullException.ThrowIfNull(message);
+            if (message.Request.Method == RequestMethod.Post && message.Request.Uri.Path.EndsWith("/messages", StringComparison.Ordinal))
+            {
+                var count = Interlocked.Increment(ref _count);
+                if (count == 1)
+                {
+                    FirstArrived.TrySetResult();
+                    await Release.Task;
+                }
+
+                if (count == failSend)
+                {
+                    throw new IOException("Injected: the send did not reach storage.");
+                }
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
+}

@@ -56,6 +56,26 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
         return DispatchAsync(table, written.PartitionKey, written.RowKey, written, cancellationToken);
     }
 
+    /// <summary>
+    /// Publishes the events of an outbox row that is not stored: for a step that its caller repeats until it is done,
+    /// so a stop before the publish is followed by another publish of the same row (and the same event ids).
+    /// </summary>
+    public Task<int> PublishUnstoredAsync(TableEntity row, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return PublishAsync([row], cancellationToken);
+    }
+
+    // Sends the rows' events, in order, to the transport and then to the webhook endpoints; the number of events.
+    private async Task<int> PublishAsync(IReadOnlyList<TableEntity> rows, CancellationToken cancellationToken)
+    {
+        var events = rows.SelectMany(OutboxRows.FromRow).ToList();
+        var cloudEvents = events.Select(IntegrationEvents.ToCloudEvent).ToList();
+        await transport.PublishAsync(cloudEvents, cancellationToken);
+        await webhooks.DeliverAsync(events, [.. cloudEvents.Select(e => IntegrationEvents.Encode(e, out _).ToArray())], cancellationToken);
+        return events.Count;
+    }
+
     private async Task<int> DispatchAsync(TableClient table, string partitionKey, string rowKey, TableEntity? written, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -91,10 +111,7 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
             var published = 0;
             foreach (var step in rows.Chunk(RowsPerStep))
             {
-                var events = step.SelectMany(OutboxRows.FromRow).ToList();
-                var cloudEvents = events.Select(IntegrationEvents.ToCloudEvent).ToList();
-                await transport.PublishAsync(cloudEvents, cancellationToken);
-                await webhooks.DeliverAsync(events, [.. cloudEvents.Select(e => IntegrationEvents.Encode(e, out _).ToArray())], cancellationToken);
+                var count = await PublishAsync(step, cancellationToken);
                 foreach (var row in step)
                 {
                     try
@@ -109,7 +126,7 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
                     _deleted.Add(table.Name, row.PartitionKey, row.RowKey);
                 }
 
-                published += events.Count;
+                published += count;
             }
 
             logger.LogDebug("Dispatched {Count} events of {Partition}", published, partitionKey);

@@ -19,8 +19,10 @@ internal enum OutboxResult
 
 /// <summary>
 /// The notifications outbox: a notification is stored under a stable id first (so the same event never composes two),
-/// then its id goes on the notifications queue, whose function hands it to the sender once. Marketing messages
-/// (offers, reminders, birthday gifts) go only to members who consented.
+/// then its id goes on the notifications queue, whose function hands it to the sender once, and its
+/// <c>notification.requested</c> event is published. Every caller repeats <see cref="QueueAsync"/> until it returns
+/// (activities are retried, queue messages redelivered), so a stop after the store sends both again. Marketing
+/// messages (offers, reminders, birthday gifts) go only to members who consented.
 /// </summary>
 internal sealed class NotificationOutbox(NotificationStore notifications, MemberStore members, TableStore store, Events.SystemEvents events, TimeProvider time)
 {
@@ -44,7 +46,9 @@ internal sealed class NotificationOutbox(NotificationStore notifications, Member
         }
 
         // For the chain's SMS / WeChat gateway: the message without the phone number (the gateway reads the member).
-        var published = events.PublishAsync(
+        // Published directly, not through an Outbox row: this step is repeated by its caller (an activity retried, a
+        // queue message redelivered) until it returns, which the queue message below relies on as well.
+        var published = events.PublishFromRepeatedStepAsync(
             $"notification-{memberId}-{notificationId}",
             Loyalty.Domain.Events.EventCatalogue.NotificationRequested,
             new System.Text.Json.Nodes.JsonObject { ["memberId"] = memberId, ["notificationId"] = notificationId, ["channel"] = "sms", ["template"] = template, ["text"] = text, ["marketing"] = marketing },

@@ -116,7 +116,7 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
         var published = new List<JsonElement>();
         for (var batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value; batch.Length > 0; batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5))).Value)
         {
-            // Each message is one dispatch: a CloudEvents JSON batch (an array of structured events).
+            // Each message is a CloudEvents JSON batch (an array of structured events) of one or more dispatches.
             foreach (var json in batch.SelectMany(m => JsonDocument.Parse(m.Body.ToArray()).RootElement.EnumerateArray()))
             {
                 if (json.GetProperty("subject").GetString() == memberId)
@@ -381,6 +381,41 @@ public sealed class OutboundEventsTests(OutboundEventsTests.App app) : IClassFix
 
         // A third dispatch finds nothing to publish.
         Assert.Equal(0, await new Functions.Events.EventDispatcher(app.Store, next, deliverer, logger).DispatchMemberAsync(subject, OutboxRows.Key(subject, 4), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ANotificationComposedAgain_PublishesItsEventUnderTheSameId_WithNoOutboxRow()
+    {
+        using (var admin = app.Client(LoyaltyApp.AdminKey))
+        {
+            await RegisterAsync(admin, "/notify", "notification.requested");
+        }
+
+        var (memberId, _) = await app.EnrolAsync();
+        var outbox = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Functions.Notifications.NotificationOutbox>(app.Services);
+
+        // The step runs here, in the test's own services: their endpoint list must include the one just registered.
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Functions.Events.WebhookDeliverer>(app.Services).Invalidate();
+
+        // The composing step runs twice (its activity retried): the second finds the notification stored and, unless the
+        // sender has sent it meanwhile, publishes its event again.
+        Assert.Equal(Functions.Notifications.OutboxResult.Queued, await outbox.QueueAsync(memberId, "repeat", "test", "hello", marketing: false, CancellationToken.None));
+        Assert.Contains(await outbox.QueueAsync(memberId, "repeat", "test", "hello", marketing: false, CancellationToken.None), new[] { Functions.Notifications.OutboxResult.Queued, Functions.Notifications.OutboxResult.AlreadySent });
+
+        // One event id, delivered once to the endpoint (the delivery log drops the repeat), and no Outbox row behind it.
+        var stream = $"notification-{memberId}-repeat";
+        await Api.EventuallyAsync(() => Task.FromResult(ReceivedFor("/notify", stream).Count == 1), "notification.requested");
+        await Task.Delay(1000);
+        var received = ReceivedFor("/notify", stream);
+        Assert.Equal([stream + "-1"], received.Select(r => r.Id));
+        Assert.Equal("hello", received[0].Json.GetProperty("data").GetProperty("text").GetString());
+        var rows = new List<string>();
+        await foreach (var row in app.Store.Table(app.Names.Outbox).QueryAsync<Azure.Data.Tables.TableEntity>(r => r.PartitionKey == stream))
+        {
+            rows.Add(row.RowKey);
+        }
+
+        Assert.Empty(rows);
     }
 
     [Fact]

@@ -233,7 +233,7 @@ internal sealed class OfferReactivation(TableStore store, CouponIssuer issuer, P
 internal sealed class FollowUpReactivation(TableStore store, MemberStore members, NotificationOutbox outbox, IOptions<LoyaltyOptions> options)
 {
     public const string Name = "FollowUpReactivation";
-    private const int PageSize = 500;
+    private const int PageSize = 1000;
 
     [Function(Name)]
     public async Task<FollowUpResult> RunAsync([ActivityTrigger] FollowUpPage input)
@@ -244,7 +244,7 @@ internal sealed class FollowUpReactivation(TableStore store, MemberStore members
         var filter = $"{TableFilter.Partition(CampaignTargets.Partition(input.CampaignId))} and Offered eq true";
         var page = await store.Campaigns.QueryPageAsync(filter, PageSize, TableContinuation.Decode(input.Continuation), cancellationToken: CancellationToken.None);
         var count = 0;
-        await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (target, ct) =>
+        await Parallel.ForEachAsync(page.Items, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (target, ct) =>
         {
             var account = await members.GetRowAsync(target.RowKey, MemberStore.AccountRow(target.RowKey), ct);
             var last = MemberStats.Parse(account?.GetString("Stats")).LastPurchase;

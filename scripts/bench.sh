@@ -67,7 +67,7 @@ if [ "$APP_PHASES" = 1 ]; then
     dotnet src/Loyalty.LocalHost/bin/Release/net10.0/Loyalty.LocalHost.dll --app src/Loyalty.Functions/bin/Release/net10.0 --port "$PORT" \
     >artifacts/bench/app.log 2>&1 &
   HOST_PID=$!
-  track "$HOST_PID" 30
+  track "$HOST_PID" 80
   for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.2; done
   APP_PID="$(pgrep -P "$HOST_PID" -f Loyalty.Functions.dll | head -n 1)"
   [ -n "$APP_PID" ] || { echo "bench: the worker did not start (see artifacts/bench/app.log)"; exit 1; }
@@ -110,7 +110,7 @@ if [[ "$PHASES" == *,durable,* ]]; then
     dotnet src/Loyalty.LocalHost/bin/Release/net10.0/Loyalty.LocalHost.dll --app bench/Loyalty.Bench.DurableApp/bin/Release/net10.0 \
     --port "$DPORT" >artifacts/bench/durable-app.log 2>&1 &
   DURABLE_HOST_PID=$!
-  track "$DURABLE_HOST_PID" 30
+  track "$DURABLE_HOST_PID" 80
   # The host holds requests until the task hub exists and [DurableClient] bindings are in place, so health means ready.
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$DPORT/api/health" >/dev/null && break; kill -0 "$DURABLE_HOST_PID" 2>/dev/null || break; sleep 0.2; done
   curl -sf "http://127.0.0.1:$DPORT/api/health" >/dev/null || { echo "bench: the durable benchmark app does not answer (see artifacts/bench/durable-app.log)"; exit 1; }

@@ -12,8 +12,10 @@ track() { pids+=("$1"); graces+=("${2:-5}"); }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Stops every tracked process, the last started first (the host before the Azurite it needs to shut down cleanly):
-# TERM, its grace to exit, then KILL. The local host usually stops in a second and is given 30 (each step of its stop
-# is bounded and logged as "Stopped: …"). Azurite saves and closes its services at once but its process lingers for
+# TERM, its grace to exit, then KILL. The local host usually stops in a second and is given 80: each step of its stop
+# is bounded and logged as "Stopped: …", the longest being the Durable provider's (60 s, reached when Azurite pauses
+# for its queue clean-up at that moment), and a host killed before it released its partition leases leaves them to
+# expire instead. Azurite saves and closes its services at once but its process lingers for
 # a minute after TERM, so it keeps the 5-second default. A second Ctrl-C or TERM while this runs is ignored, so it
 # cannot cut the clean-up short and leave a process behind.
 stop_tracked() {

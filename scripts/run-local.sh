@@ -43,7 +43,7 @@ LOG="$ROOT/artifacts/run-local.log"
 dotnet src/Loyalty.LocalHost/bin/Release/net10.0/Loyalty.LocalHost.dll \
   --app "$PACKAGE" --port "$LOYALTY_PORT" --settings "$ROOT/local.settings.json" >"$LOG" 2>&1 &
 host=$!
-track $host 30
+track $host 80
 
 # Stops at once, with the host's last lines, when the host (or the worker, which ends the host) is gone.
 host_gone() {

@@ -36,8 +36,9 @@ internal sealed class SystemEvents(TableStore store, EventDispatcher dispatcher,
 
     /// <summary>
     /// Publishes the event of <paramref name="stream"/> straight to the transport and the webhooks, with no Outbox row:
-    /// for a step whose caller repeats it until it is done (the notifications outbox), where a stop before the publish
-    /// is always followed by another publish under the same event id, so the row would add nothing but two writes.
+    /// for a step that is repeated until it is done (a queue-triggered function before it records its work), where a
+    /// stop before the publish is always followed by another publish under the same event id, so the row would add
+    /// nothing but two writes.
     /// </summary>
     public Task PublishFromRepeatedStepAsync(string stream, string type, JsonObject data, CancellationToken cancellationToken) =>
         dispatcher.PublishUnstoredAsync(OutboxRows.ToRow(stream, stream, 1, [new EventDraft(type, data)], time.GetUtcNow()), cancellationToken);

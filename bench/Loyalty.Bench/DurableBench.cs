@@ -37,13 +37,16 @@ internal static class DurableBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"durable: warm-up done in {warmUp.Elapsed.TotalSeconds:F1} s (completed: {warm.All(w => w.AllCompleted)})"));
 
         // The storage bound of the two single-instance workloads, on the same Azurite, just before them (DurableStorageBound).
-        double? sequentialBound = null, fanOutBound = null;
+        double? sequentialBound = null, fanOutBound = null, sequentialEngine = null, fanOutEngine = null;
         if (!string.IsNullOrEmpty(storage))
         {
             sequentialBound = await DurableStorageBound.SequentialAsync(storage, sequentialSteps);
             fanOutBound = await DurableStorageBound.FanOutAsync(storage, fanOutWidth, ActivityConcurrency);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"durable: storage bound {sequentialBound:F1} sequential steps/s, {fanOutBound:F1} fan-out activities/s ({ActivityConcurrency} in flight)"));
+            (sequentialEngine, fanOutEngine) = await DurableEngineBound.MeasureAsync(storage, sequentialSteps, fanOutWidth);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"durable: the provider alone (DTFx in-process, no host or worker) {sequentialEngine:F1} sequential, {fanOutEngine:F1} fan-out activities/s"));
         }
 
         var sequential = await RunWorkloadAsync(http, probe, "sequential", "SequentialChain", sequentialSteps, 1);
@@ -54,6 +57,8 @@ internal static class DurableBench
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"durable: ratio to the storage bound: sequential {sequential.ActivitiesPerSecond / sb:F2}, fan-out/fan-in {fanOut.ActivitiesPerSecond / fb:F2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"durable: ratio to the provider alone: sequential {sequential.ActivitiesPerSecond / sequentialEngine:F2}, fan-out/fan-in {fanOut.ActivitiesPerSecond / fanOutEngine:F2}"));
         }
 
         var many = await RunWorkloadAsync(http, probe, "many instances", "SequentialChain", 1, instances);
@@ -64,7 +69,8 @@ internal static class DurableBench
         var loadAfter = LoadAverage();
         Console.WriteLine($"durable: load average (1 min) {loadBefore} before, {loadAfter} after, on {Environment.ProcessorCount} cores");
         return new DurableReport(DateTimeOffset.UtcNow, Environment.ProcessorCount, loadBefore, loadAfter, PollInterval.TotalMilliseconds, sequential, fanOut, many,
-            sequentialBound, fanOutBound, sequential.ActivitiesPerSecond / sequentialBound, fanOut.ActivitiesPerSecond / fanOutBound);
+            sequentialBound, fanOutBound, sequential.ActivitiesPerSecond / sequentialBound, fanOut.ActivitiesPerSecond / fanOutBound,
+            sequentialEngine, fanOutEngine);
     }
 
     /// <summary>The machine's 1-minute load average (Linux), to tell a slow engine from a busy machine; null elsewhere.</summary>
@@ -187,7 +193,9 @@ internal sealed record DurableReport(
     double? SequentialStorageBound,
     double? FanOutStorageBound,
     double? SequentialRatioToBound,
-    double? FanOutRatioToBound);
+    double? FanOutRatioToBound,
+    double? SequentialProviderAlone,
+    double? FanOutProviderAlone);
 
 /// <summary>
 /// One durable workload: <see cref="Seconds"/> from the first start request to all instances seen finished;

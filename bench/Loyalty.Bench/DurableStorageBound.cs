@@ -18,8 +18,9 @@ namespace Loyalty.Bench;
 /// work-item message.</item>
 /// </list>
 /// Ten requests, of which four must wait for the one before (read the control message, read the history, then the
-/// episode's writes at once; read the work item, then its two writes at once); the rate of such steps is the most a
-/// chain of activities can reach on this storage.
+/// episode's writes at once; read the work item, then its two writes at once). It is a model of the provider's
+/// requests, not a ceiling: the provider overlaps more than this, and the app has beaten it in some runs. The measured
+/// ceiling for a host is <see cref="DurableEngineBound"/>, the provider alone.
 /// The fan-out bound is the same requests for one activity each, <c>width</c> activities with the app's activity
 /// concurrency in flight, and the episodes that take their results (32 results per episode, as the provider reads
 /// control messages 32 at a time).

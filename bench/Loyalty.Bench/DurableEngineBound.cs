@@ -29,13 +29,14 @@ internal static class DurableEngineBound
             LoggerFactory = NullLoggerFactory.Instance,
         };
         var service = new AzureStorageOrchestrationService(settings);
-        await service.CreateIfNotExistsAsync();
-        var worker = new TaskHubWorker(service, NullLoggerFactory.Instance);
-        worker.AddTaskOrchestrations(typeof(Sequence), typeof(FanOut));
-        worker.AddTaskActivities(typeof(AddOne));
-        await worker.StartAsync();
+        TaskHubWorker? worker = null;
         try
         {
+            await service.CreateIfNotExistsAsync();
+            worker = new TaskHubWorker(service, NullLoggerFactory.Instance);
+            worker.AddTaskOrchestrations(typeof(Sequence), typeof(FanOut));
+            worker.AddTaskActivities(typeof(AddOne));
+            await worker.StartAsync();
             var client = new TaskHubClient(service, loggerFactory: NullLoggerFactory.Instance);
 
             // A small instance of each first, as the app's workloads have their warm-up.
@@ -47,8 +48,18 @@ internal static class DurableEngineBound
         }
         finally
         {
-            await worker.StopAsync(isForced: true);
-            await service.DeleteAsync();
+            // Stopped and deleted whatever happened above, each step on its own, so a failed stop still deletes the hub.
+            try
+            {
+                if (worker is not null)
+                {
+                    await worker.StopAsync(isForced: true);
+                }
+            }
+            finally
+            {
+                await service.DeleteAsync();
+            }
         }
     }
 

@@ -31,8 +31,11 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
     /// <summary>A bound on the walk back, against a corrupt chain; far beyond any backlog a member builds.</summary>
     private const int MaxRows = 100_000;
 
-    /// <summary>How many deleted rows the process remembers; the oldest are forgotten first.</summary>
-    private const int RememberedRows = 100_000;
+    /// <summary>
+    /// How many deleted rows the process remembers (a few megabytes); the oldest are forgotten first. It pays off for a
+    /// member's changes close together (enrolment, top-up and sale in one visit; an offer to members just imported).
+    /// </summary>
+    private const int RememberedRows = 20_000;
 
     private static readonly SemaphoreSlim[] Stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
@@ -54,26 +57,6 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
     {
         ArgumentNullException.ThrowIfNull(written);
         return DispatchAsync(table, written.PartitionKey, written.RowKey, written, cancellationToken);
-    }
-
-    /// <summary>
-    /// Publishes the events of an outbox row that is not stored: for a step that its caller repeats until it is done,
-    /// so a stop before the publish is followed by another publish of the same row (and the same event ids).
-    /// </summary>
-    public Task<int> PublishUnstoredAsync(TableEntity row, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(row);
-        return PublishAsync([row], cancellationToken);
-    }
-
-    // Sends the rows' events, in order, to the transport and then to the webhook endpoints; the number of events.
-    private async Task<int> PublishAsync(IReadOnlyList<TableEntity> rows, CancellationToken cancellationToken)
-    {
-        var events = rows.SelectMany(OutboxRows.FromRow).ToList();
-        var cloudEvents = events.Select(IntegrationEvents.ToCloudEvent).ToList();
-        await transport.PublishAsync(cloudEvents, cancellationToken);
-        await webhooks.DeliverAsync(events, [.. cloudEvents.Select(e => IntegrationEvents.Encode(e, out _).ToArray())], cancellationToken);
-        return events.Count;
     }
 
     private async Task<int> DispatchAsync(TableClient table, string partitionKey, string rowKey, TableEntity? written, CancellationToken cancellationToken)
@@ -111,7 +94,10 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
             var published = 0;
             foreach (var step in rows.Chunk(RowsPerStep))
             {
-                var count = await PublishAsync(step, cancellationToken);
+                var events = step.SelectMany(OutboxRows.FromRow).ToList();
+                var cloudEvents = events.Select(IntegrationEvents.ToCloudEvent).ToList();
+                await transport.PublishAsync(cloudEvents, cancellationToken);
+                await webhooks.DeliverAsync(events, [.. cloudEvents.Select(e => IntegrationEvents.Encode(e, out _).ToArray())], cancellationToken);
                 foreach (var row in step)
                 {
                     try
@@ -126,7 +112,7 @@ internal sealed class EventDispatcher(TableStore store, IEventTransport transpor
                     _deleted.Add(table.Name, row.PartitionKey, row.RowKey);
                 }
 
-                published += count;
+                published += events.Count;
             }
 
             logger.LogDebug("Dispatched {Count} events of {Partition}", published, partitionKey);

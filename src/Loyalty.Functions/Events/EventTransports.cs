@@ -1,4 +1,5 @@
 using System.Net.Mime;
+using Azure;
 using Azure.Messaging.ServiceBus;
 using Azure.Storage.Queues;
 using CloudNative.CloudEvents;
@@ -72,7 +73,8 @@ internal sealed class ServiceBusEventTransport(ServiceBusSender sender) : IEvent
 /// (group commit): each dispatch's events stay together and in their order, and a member has one dispatch at a time
 /// (<see cref="EventDispatcher"/>), so a member's events still arrive in order. Under load (a campaign offering to 32
 /// members at once) that is one queue message for many dispatches instead of one each, and as many fewer deletes for
-/// the consumer. A failed send fails every dispatch in it, and each is dispatched again from its outbox rows.
+/// the consumer. A send that fails for storage reasons fails every dispatch in it, and each is dispatched again from
+/// its outbox rows; a message the queue refuses is sent again a dispatch at a time, so only the one at fault fails.
 /// </para>
 /// </summary>
 internal sealed class QueueEventTransport(QueueClient queue) : IEventTransport
@@ -130,12 +132,7 @@ internal sealed class QueueEventTransport(QueueClient queue) : IEventTransport
 
         try
         {
-            await SendAsync(batch.SelectMany(p => p.Events).ToList(), batch.Select(p => p.Events.Count).ToList());
-            batch.ForEach(p => p.Sent.TrySetResult());
-        }
-        catch (Exception ex)
-        {
-            batch.ForEach(p => p.Sent.TrySetException(ex));
+            await SendAllAsync(batch);
         }
         finally
         {
@@ -155,17 +152,79 @@ internal sealed class QueueEventTransport(QueueClient queue) : IEventTransport
         await own.Sent.Task;
     }
 
-    // Sends the events in as few messages as the size allows, splitting only between publications where it can.
-    private async Task SendAsync(List<CloudEvent> events, List<int> counts)
+    // Sends the publications in as few messages as the size allows, completing each as its message is stored. A message
+    // the queue refuses (4xx: a body it will not take) is sent again a publication at a time, so only the one at fault
+    // fails; any other failure (storage unavailable) fails that message's publications, which are dispatched again.
+    private async Task SendAllAsync(List<Publication> batch)
+    {
+        foreach (var group in Groups(batch))
+        {
+            try
+            {
+                await SendEventsAsync([.. group.SelectMany(p => p.Events)]);
+                group.ForEach(p => p.Sent.TrySetResult());
+            }
+            catch (RequestFailedException ex) when (group.Count > 1 && ex.Status is >= 400 and < 500)
+            {
+                foreach (var publication in group)
+                {
+                    await SendAloneAsync(publication);
+                }
+            }
+            catch (Exception ex)
+            {
+                group.ForEach(p => p.Sent.TrySetException(ex));
+            }
+        }
+    }
+
+    private async Task SendAloneAsync(Publication publication)
+    {
+        try
+        {
+            await SendEventsAsync(publication.Events);
+            publication.Sent.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            publication.Sent.TrySetException(ex);
+        }
+    }
+
+    // Consecutive publications whose events fit in one message together; one too large for a message is a group alone.
+    private static IEnumerable<List<Publication>> Groups(List<Publication> batch)
+    {
+        var group = new List<Publication>();
+        var size = 0;
+        foreach (var publication in batch)
+        {
+            var bytes = IntegrationEvents.Formatter.EncodeBatchModeMessage(publication.Events, out _).Length + 1;
+            if (group.Count > 0 && size + bytes > MaxMessageBytes)
+            {
+                yield return group;
+                group = [];
+                size = 0;
+            }
+
+            group.Add(publication);
+            size += bytes;
+        }
+
+        if (group.Count > 0)
+        {
+            yield return group;
+        }
+    }
+
+    // One message when the events fit; otherwise halves, so a large publication's events go out in order over several.
+    private async Task SendEventsAsync(IReadOnlyList<CloudEvent> events)
     {
         var body = IntegrationEvents.Formatter.EncodeBatchModeMessage(events, out _);
         if (body.Length > MaxMessageBytes && events.Count > 1)
         {
-            // Halve by publications while there is more than one; a single publication is halved by events.
-            var half = counts.Count > 1 ? counts.Take(counts.Count / 2).Sum() : events.Count / 2;
-            var countsHalf = counts.Count > 1 ? counts.Count / 2 : 0;
-            await SendAsync(events[..half], counts.Count > 1 ? counts[..countsHalf] : [half]);
-            await SendAsync(events[half..], counts.Count > 1 ? counts[countsHalf..] : [events.Count - half]);
+            var half = events.Count / 2;
+            await SendEventsAsync([.. events.Take(half)]);
+            await SendEventsAsync([.. events.Skip(half)]);
             return;
         }
 

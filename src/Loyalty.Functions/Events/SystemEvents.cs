@@ -33,15 +33,6 @@ internal sealed class SystemEvents(TableStore store, EventDispatcher dispatcher,
         // Added now, so the row in hand is the row stored (no read back).
         await dispatcher.DispatchWrittenAsync(table, row, cancellationToken);
     }
-
-    /// <summary>
-    /// Publishes the event of <paramref name="stream"/> straight to the transport and the webhooks, with no Outbox row:
-    /// for a step that is repeated until it is done (a queue-triggered function before it records its work), where a
-    /// stop before the publish is always followed by another publish under the same event id, so the row would add
-    /// nothing but two writes.
-    /// </summary>
-    public Task PublishFromRepeatedStepAsync(string stream, string type, JsonObject data, CancellationToken cancellationToken) =>
-        dispatcher.PublishUnstoredAsync(OutboxRows.ToRow(stream, stream, 1, [new EventDraft(type, data)], time.GetUtcNow()), cancellationToken);
 }
 
 /// <summary>Timer: dispatches Outbox rows that a stopped step left behind (older than a minute).</summary>

@@ -19,11 +19,10 @@ internal enum OutboxResult
 
 /// <summary>
 /// The notifications outbox: a notification is stored under a stable id first (so the same event never composes two),
-/// then its id goes on the notifications queue, whose function (<see cref="SendNotification"/>) publishes its
-/// <c>notification.requested</c> event and hands it to the sender once. Marketing messages (offers, reminders,
-/// birthday gifts) go only to members who consented.
+/// then its id goes on the notifications queue, whose function hands it to the sender once. Marketing messages
+/// (offers, reminders, birthday gifts) go only to members who consented.
 /// </summary>
-internal sealed class NotificationOutbox(NotificationStore notifications, MemberStore members, TableStore store, TimeProvider time)
+internal sealed class NotificationOutbox(NotificationStore notifications, MemberStore members, TableStore store, Events.SystemEvents events, TimeProvider time)
 {
     /// <summary>Composes <paramref name="text"/> for a member under <paramref name="notificationId"/> and queues it.</summary>
     public async Task<OutboxResult> QueueAsync(string memberId, string notificationId, string template, string text, bool marketing, CancellationToken cancellationToken)
@@ -44,11 +43,20 @@ internal sealed class NotificationOutbox(NotificationStore notifications, Member
             return OutboxResult.AlreadySent;
         }
 
-        // Composed now or by an earlier attempt that stopped before queueing: queue it (the sender skips sent ones, and
-        // publishes the notification's event as it sends).
-        await store.Queue(store.Names.NotificationsQueue).SendMessageAsync(
-            JsonSerializer.Serialize(new NotificationMessage(memberId, notificationId, marketing), JsonDefaults.Options),
+        // For the chain's SMS / WeChat gateway: the message without the phone number (the gateway reads the member).
+        var published = events.PublishAsync(
+            $"notification-{memberId}-{notificationId}",
+            Loyalty.Domain.Events.EventCatalogue.NotificationRequested,
+            new System.Text.Json.Nodes.JsonObject { ["memberId"] = memberId, ["notificationId"] = notificationId, ["channel"] = "sms", ["template"] = template, ["text"] = text, ["marketing"] = marketing },
+            cancellationToken);
+
+        // Composed now or by an earlier attempt that stopped before queueing: queue it (the sender skips sent ones).
+        // Neither step needs the other, so they run together; a caller that stops in either repeats both, and both
+        // are idempotent (the event's stream is named by the notification, the sender skips a sent notification).
+        var queued = store.Queue(store.Names.NotificationsQueue).SendMessageAsync(
+            JsonSerializer.Serialize(new NotificationMessage(memberId, notificationId), JsonDefaults.Options),
             cancellationToken: cancellationToken);
+        await Task.WhenAll(published, queued);
         return OutboxResult.Queued;
     }
 }

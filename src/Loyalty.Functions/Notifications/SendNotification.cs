@@ -5,14 +5,8 @@ using Loyalty.Storage.Notifications;
 
 namespace Loyalty.Functions.Notifications;
 
-/// <summary>
-/// Queue-triggered (notifications outbox): publishes a stored notification's <c>notification.requested</c> event (for
-/// the chain's SMS / WeChat gateway: the message without the phone number, the gateway reads the member), hands it to
-/// the sender once, then marks it sent. The event goes straight to the transport and the webhooks, with no Outbox row:
-/// until the notification is marked sent, a redelivered message (or a replayed poison message) publishes it again
-/// under the same id, which is the guarantee the Outbox row would give.
-/// </summary>
-internal sealed class SendNotification(NotificationStore notifications, INotificationSender sender, Events.SystemEvents events, TimeProvider time) : IQueueFunction
+/// <summary>Queue-triggered (notifications outbox): hands a stored notification to the sender once, then marks it sent.</summary>
+internal sealed class SendNotification(NotificationStore notifications, INotificationSender sender, TimeProvider time) : IQueueFunction
 {
     public async Task RunAsync(QueueInvocation invocation, CancellationToken cancellationToken)
     {
@@ -26,15 +20,6 @@ internal sealed class SendNotification(NotificationStore notifications, INotific
             return;
         }
 
-        await events.PublishFromRepeatedStepAsync(
-            $"notification-{record.MemberId}-{record.NotificationId}",
-            Loyalty.Domain.Events.EventCatalogue.NotificationRequested,
-            new System.Text.Json.Nodes.JsonObject
-            {
-                ["memberId"] = record.MemberId, ["notificationId"] = record.NotificationId, ["channel"] = record.Channel,
-                ["template"] = record.Template, ["text"] = record.Text, ["marketing"] = message.Marketing,
-            },
-            cancellationToken);
         await sender.SendAsync(record, cancellationToken);
         await notifications.MarkSentAsync(record.MemberId, record.NotificationId, time.GetUtcNow(), cancellationToken);
     }

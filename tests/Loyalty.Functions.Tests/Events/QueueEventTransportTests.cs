@@ -69,6 +69,35 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
         Assert.Equal([["F00-1"], ["F06-1"]], messages);
     }
 
+    [Fact]
+    public async Task AMessageTheQueueRefuses_IsSentAgainOneDispatchAtATime_SoOnlyTheOneAtFaultFails()
+    {
+        // The second send (the three waiting dispatches together) is refused, and so is the fourth: the second of them,
+        // sent alone. The first and third of them go out on their own.
+        var (queue, sends) = await QueueAsync(refuse: [2, 4]);
+        var transport = new QueueEventTransport(queue);
+
+        var first = transport.PublishAsync(Events("R00", 1), CancellationToken.None);
+        await sends.FirstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var others = Enumerable.Range(1, 3).Select(m => (Subject: $"R{m:D2}", Task: Task.Run(() => transport.PublishAsync(Events($"R{m:D2}", 1), CancellationToken.None)))).ToList();
+        await Api.EventuallyAsync(() => Task.FromResult(transport.Waiting == 3), "the three dispatches waiting");
+        sends.Release.TrySetResult();
+        await first;
+        foreach (var other in others)
+        {
+            await Task.WhenAny(other.Task);
+        }
+
+        var failed = others.Where(o => o.Task.IsFaulted).ToList();
+        var refused = Assert.Single(failed);
+        Assert.IsType<Azure.RequestFailedException>(refused.Task.Exception!.InnerException);
+        Assert.Equal(5, sends.Count);
+        var messages = await ReadAllAsync(queue);
+        Assert.Equal(3, messages.Count);
+        Assert.Equal(["R00-1"], messages[0]);
+        Assert.Equal(others.Where(o => !o.Task.IsFaulted).Select(o => o.Subject + "-1").Order(), messages.Skip(1).SelectMany(m => m).Order());
+    }
+
     private static List<CloudEvent> Events(string subject, int count) =>
         [.. Enumerable.Range(1, count).Select(n => new CloudEvent
         {
@@ -80,10 +109,10 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
             Data = new { points = n },
         })];
 
-    private async Task<(QueueClient Queue, SendGate Sends)> QueueAsync(int failSend = 0)
+    private async Task<(QueueClient Queue, SendGate Sends)> QueueAsync(int failSend = 0, int[]? refuse = null)
     {
         var name = AzuriteServer.UniqueName("events");
-        var sends = new SendGate(failSend);
+        var sends = new SendGate(failSend, refuse ?? []);
         var options = Storage.Azure.StorageClients.QueueOptions(sends);
         options.Retry.MaxRetries = 0;
         var queue = new QueueClient(azurite.Server.ConnectionString, name, options);
@@ -105,8 +134,11 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
         return messages;
     }
 
-    /// <summary>Holds the first message sent until released, and fails the <c>failSend</c>-th (1-based) without sending it.</summary>
-    private sealed class SendGate(int failSend) : HttpPipelinePolicy
+    /// <summary>
+    /// Holds the first message sent until released; fails the <c>failSend</c>-th (1-based) without sending it, as storage
+    /// out of reach would, and answers the <c>refuse</c>-th ones with a 400, as the queue does a body it will not take.
+    /// </summary>
+    private sealed class SendGate(int failSend, int[] refuse) : HttpPipelinePolicy
     {
         private int _count;
 
@@ -134,6 +166,11 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
                 if (count == failSend)
                 {
                     throw new IOException("Injected: the send did not reach storage.");
+                }
+
+                if (refuse.Contains(count))
+                {
+                    throw new Azure.RequestFailedException(400, "Injected: the queue refuses this message.");
                 }
             }
 

@@ -24,12 +24,8 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
         var transport = new QueueEventTransport(queue);
 
         // The first dispatch's send is held; 40 more dispatches of three events each arrive meanwhile.
-        var first = transport.PublishAsync(Events("M00", 3), CancellationToken.None);
-        await sends.FirstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var others = Enumerable.Range(1, 40).Select(m => Task.Run(() => transport.PublishAsync(Events($"M{m:D2}", 3), CancellationToken.None))).ToList();
-        await Api.EventuallyAsync(() => Task.FromResult(transport.Waiting == 40), "the 40 dispatches waiting");
-        sends.Release.TrySetResult();
-        await Task.WhenAll(others.Append(first));
+        var others = await BehindAHeldSendAsync(transport, sends, "M", 40, 3);
+        await Task.WhenAll(others.Select(o => o.Task));
 
         // Two messages: the held one, then the 40 together.
         var messages = await ReadAllAsync(queue);
@@ -50,23 +46,18 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
         var (queue, sends) = await QueueAsync(failSend: 2);
         var transport = new QueueEventTransport(queue);
 
-        var first = transport.PublishAsync(Events("F00", 1), CancellationToken.None);
-        await sends.FirstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var others = Enumerable.Range(1, 5).Select(m => Task.Run(() => transport.PublishAsync(Events($"F{m:D2}", 2), CancellationToken.None))).ToList();
-        await Api.EventuallyAsync(() => Task.FromResult(transport.Waiting == 5), "the five dispatches waiting");
-        sends.Release.TrySetResult();
-        await first;
+        var others = await BehindAHeldSendAsync(transport, sends, "F", 5, 2);
 
         // The five shared the second send, which failed: each of them sees the failure (and is dispatched again).
         foreach (var other in others)
         {
-            await Assert.ThrowsAnyAsync<Exception>(() => other);
+            await Assert.ThrowsAnyAsync<Exception>(() => other.Task);
         }
 
         // The transport is not stuck: a later dispatch goes out on its own.
         await transport.PublishAsync(Events("F06", 1), CancellationToken.None);
         var messages = await ReadAllAsync(queue);
-        Assert.Equal([["F00-1"], ["F06-1"]], messages);
+        Assert.Equal([["F00-1", "F00-2"], ["F06-1"]], messages);
     }
 
     [Fact]
@@ -77,12 +68,7 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
         var (queue, sends) = await QueueAsync(refuse: [2, 4]);
         var transport = new QueueEventTransport(queue);
 
-        var first = transport.PublishAsync(Events("R00", 1), CancellationToken.None);
-        await sends.FirstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var others = Enumerable.Range(1, 3).Select(m => (Subject: $"R{m:D2}", Task: Task.Run(() => transport.PublishAsync(Events($"R{m:D2}", 1), CancellationToken.None)))).ToList();
-        await Api.EventuallyAsync(() => Task.FromResult(transport.Waiting == 3), "the three dispatches waiting");
-        sends.Release.TrySetResult();
-        await first;
+        var others = await BehindAHeldSendAsync(transport, sends, "R", 3, 1);
         foreach (var other in others)
         {
             await Task.WhenAny(other.Task);
@@ -96,6 +82,22 @@ public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFix
         Assert.Equal(3, messages.Count);
         Assert.Equal(["R00-1"], messages[0]);
         Assert.Equal(others.Where(o => !o.Task.IsFaulted).Select(o => o.Subject + "-1").Order(), messages.Skip(1).SelectMany(m => m).Order());
+    }
+
+    // Publishes {prefix}00 (one event) and holds its send until `count` more dispatches ({prefix}01, ... of `events`
+    // events each) wait behind it, then lets it go; returns the waiting ones once the held one is sent.
+    private static async Task<List<(string Subject, Task Task)>> BehindAHeldSendAsync(QueueEventTransport transport, SendGate sends, string prefix, int count, int events)
+    {
+        var first = transport.PublishAsync(Events(prefix + "00", events), CancellationToken.None);
+        await sends.FirstArrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var others = Enumerable.Range(1, count)
+            .Select(m => $"{prefix}{m:D2}")
+            .Select(subject => (subject, Task.Run(() => transport.PublishAsync(Events(subject, events), CancellationToken.None))))
+            .ToList();
+        await Api.EventuallyAsync(() => Task.FromResult(transport.Waiting == count), $"the {count} dispatches waiting");
+        sends.Release.TrySetResult();
+        await first;
+        return others;
     }
 
     private static List<CloudEvent> Events(string subject, int count) =>

@@ -12,8 +12,8 @@ namespace Loyalty.Functions.Tests.Events;
 
 /// <summary>
 /// The local transport of integration events (a Storage queue on Azurite): dispatches that publish while a message is
-/// being sent go out together in the next one, each dispatch's events together and in order; a failed send fails
-/// every dispatch in it.
+/// being sent go out together in the next one, each dispatch's events together and in order; a send that storage
+/// fails fails every dispatch in it, and a message the queue refuses is sent again a dispatch at a time.
 /// </summary>
 public sealed class QueueEventTransportTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
 {

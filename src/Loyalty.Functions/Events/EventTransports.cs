@@ -194,6 +194,13 @@ internal sealed class QueueEventTransport(QueueClient queue) : IEventTransport
     // Consecutive publications whose events fit in one message together; one too large for a message is a group alone.
     private static IEnumerable<List<Publication>> Groups(List<Publication> batch)
     {
+        if (batch.Count == 1)
+        {
+            // The usual case when the app is not busy: nothing to group, and no size to measure before the send.
+            yield return batch;
+            yield break;
+        }
+
         var group = new List<Publication>();
         var size = 0;
         foreach (var publication in batch)

@@ -28,7 +28,7 @@ namespace Loyalty.LocalHost;
 public sealed class DurableEngine : IAsyncDisposable
 {
     private readonly WebApplication _server;
-    private readonly AzureStorageOrchestrationService _service;
+    private readonly ProviderGuard _provider;
     private readonly GrpcChannel _channel;
     private readonly WorkerChannel _worker;
     private readonly Dictionary<string, FunctionDescriptor> _orchestrators;
@@ -37,10 +37,10 @@ public sealed class DurableEngine : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _pump = Task.CompletedTask;
 
-    private DurableEngine(WebApplication server, AzureStorageOrchestrationService service, Uri address, string hubName, WorkerChannel worker, IReadOnlyList<FunctionDescriptor> functions, ILogger logger)
+    private DurableEngine(WebApplication server, ProviderGuard provider, Uri address, string hubName, WorkerChannel worker, IReadOnlyList<FunctionDescriptor> functions, ILogger logger)
     {
         _server = server;
-        _service = service;
+        _provider = provider;
         Address = address;
         HubName = hubName;
         _worker = worker;
@@ -52,6 +52,9 @@ public sealed class DurableEngine : IAsyncDisposable
 
     /// <summary>The Durable Task gRPC server (the <c>rpcBaseUrl</c> of <c>[DurableClient]</c> bindings).</summary>
     public Uri Address { get; }
+
+    /// <summary>Completes with the reason if the provider could not start (the server starts it once work is asked for).</summary>
+    public Task<string> StartFailed => _provider.StartFailed;
 
     /// <summary>The task hub: its tables, queues and lease container carry this name.</summary>
     public string HubName { get; }
@@ -78,14 +81,18 @@ public sealed class DurableEngine : IAsyncDisposable
             o.MaxReceiveMessageSize = null;
             o.MaxSendMessageSize = null;
         });
-        builder.Services.AddSingleton<IOrchestrationService>(service);
+        var logger = loggerFactory.CreateLogger<DurableEngine>();
+        var provider = new ProviderGuard(service, logger);
+
+        // The server starts and stops the provider it is given for dispatching; that one is guarded (ProviderGuard).
+        builder.Services.AddSingleton<IOrchestrationService>(provider);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         var server = builder.Build();
         server.MapGrpcService<TaskHubGrpcServer>();
         await server.StartAsync(cancellationToken);
         var address = new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new DurableEngine(server, service, address, options.HubName, worker, functions, loggerFactory.CreateLogger<DurableEngine>());
+        return new DurableEngine(server, provider, address, options.HubName, worker, functions, logger);
     }
 
     /// <summary>Deletes the task hub the settings name (its tables, queues and blob containers), as a test cleans up.</summary>
@@ -139,24 +146,19 @@ public sealed class DurableEngine : IAsyncDisposable
 
         // The provider is stopped here, forced (its sessions aborted, so releasing the partition leases does not wait for
         // them) and awaited, before the server. Stopping the server stops its dispatchers and then the provider too, but
-        // in the background: the server does not wait for it, and the provider's stop is idempotent, so a later call
-        // returns at once without waiting either. A caller that deleted the task hub next (a test cleaning up) then took
+        // in the background: the server does not wait for it. A caller that deleted the task hub next (a test cleaning up) then took
         // the partition table from under the provider's shutdown, which retried for its 10-minute limit and threw from
         // a thread-pool callback, crashing the process (seen in a CI run). Stopped first, the provider has released its
         // leases before anything is deleted; the dispatchers' last polls of the stopped provider are cancelled.
         try
         {
-            await _service.StopAsync(isForced: true).WaitAsync(TimeSpan.FromSeconds(60));
+            // Through the guard: it waits for a start under way, skips a provider that never started, and keeps the
+            // server's own stop below from stopping it a second time.
+            await _provider.StopAsync(isForced: true).WaitAsync(TimeSpan.FromSeconds(60));
         }
         catch (TimeoutException)
         {
             _logger.LogWarning("The Durable Task provider of {HubName} did not stop within 60 s", HubName);
-        }
-        catch (NullReferenceException)
-        {
-            // DTFx 2.11's StopAsync dereferences what StartAsync creates: a host stopped within moments of starting
-            // (the server starts the provider in the background) stops a provider that never started. Nothing to stop.
-            _logger.LogDebug("The Durable Task provider of {HubName} had not started", HubName);
         }
 #pragma warning disable CA1031 // Whatever the provider's stop throws (never started, storage gone), the server must still stop.
         catch (Exception ex)

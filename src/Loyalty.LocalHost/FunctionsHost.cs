@@ -10,7 +10,7 @@ namespace Loyalty.LocalHost;
 /// <summary>
 /// A running local Functions host: the gRPC endpoint the worker connects to, the worker process, the HTTP front on
 /// <see cref="HostSettings.Port"/>, and a listener per queue and timer trigger. <see cref="StartAsync"/> returns once
-/// every function is loaded; <see cref="WorkerExited"/> completes, with the reason, if the worker dies.
+/// every function is loaded; <see cref="Failed"/> completes, with the reason, if the worker dies.
 /// </summary>
 public sealed class FunctionsHost : IAsyncDisposable
 {
@@ -21,7 +21,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     private readonly HttpFront _httpFront;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _listeners = [];
-    private readonly TaskCompletionSource<string> _workerExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DurableEngine? _durable;
     private ILogger? _logger;
     private int _stopped;
@@ -50,8 +50,11 @@ public sealed class FunctionsHost : IAsyncDisposable
     /// <summary>The worker's process id.</summary>
     public int WorkerProcessId => _worker.Id;
 
-    /// <summary>Completes with the reason when the worker exits while the host is running.</summary>
-    public Task<string> WorkerExited => _workerExited.Task;
+    /// <summary>
+    /// Completes with the reason when the host can no longer run: the worker exited while the host was running, or the
+    /// Durable Task provider could not start.
+    /// </summary>
+    public Task<string> Failed => _failed.Task;
 
     /// <summary>Starts the host and the worker, and loads every function.</summary>
     public static async Task<FunctionsHost> StartAsync(HostSettings settings, ILoggerFactory loggerFactory, TimeSpan? startTimeout = null, CancellationToken cancellationToken = default)
@@ -298,14 +301,23 @@ public sealed class FunctionsHost : IAsyncDisposable
 
     private async Task WatchWorkerAsync(ILogger logger)
     {
-        await Task.WhenAny(_worker.Exited, _channel.Closed);
+        // A provider that cannot start leaves orchestrations without an engine: as fatal as a dead worker.
+        var durableFailed = _durable?.StartFailed ?? Task.Delay(Timeout.Infinite, _stopping.Token);
+        if (await Task.WhenAny(_worker.Exited, _channel.Closed, durableFailed) == durableFailed && durableFailed.IsCompletedSuccessfully)
+        {
+            var failure = await _durable!.StartFailed;
+            logger.LogCritical("The durable engine stopped: {Reason}", failure);
+            _failed.TrySetResult(failure);
+            return;
+        }
+
         if (Volatile.Read(ref _stopped) == 0)
         {
             // Give the process a moment to exit after its stream closed, so the reason carries its exit code.
             await Task.WhenAny(_worker.Exited, Task.Delay(2000));
             var reason = _worker.Exited.IsCompleted ? _worker.ExitReason : "the worker closed its stream";
             logger.LogCritical("The worker stopped: {Reason}", reason);
-            _workerExited.TrySetResult(reason);
+            _failed.TrySetResult(reason);
         }
     }
 

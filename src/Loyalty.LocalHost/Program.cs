@@ -4,7 +4,8 @@ using Loyalty.LocalHost;
 
 // The local Functions host: `Loyalty.LocalHost [--app DIR] [--port N] [--settings local.settings.json]`.
 // DIR is the app's build or publish output (functions.metadata, worker.config.json, host.json); the current folder by
-// default. It exits 0 on Ctrl-C or SIGTERM (stopping the worker), and 1 with the reason if the worker dies.
+// default. It exits 0 on Ctrl-C or SIGTERM (stopping the worker), and 1 with the reason if the worker dies (or the
+// Durable Task provider cannot start).
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var port = int.Parse(Arg("--port") ?? Environment.GetEnvironmentVariable("FUNCTIONS_HTTPWORKER_PORT") ?? "7071", CultureInfo.InvariantCulture);
 using var loggerFactory = LoggerFactory.Create(b => b
@@ -43,11 +44,11 @@ foreach (var function in host.Functions.OrderBy(f => f.Name, StringComparer.Ordi
 var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
-var ended = await Task.WhenAny(stop.Task, host.WorkerExited);
+var ended = await Task.WhenAny(stop.Task, host.Failed);
 await host.DisposeAsync();
-if (ended == host.WorkerExited)
+if (ended == host.Failed)
 {
-    logger.LogCritical("Stopping: {Reason}", await host.WorkerExited);
+    logger.LogCritical("Stopping: {Reason}", await host.Failed);
     return 1;
 }
 

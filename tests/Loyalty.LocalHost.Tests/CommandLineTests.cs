@@ -35,9 +35,11 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IClassFixture<Azu
             worker.Kill();
         }
 
-        await host.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.WhenAny(host.Process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(30)));
 
-        Assert.Equal(1, host.Process.ExitCode);
+        // On a failure its last lines say what the host did instead (a crash prints the unhandled exception).
+        Assert.True(host.Process.HasExited, "the host did not stop within 30 s of its worker's death:\n" + string.Join('\n', host.Output.TakeLast(60)));
+        Assert.True(host.Process.ExitCode == 1, $"the host exited with code {host.Process.ExitCode}:\n" + string.Join('\n', host.Output.TakeLast(60)));
         Assert.Contains(host.Output, l => l.Contains("the worker exited with code 137", StringComparison.Ordinal));
     }
 

@@ -49,7 +49,7 @@ public sealed class DurableTests(SampleHost sample) : IClassFixture<SampleHost>
             worker.Kill();
         }
 
-        Assert.Contains("exited", await first.WorkerExited.WaitAsync(TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
+        Assert.Contains("exited", await first.Failed.WaitAsync(TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
         await first.DisposeAsync();
         await using var second = await sample.StartAnotherHostAsync();
         using var again = new HttpClient { BaseAddress = second.BaseAddress };
@@ -74,7 +74,7 @@ public sealed class DurableTests(SampleHost sample) : IClassFixture<SampleHost>
             worker.Kill();
         }
 
-        await first.WorkerExited.WaitAsync(TimeSpan.FromSeconds(30));
+        await first.Failed.WaitAsync(TimeSpan.FromSeconds(30));
         await first.DisposeAsync();
         await using var second = await sample.StartAnotherHostAsync();
         using var again = new HttpClient { BaseAddress = second.BaseAddress };

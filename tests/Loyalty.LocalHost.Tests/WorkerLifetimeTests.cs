@@ -16,7 +16,7 @@ public sealed class WorkerLifetimeTests(AzuriteFixture azurite) : IClassFixture<
             worker.Kill();
         }
 
-        var reason = await host.WorkerExited.WaitAsync(TimeSpan.FromSeconds(30));
+        var reason = await host.Failed.WaitAsync(TimeSpan.FromSeconds(30));
 
         // 137: killed by SIGKILL.
         Assert.Contains("the worker exited with code 137", reason, StringComparison.Ordinal);
@@ -31,7 +31,7 @@ public sealed class WorkerLifetimeTests(AzuriteFixture azurite) : IClassFixture<
         await host.DisposeAsync();
 
         Assert.False(IsRunning(pid), $"worker {pid} still runs");
-        Assert.False(host.WorkerExited.IsCompleted, "a requested stop is not reported as a death");
+        Assert.False(host.Failed.IsCompleted, "a requested stop is not reported as a death");
     }
 
     [Fact]

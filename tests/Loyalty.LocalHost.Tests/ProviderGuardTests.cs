@@ -1,0 +1,102 @@
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using Xunit;
+
+namespace Loyalty.LocalHost.Tests;
+
+/// <summary>
+/// The provider's start and stop, as the Durable Task gRPC server calls them from its async void lifetime callbacks
+/// (where an exception aborts the host) while the engine stops the provider itself: safe in any order.
+/// </summary>
+public sealed class ProviderGuardTests
+{
+    [Fact]
+    public async Task TheAzureStorageProvider_ThrowsWhenStoppedBeforeItStarted_TheGuardStopsNothing()
+    {
+        // What made a host whose worker died at once abort (exit 134) instead of exiting 1: DTFx's own provider.
+        // Nothing here touches storage: the provider throws before any call.
+        var provider = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            StorageAccountClientProvider = new StorageAccountClientProvider("UseDevelopmentStorage=true"),
+            TaskHubName = "guardtest",
+        });
+        await Assert.ThrowsAsync<NullReferenceException>(() => provider.StopAsync(isForced: true));
+
+        var guard = new ProviderGuard(provider, NullLogger.Instance);
+        await guard.StopAsync(isForced: true);
+        await guard.StopAsync();
+        Assert.False(guard.StartFailed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AStopBeforeTheStart_LeavesTheProviderUnstarted()
+    {
+        var provider = new Mock<IOrchestrationService>(MockBehavior.Strict);
+        var guard = new ProviderGuard(provider.Object, NullLogger.Instance);
+
+        await guard.StopAsync(isForced: true);
+        await guard.StartAsync();
+
+        // Strict: a call to the provider's StartAsync or StopAsync would have thrown.
+        provider.VerifyNoOtherCalls();
+        Assert.False(guard.StartFailed.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AStopDuringTheStart_WaitsForIt_ThenStopsTheProviderOnce()
+    {
+        var starting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var provider = new Mock<IOrchestrationService>(MockBehavior.Strict);
+        provider.Setup(p => p.StartAsync()).Returns(starting.Task);
+        provider.Setup(p => p.StopAsync(true)).Returns(Task.CompletedTask);
+        var guard = new ProviderGuard(provider.Object, NullLogger.Instance);
+
+        var start = guard.StartAsync();
+        var stop = guard.StopAsync(isForced: true);
+        await Task.Delay(200);
+        Assert.False(stop.IsCompleted, "the stop did not wait for the start under way");
+        provider.Verify(p => p.StopAsync(It.IsAny<bool>()), Times.Never);
+
+        starting.SetResult();
+        await start.WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The server's own stop, after the engine's, and a late start: neither reaches the provider.
+        await guard.StopAsync();
+        await guard.StartAsync();
+        provider.Verify(p => p.StartAsync(), Times.Once);
+        provider.Verify(p => p.StopAsync(true), Times.Once);
+        provider.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task AStartThatFails_IsReported_NotThrown_AndNothingIsStopped()
+    {
+        var provider = new Mock<IOrchestrationService>(MockBehavior.Strict);
+        provider.Setup(p => p.StartAsync()).ThrowsAsync(new InvalidOperationException("the partition table is gone"));
+        var guard = new ProviderGuard(provider.Object, NullLogger.Instance);
+
+        await guard.StartAsync();
+        await guard.StopAsync(isForced: true);
+
+        var reason = await guard.StartFailed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("the partition table is gone", reason, StringComparison.Ordinal);
+        provider.Verify(p => p.StartAsync(), Times.Once);
+        provider.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task WorkItemCalls_GoThroughUnchanged()
+    {
+        var provider = new Mock<IOrchestrationService>(MockBehavior.Strict);
+        provider.SetupGet(p => p.MaxConcurrentTaskActivityWorkItems).Returns(17);
+        provider.Setup(p => p.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(3), It.IsAny<CancellationToken>())).ReturnsAsync((TaskActivityWorkItem)null!);
+        var guard = new ProviderGuard(provider.Object, NullLogger.Instance);
+
+        Assert.Equal(17, guard.MaxConcurrentTaskActivityWorkItems);
+        Assert.Null(await guard.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(3), CancellationToken.None));
+        provider.VerifyAll();
+    }
+}

@@ -305,8 +305,13 @@ public sealed class FunctionsHost : IAsyncDisposable
         var durableFailed = _durable?.StartFailed ?? Task.Delay(Timeout.Infinite, _stopping.Token);
         if (await Task.WhenAny(_worker.Exited, _channel.Closed, durableFailed) == durableFailed && durableFailed.IsCompletedSuccessfully)
         {
+            if (Volatile.Read(ref _stopped) == 1)
+            {
+                return;
+            }
+
             var failure = await _durable!.StartFailed;
-            logger.LogCritical("The durable engine stopped: {Reason}", failure);
+            logger.LogCritical("The durable engine cannot run: {Reason}", failure);
             _failed.TrySetResult(failure);
             return;
         }

@@ -60,6 +60,19 @@ internal sealed class ProviderGuard(IOrchestrationService provider, ILogger logg
         {
             logger.LogCritical(ex, "The Durable Task provider could not start");
             _startFailed.TrySetResult("the Durable Task provider could not start: " + ex.Message);
+
+            // A start that failed part of the way may have left its background loops running (DTFx starts its stats
+            // loop before taking leases): stopped as far as it goes, whatever that throws.
+            try
+            {
+                await provider.StopAsync(isForced: true).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Best effort: the start's failure is what is reported.
+            catch (Exception stopError)
+#pragma warning restore CA1031
+            {
+                logger.LogDebug(stopError, "Stopping the provider after its failed start threw");
+            }
         }
         finally
         {
@@ -71,7 +84,13 @@ internal sealed class ProviderGuard(IOrchestrationService provider, ILogger logg
 
     public async Task StopAsync(bool isForced)
     {
-        await _lifecycle.WaitAsync().ConfigureAwait(false);
+        if (!_lifecycle.Wait(0))
+        {
+            // DTFx's start cannot be cancelled; when it is slow (storage retrying), this is where a stop's time goes.
+            logger.LogInformation("Stopping the Durable Task provider waits for its start to finish");
+            await _lifecycle.WaitAsync().ConfigureAwait(false);
+        }
+
         try
         {
             _stopRequested = true;

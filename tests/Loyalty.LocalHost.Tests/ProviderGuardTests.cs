@@ -72,19 +72,39 @@ public sealed class ProviderGuardTests
     }
 
     [Fact]
-    public async Task AStartThatFails_IsReported_NotThrown_AndNothingIsStopped()
+    public async Task AStartThatFails_IsReported_NotThrown_AndWhatItStartedIsStoppedOnce()
     {
         var provider = new Mock<IOrchestrationService>(MockBehavior.Strict);
         provider.Setup(p => p.StartAsync()).ThrowsAsync(new InvalidOperationException("the partition table is gone"));
+        provider.Setup(p => p.StopAsync(true)).Returns(Task.CompletedTask);
         var guard = new ProviderGuard(provider.Object, NullLogger.Instance);
 
         await guard.StartAsync();
-        await guard.StopAsync(isForced: true);
-
         var reason = await guard.StartFailed.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains("the partition table is gone", reason, StringComparison.Ordinal);
+
+        // The engine's stop and the server's: the failed start's leftovers were stopped once already, right after it.
+        await guard.StopAsync(isForced: true);
+        await guard.StopAsync();
         provider.Verify(p => p.StartAsync(), Times.Once);
+        provider.Verify(p => p.StopAsync(true), Times.Once);
         provider.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task AStopThatThrows_ReachesItsCaller_AndIsNotTriedAgainByTheServer()
+    {
+        var provider = new Mock<IOrchestrationService>(MockBehavior.Strict);
+        provider.Setup(p => p.StartAsync()).Returns(Task.CompletedTask);
+        provider.Setup(p => p.StopAsync(true)).ThrowsAsync(new InvalidOperationException("lease release failed"));
+        var guard = new ProviderGuard(provider.Object, NullLogger.Instance);
+        await guard.StartAsync();
+
+        // The engine's own stop sees the error (and logs it); the server's stop, from its async void, must not throw.
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => guard.StopAsync(isForced: true));
+        Assert.Equal("lease release failed", error.Message);
+        await guard.StopAsync();
+        provider.Verify(p => p.StopAsync(It.IsAny<bool>()), Times.Once);
     }
 
     [Fact]
@@ -95,8 +115,15 @@ public sealed class ProviderGuardTests
         provider.Setup(p => p.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(3), It.IsAny<CancellationToken>())).ReturnsAsync((TaskActivityWorkItem)null!);
         var guard = new ProviderGuard(provider.Object, NullLogger.Instance);
 
+        var (item, state, outbound, orchestrator, timers, continued, status) =
+            (new TaskOrchestrationWorkItem(), new OrchestrationRuntimeState(), new List<TaskMessage>(), new List<TaskMessage>(), new List<TaskMessage>(), new TaskMessage(), new OrchestrationState());
+        provider.Setup(p => p.CompleteTaskOrchestrationWorkItemAsync(item, state, outbound, orchestrator, timers, continued, status)).Returns(Task.CompletedTask);
+
         Assert.Equal(17, guard.MaxConcurrentTaskActivityWorkItems);
         Assert.Null(await guard.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(3), CancellationToken.None));
+
+        // Each argument in its place (three lists of the same type, matched by reference).
+        await guard.CompleteTaskOrchestrationWorkItemAsync(item, state, outbound, orchestrator, timers, continued, status);
         provider.VerifyAll();
     }
 }

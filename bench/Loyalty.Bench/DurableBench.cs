@@ -164,15 +164,41 @@ internal static class DurableBench
         using var timeout = new CancellationTokenSource(Timeout);
         while (true)
         {
-            var status = await http.GetFromJsonAsync<InstanceStatus>(new Uri($"api/instances/{Uri.EscapeDataString(id)}", UriKind.Relative), Json, timeout.Token)
-                ?? throw new InvalidOperationException($"No status for {id}.");
-            if (status.IsFinished)
+            var status = await ReadStatusAsync<InstanceStatus>(() => http.GetAsync(new Uri($"api/instances/{Uri.EscapeDataString(id)}", UriKind.Relative), timeout.Token), timeout.Token);
+            if (status is { IsFinished: true })
             {
                 return status;
             }
 
             await Task.Delay(PollInterval, timeout.Token);
         }
+    }
+
+    /// <summary>
+    /// One status read; null when it failed. During one of Azurite's longer stalls the app's own Durable Task client
+    /// gives up (its gRPC calls time out after 100 s) and the status function fails: the poll is tried again, as a
+    /// monitoring client would, within the workload's timeout, and the failure is printed.
+    /// </summary>
+    private static async Task<T?> ReadStatusAsync<T>(Func<Task<HttpResponseMessage>> read, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            using var response = await read();
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.IsSuccessStatusCode && !string.IsNullOrWhiteSpace(body))
+            {
+                return JsonSerializer.Deserialize<T>(body, Json);
+            }
+
+            Console.WriteLine($"durable: a status read failed ({(int)response.StatusCode}, {body.Length} bytes); polling on");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Console.WriteLine($"durable: a status read failed ({ex.GetType().Name}: {ex.Message}); polling on");
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -189,9 +215,13 @@ internal static class DurableBench
         while (pending.Count > 0)
         {
             var batch = pending.Take(Batch).ToArray();
-            using var response = await http.PostAsJsonAsync(new Uri("api/statuses", UriKind.Relative), batch, timeout.Token);
-            response.EnsureSuccessStatusCode();
-            var statuses = await response.Content.ReadFromJsonAsync<InstanceStatus[]>(Json, timeout.Token) ?? [];
+            var statuses = await ReadStatusAsync<InstanceStatus[]>(() => http.PostAsJsonAsync(new Uri("api/statuses", UriKind.Relative), batch, timeout.Token), timeout.Token);
+            if (statuses is null)
+            {
+                await Task.Delay(PollInterval, timeout.Token);
+                continue;
+            }
+
             foreach (var status in statuses.Where(s => s.IsFinished))
             {
                 finished[status.Id] = status;

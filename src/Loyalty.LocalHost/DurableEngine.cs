@@ -146,9 +146,9 @@ public sealed class DurableEngine : IAsyncDisposable
 
         // The provider is stopped here, forced (its sessions aborted, so releasing the partition leases does not wait for
         // them) and awaited, before the server. Stopping the server stops its dispatchers and then the provider too, but
-        // in the background: the server does not wait for it. A caller that deleted the task hub next (a test cleaning up) then took
-        // the partition table from under the provider's shutdown, which retried for its 10-minute limit and threw from
-        // a thread-pool callback, crashing the process (seen in a CI run). Stopped first, the provider has released its
+        // in the background: the server does not wait for it. A caller that deleted the task hub next (a test cleaning
+        // up) then took the partition table from under the provider's shutdown, which retried for its 10-minute limit and
+        // threw from a thread-pool callback, crashing the process (seen in a CI run). Stopped first, the provider has released its
         // leases before anything is deleted; the dispatchers' last polls of the stopped provider are cancelled.
         try
         {

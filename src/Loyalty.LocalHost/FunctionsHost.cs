@@ -10,7 +10,8 @@ namespace Loyalty.LocalHost;
 /// <summary>
 /// A running local Functions host: the gRPC endpoint the worker connects to, the worker process, the HTTP front on
 /// <see cref="HostSettings.Port"/>, and a listener per queue and timer trigger. <see cref="StartAsync"/> returns once
-/// every function is loaded; <see cref="Failed"/> completes, with the reason, if the worker dies.
+/// every function is loaded; <see cref="Failed"/> completes, with the reason, if the worker dies or the Durable Task
+/// provider cannot start.
 /// </summary>
 public sealed class FunctionsHost : IAsyncDisposable
 {

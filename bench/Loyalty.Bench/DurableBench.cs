@@ -9,9 +9,10 @@ namespace Loyalty.Bench;
 /// The durable phase (design.md section 8): the real Durable Functions engine, measured from outside through the
 /// benchmark app (bench/Loyalty.Bench.DurableApp) running under the local Functions host on Azurite. Three workloads:
 /// one instance of 100 sequential activities and one fan-out/fan-in of 500 activities (each once cold, then
-/// <see cref="SteadyRuns"/> times, the median reported), then 1,000 one-activity instances started together. Times run from the first start request to the moment the driver sees the
-/// last instance finished (polling every <see cref="PollInterval"/>); the engine's own span, from the first instance's
-/// creation to the last one's final update as the instance store records them, is reported beside it.
+/// <see cref="SteadyRuns"/> times, the median reported), then 1,000 one-activity instances started together. Times
+/// run from the first start request to the moment the driver sees the last instance finished (polling every
+/// <see cref="PollInterval"/>); the engine's own span, from the first instance's creation to the last one's final
+/// update as the instance store records them, is reported beside it.
 /// </summary>
 internal static class DurableBench
 {

@@ -53,8 +53,8 @@ internal static class DurableEngineBound
                 fanOut.Add(width / await RunAsync(client, typeof(FanOut), width));
             }
 
-            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"durable: the provider alone, runs: sequential {string.Join(", ", sequential.Select(r => r.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}; fan-out {string.Join(", ", fanOut.Select(r => r.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}"));
+            static string Runs(IEnumerable<double> rates) => string.Join(", ", rates.Select(r => r.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
+            Console.WriteLine($"durable: the provider alone, runs: sequential {Runs(sequential)}; fan-out {Runs(fanOut)}");
             return (sequential.Order().ElementAt(sequential.Count / 2), fanOut.Order().ElementAt(fanOut.Count / 2));
         }
         finally

@@ -66,9 +66,7 @@ public sealed class ProviderGuardTests
         // The server's own stop, after the engine's, and a late start: neither reaches the provider.
         await guard.StopAsync();
         await guard.StartAsync();
-        provider.Verify(p => p.StartAsync(), Times.Once);
-        provider.Verify(p => p.StopAsync(true), Times.Once);
-        provider.VerifyNoOtherCalls();
+        VerifyStartedOnceAndStoppedOnce(provider);
     }
 
     [Fact]
@@ -86,9 +84,7 @@ public sealed class ProviderGuardTests
         // The engine's stop and the server's: the failed start's leftovers were stopped once already, right after it.
         await guard.StopAsync(isForced: true);
         await guard.StopAsync();
-        provider.Verify(p => p.StartAsync(), Times.Once);
-        provider.Verify(p => p.StopAsync(true), Times.Once);
-        provider.VerifyNoOtherCalls();
+        VerifyStartedOnceAndStoppedOnce(provider);
     }
 
     [Fact]
@@ -125,5 +121,13 @@ public sealed class ProviderGuardTests
         // Each argument in its place (three lists of the same type, matched by reference).
         await guard.CompleteTaskOrchestrationWorkItemAsync(item, state, outbound, orchestrator, timers, continued, status);
         provider.VerifyAll();
+    }
+
+    // The provider's whole lifecycle as the guard let it through: one start, one forced stop, nothing else.
+    private static void VerifyStartedOnceAndStoppedOnce(Mock<IOrchestrationService> provider)
+    {
+        provider.Verify(p => p.StartAsync(), Times.Once);
+        provider.Verify(p => p.StopAsync(true), Times.Once);
+        provider.VerifyNoOtherCalls();
     }
 }
